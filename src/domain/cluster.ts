@@ -1,0 +1,122 @@
+// The cluster resource and its status (DESIGN §2), and the shapes controllers report.
+import { z } from 'zod';
+import type { ClusterSpec, Labels } from './spec.ts';
+
+export const PHASES = ['Pending', 'Provisioning', 'Ready', 'Updating', 'Stopping', 'Stopped', 'Deleting', 'Failed'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+export type ConditionStatus = (typeof CONDITION_STATUSES)[number];
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration: number;
+}
+
+export const NODE_ROLES = ['server', 'agent'] as const;
+
+export const clusterNodeSchema = z.strictObject({
+  name: z.string().min(1).max(253),
+  role: z.enum(NODE_ROLES),
+  pool: z.string().max(63).optional(),
+  instanceId: z.string().max(64).optional(),
+  privateIp: z.string().max(64).optional(),
+  state: z.string().max(32),
+  ready: z.boolean(),
+});
+export type ClusterNode = z.output<typeof clusterNodeSchema>;
+
+export const lastErrorSchema = z.strictObject({
+  code: z.string().min(1).max(64),
+  message: z.string().max(2000),
+  retryable: z.boolean(),
+});
+export type LastError = z.output<typeof lastErrorSchema>;
+
+/** What a controller sends; the server stamps lastTransitionTime and observedGeneration. */
+export const reportedConditionSchema = z.strictObject({
+  type: z.string().regex(/^[A-Z][A-Za-z0-9]{0,63}$/, 'must be a condition type such as Ready'),
+  status: z.enum(CONDITION_STATUSES),
+  reason: z.string().max(128).default(''),
+  message: z.string().max(2000).default(''),
+});
+export type ReportedCondition = z.output<typeof reportedConditionSchema>;
+
+export const reportMetadataSchema = z
+  .object({
+    endpoint: z.string().max(512).optional(),
+    nodes: z.array(clusterNodeSchema).max(1000).optional(),
+  })
+  .catchall(z.unknown());
+
+export const controllerReportSchema = z.strictObject({
+  observedGeneration: z.int().min(0),
+  conditions: z.array(reportedConditionSchema).max(32),
+  metadata: reportMetadataSchema.optional(),
+  lastError: lastErrorSchema.nullable().optional(),
+});
+export type ControllerReport = z.output<typeof controllerReportSchema>;
+
+export interface ControllerStatus {
+  name: string;
+  observedGeneration: number;
+  conditions: Condition[];
+  lastError?: LastError;
+  metadata?: z.output<typeof reportMetadataSchema>;
+  updatedAt: string;
+}
+
+export interface ClusterStatus {
+  phase: Phase;
+  /** The last generation every required controller reported Ready at (0 before the first). */
+  observedGeneration: number;
+  reason: string;
+  message: string;
+  conditions: Condition[];
+  controllers: ControllerStatus[];
+  endpoint?: string;
+  nodes: ClusterNode[];
+}
+
+export interface Cluster {
+  id: string;
+  name: string;
+  labels: Labels;
+  spec: ClusterSpec;
+  status: ClusterStatus;
+  generation: number;
+  resourceVersion: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  deletionTimestamp?: string;
+  finalizers: string[];
+}
+
+export const controllerRegistrationSchema = z.strictObject({
+  providers: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/)).min(1).max(16),
+  required: z.boolean().default(true),
+});
+export type ControllerRegistrationInput = z.output<typeof controllerRegistrationSchema>;
+
+export interface ControllerRegistration extends ControllerRegistrationInput {
+  name: string;
+  registeredAt: string;
+  lastHeartbeat: string;
+}
+
+export function emptyStatus(): ClusterStatus {
+  return {
+    phase: 'Pending',
+    observedGeneration: 0,
+    reason: 'Created',
+    message: 'waiting for controllers',
+    conditions: [],
+    controllers: [],
+    nodes: [],
+  };
+}

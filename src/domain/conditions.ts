@@ -1,0 +1,28 @@
+// Condition bookkeeping: lastTransitionTime moves only when a condition's status changes.
+import type { Condition, ConditionStatus, ReportedCondition } from './cluster.ts';
+
+export function findCondition(conditions: readonly Condition[], type: string): Condition | undefined {
+  return conditions.find((c) => c.type === type);
+}
+
+export function isTrue(conditions: readonly Condition[], type: string): boolean {
+  return findCondition(conditions, type)?.status === 'True';
+}
+
+/** Merge freshly stated conditions over earlier ones, keeping transition times where status held. */
+export function stampConditions(
+  previous: readonly Condition[],
+  next: readonly ReportedCondition[],
+  observedGeneration: number,
+  now: string,
+): Condition[] {
+  return next.map((c) => {
+    const before = findCondition(previous, c.type);
+    const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now;
+    return { type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime, observedGeneration };
+  });
+}
+
+export function condition(type: string, status: ConditionStatus, reason: string, message: string): ReportedCondition {
+  return { type, status, reason, message };
+}

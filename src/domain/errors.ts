@@ -1,0 +1,45 @@
+// Errors with stable codes (DESIGN §4). Stores and domain code throw these; the API maps
+// them to problem+json and the CLI to exit codes, so both speak the same vocabulary.
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'NAME_TAKEN',
+  'CONFLICT',
+  'PRECONDITION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'PAYLOAD_TOO_LARGE',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class GomanError extends Error {
+  readonly code: ErrorCode;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, message: string, errors?: FieldError[]) {
+    super(message);
+    this.name = 'GomanError';
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+export const notFound = (what: string): GomanError => new GomanError('NOT_FOUND', `${what} not found`);
+export const nameTaken = (name: string): GomanError =>
+  new GomanError('NAME_TAKEN', `a cluster named "${name}" already exists`);
+export const preconditionFailed = (message: string): GomanError => new GomanError('PRECONDITION_FAILED', message);
+export const conflict = (message: string): GomanError => new GomanError('CONFLICT', message);
+export const validationFailed = (message: string, errors?: FieldError[]): GomanError =>
+  new GomanError('VALIDATION_FAILED', message, errors);
+
+export function isGomanError(e: unknown, code?: ErrorCode): e is GomanError {
+  return e instanceof GomanError && (code === undefined || e.code === code);
+}
