@@ -105,7 +105,26 @@ export interface Lease {
   expiresAt: string;
 }
 
-export interface ClusterStore {
+/** Leases with fencing: SQL rows here, DynamoDB items in the serverless mode. */
+export interface LeaseStore {
+  /** Null when someone else holds an unexpired lease. A new holder gets a higher token. */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | null>;
+  /** Null when the lease was lost (expired and taken, or released). */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease | null>;
+  releaseLease(lease: Lease): Promise<void>;
+  /** True while `token` is still the current holder's fencing token for `name`. */
+  checkFence(name: string, token: number): Promise<boolean>;
+}
+
+/** Opaque per-cluster state a provider keeps (the sim provider's instances). */
+export interface ProviderStateStore {
+  getProviderState(provider: string, clusterId: string): Promise<unknown>;
+  /** With a lease token, the write is refused (CONFLICT) unless that token still holds the lease `cluster/<id>`. */
+  putProviderState(provider: string, clusterId: string, state: unknown, fence?: number): Promise<void>;
+  deleteProviderState(provider: string, clusterId: string): Promise<void>;
+}
+
+export interface ClusterStore extends LeaseStore, ProviderStateStore {
   readonly kind: 'sqlite' | 'postgres';
 
   // clusters
@@ -128,28 +147,25 @@ export interface ClusterStore {
   // history
   listHistory(clusterId: string, limit: number, cursor?: string): Promise<Page<HistoryEntry>>;
 
-  // outbox (the relay is the only reader)
-  readOutbox(afterSeq: number, limit: number): Promise<OutboxRow[]>;
-  /** Rows up to and including seq are published; they may be pruned. */
-  markOutboxSent(uptoSeq: number): Promise<void>;
-  /** The last seq marked sent (0 if none): where a restarted relay resumes. */
-  outboxCursor(): Promise<number>;
+  // outbox. A cluster's resourceVersion is the seq of the outbox row its last write appended,
+  // so `GET /watch?resourceVersion=N` resumes with readOutboxSince(N).
+  /** Unsent rows in seq order (the relay, one active instance, is the only reader). */
+  readUnsentOutbox(limit: number): Promise<OutboxRow[]>;
+  markOutboxSent(seqs: readonly number[]): Promise<void>;
+  /** Rows after seq, sent or not, while still retained (watch resume). */
+  readOutboxSince(afterSeq: number, limit: number): Promise<OutboxRow[]>;
+  /** Lowest seq still retained (a resume point below it is too old: 410). */
+  oldestRetainedSeq(): Promise<number>;
+  /** Drop sent rows older than this. */
+  pruneOutbox(sentBefore: Date): Promise<number>;
   /** Append a `cluster.reconcile` row for each id (the scheduler's output). */
   enqueueReconcile(clusterIds: readonly string[]): Promise<number>;
+  /** For the goman_clusters{phase,provider} gauge. */
+  countClusters(): Promise<{ phase: Phase; provider: string; count: number }[]>;
 
   // scheduler: claim due clusters by index (next_reconcile_at), pushing them forward.
   claimDueClusters(now: Date, limit: number, intervals: { activeMs: number; stableMs: number }): Promise<string[]>;
 
-  // leases (scheduler election, per-cluster reconcile locks)
-  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | null>;
-  renewLease(lease: Lease, ttlMs: number): Promise<Lease | null>;
-  releaseLease(lease: Lease): Promise<void>;
-  /** True while `token` is still the current holder's fencing token for `name`. */
-  checkFence(name: string, token: number): Promise<boolean>;
-
-  // provider state (the sim provider persists its instances here)
-  getProviderState(provider: string, clusterId: string): Promise<unknown>;
-  putProviderState(provider: string, clusterId: string, state: unknown): Promise<void>;
 
   // tokens (hash only; the plaintext is never given to the store)
   createToken(rec: TokenRecord & { hash: string }): Promise<TokenRecord>;

@@ -1,0 +1,220 @@
+// Typed client for the goman REST API (DESIGN §4). The CLI, the TUI and every controller use
+// it, so there is one place that knows paths, headers and the problem+json error shape.
+import type {
+  Cluster,
+  ClusterSpecInput,
+  ClusterStatus,
+  ControllerRegistration,
+  ControllerRegistrationInput,
+  ControllerReport,
+  ErrorCode,
+  FieldError,
+  Labels,
+} from '../domain/index.ts';
+import { ERROR_CODES, GomanError } from '../domain/index.ts';
+import type { ControlPlane } from '../reconcile/types.ts';
+import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../store/port.ts';
+
+export class ApiError extends GomanError {
+  readonly status: number;
+  readonly requestId: string | undefined;
+
+  constructor(status: number, code: ErrorCode, message: string, errors?: FieldError[], requestId?: string) {
+    super(code, message, errors);
+    this.name = 'ApiError';
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  token?: string | undefined;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface ListClustersParams {
+  limit?: number;
+  cursor?: string;
+  phase?: string;
+  provider?: string;
+  labelSelector?: string;
+}
+
+export interface CreateClusterBody {
+  name: string;
+  labels?: Labels;
+  spec?: ClusterSpecInput;
+}
+
+export interface Versioned<T> {
+  value: T;
+  etag: string | undefined;
+}
+
+export interface ApiInfo {
+  version: string;
+  topology: string;
+  providers: string[];
+  [key: string]: unknown;
+}
+
+export interface CreatedToken extends TokenRecord {
+  token: string;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export class ApiClient implements ControlPlane {
+  readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.userAgent = opts.userAgent ?? 'goman-client';
+  }
+
+  // clusters
+  createCluster(body: CreateClusterBody): Promise<Cluster> {
+    return this.json('POST', '/api/v1/clusters', { body });
+  }
+  listClusters(params: ListClustersParams = {}): Promise<Page<Cluster>> {
+    return this.json('GET', '/api/v1/clusters', { query: { ...params } });
+  }
+  async getClusterVersioned(idOrName: string): Promise<Versioned<Cluster>> {
+    const res = await this.request('GET', `/api/v1/clusters/${seg(idOrName)}`);
+    return { value: (await res.json()) as Cluster, etag: res.headers.get('etag') ?? undefined };
+  }
+  async getCluster(idOrName: string): Promise<Cluster | null> {
+    try {
+      return (await this.getClusterVersioned(idOrName)).value;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+  }
+  patchCluster(idOrName: string, patch: { spec?: Partial<ClusterSpecInput>; labels?: Record<string, string | null> }, ifMatch?: string): Promise<Cluster> {
+    return this.json('PATCH', `/api/v1/clusters/${seg(idOrName)}`, {
+      body: patch,
+      headers: { 'content-type': 'application/merge-patch+json', ...(ifMatch ? { 'if-match': ifMatch } : {}) },
+    });
+  }
+  replaceCluster(idOrName: string, body: { spec: ClusterSpecInput; labels?: Labels }, ifMatch?: string): Promise<Cluster> {
+    return this.json('PUT', `/api/v1/clusters/${seg(idOrName)}`, { body, headers: ifMatch ? { 'if-match': ifMatch } : {} });
+  }
+  deleteCluster(idOrName: string): Promise<Cluster | null> {
+    return this.json('DELETE', `/api/v1/clusters/${seg(idOrName)}`);
+  }
+  getStatus(idOrName: string): Promise<ClusterStatus> {
+    return this.json('GET', `/api/v1/clusters/${seg(idOrName)}/status`);
+  }
+  listEvents(idOrName: string, params: { limit?: number; cursor?: string } = {}): Promise<Page<HistoryEntry>> {
+    return this.json('GET', `/api/v1/clusters/${seg(idOrName)}/events`, { query: params });
+  }
+
+  // controllers (ControlPlane)
+  async reportStatus(clusterId: string, controller: string, report: ControllerReport): Promise<{ ignored?: 'stale' }> {
+    const res = await this.json<{ ignored?: 'stale' }>('PUT', `/api/v1/clusters/${seg(clusterId)}/status/${seg(controller)}`, { body: report });
+    return res.ignored ? { ignored: res.ignored } : {};
+  }
+  async releaseFinalizer(clusterId: string, controller: string): Promise<void> {
+    try {
+      await this.request('DELETE', `/api/v1/clusters/${seg(clusterId)}/finalizers/${seg(controller)}`);
+    } catch (e) {
+      // Already released, or the row is gone: the goal is reached.
+      if (!(e instanceof ApiError && e.code === 'NOT_FOUND')) throw e;
+    }
+  }
+  async registerController(name: string, registration: ControllerRegistrationInput): Promise<void> {
+    await this.request('PUT', `/api/v1/controllers/${seg(name)}`, { body: registration });
+  }
+  listControllers(): Promise<{ items: ControllerRegistration[] }> {
+    return this.json('GET', '/api/v1/controllers');
+  }
+
+  // tokens
+  createToken(body: { subject: string; role: TokenRole; expiresIn?: string }): Promise<CreatedToken> {
+    return this.json('POST', '/api/v1/tokens', { body });
+  }
+  listTokens(): Promise<{ items: TokenRecord[] }> {
+    return this.json('GET', '/api/v1/tokens');
+  }
+  async revokeToken(id: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/tokens/${seg(id)}`);
+  }
+
+  info(): Promise<ApiInfo> {
+    return this.json('GET', '/api/v1/info');
+  }
+
+  /** Low-level: a streaming response (the caller reads `res.body`), e.g. `/api/v1/watch`. */
+  stream(path: string, query: Query = {}, signal?: AbortSignal): Promise<Response> {
+    return this.request('GET', path, { query, signal, accept: 'text/event-stream', noTimeout: true });
+  }
+
+  private async json<T>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
+    const res = await this.request(method, path, opts);
+    if (res.status === 204) return null as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  private async request(method: string, path: string, opts: RequestOpts = {}): Promise<Response> {
+    const url = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json', 'user-agent': this.userAgent, ...opts.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const signals = [opts.signal, opts.noTimeout ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((s) => s !== undefined);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : null });
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      const why = e instanceof Error && e.name === 'TimeoutError' ? 'timed out' : 'is unreachable';
+      throw new GomanError('UNAVAILABLE', `goman server at ${this.baseUrl} ${why}`);
+    }
+    if (res.ok) return res;
+    throw await toApiError(res);
+  }
+}
+
+interface RequestOpts {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  accept?: string;
+  noTimeout?: boolean;
+}
+
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  const requestId = res.headers.get('x-request-id') ?? undefined;
+  let problem: { code?: string; detail?: string; title?: string; errors?: FieldError[] } = {};
+  try {
+    problem = (await res.json()) as typeof problem;
+  } catch {
+    // Not problem+json (a proxy in between, say): fall back to the status line.
+  }
+  const code = (ERROR_CODES as readonly string[]).includes(problem.code ?? '') ? (problem.code as ErrorCode) : codeForStatus(res.status);
+  return new ApiError(res.status, code, problem.detail ?? problem.title ?? `HTTP ${res.status}`, problem.errors, requestId);
+}
+
+function codeForStatus(status: number): ErrorCode {
+  const map: Record<number, ErrorCode> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 412: 'PRECONDITION_FAILED', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED', 503: 'UNAVAILABLE' };
+  return map[status] ?? 'INTERNAL';
+}
