@@ -1,0 +1,33 @@
+// What the CLI and TUI need from "where clusters live": a goman server (HTTP API) or, in the
+// serverless mode, an S3 bucket. Contexts pick the implementation; commands never know which.
+import type { Cluster, ClusterSpecInput, Labels } from '../domain/index.ts';
+import type { HistoryEntry, Page } from '../store/port.ts';
+import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
+
+export interface ClusterPatch {
+  spec?: Partial<ClusterSpecInput>;
+  labels?: Record<string, string | null>;
+}
+
+export type WatchEvent =
+  | { type: 'upsert'; cluster: Cluster }
+  | { type: 'deleted'; id: string; name: string }
+  /** The stream (re)connected; consumers may re-list. */
+  | { type: 'connected' }
+  | { type: 'disconnected'; reason: string };
+
+export interface ClusterBackend {
+  readonly kind: 'server' | 's3';
+  /** Where it points, for messages ("http://127.0.0.1:8080", "s3://goman-123456789012"). */
+  readonly target: string;
+  create(body: CreateClusterBody): Promise<Cluster>;
+  list(params?: ListClustersParams): Promise<Page<Cluster>>;
+  /** NOT_FOUND GomanError when absent. */
+  get(idOrName: string): Promise<Versioned<Cluster>>;
+  patch(idOrName: string, patch: ClusterPatch, ifMatch?: string): Promise<Cluster>;
+  replace(idOrName: string, body: { spec: ClusterSpecInput; labels?: Labels }, ifMatch?: string): Promise<Cluster>;
+  delete(idOrName: string): Promise<Cluster | null>;
+  events(idOrName: string, params?: { limit?: number; cursor?: string }): Promise<Page<HistoryEntry>>;
+  /** Live changes until the signal aborts; reconnects by itself and says so with connected/disconnected. */
+  watch(signal: AbortSignal): AsyncIterable<WatchEvent>;
+}
