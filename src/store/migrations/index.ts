@@ -1,0 +1,7 @@
+import { initial } from './001-initial.ts';
+import type { Migration } from './types.ts';
+
+/** Every migration, in version order. Append only: never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [initial];
+export type { Migration } from './types.ts';
+export { migrate } from './runner.ts';

@@ -1,0 +1,149 @@
+// Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
+import { randomUUID } from 'node:crypto';
+import {
+  canonicalSpec,
+  conflict,
+  emptyStatus,
+  nameProblem,
+  nameTaken,
+  notFound,
+  stableStringify,
+  validationFailed,
+  type Cluster,
+} from '../../domain/index.ts';
+import type { CreateClusterInput, ListQuery, Page, UpdateClusterInput } from '../port.ts';
+import { isUniqueViolation, labelPredicate, type SqlContext } from './context.ts';
+import { decodeCursor, encodeCursor, isIsoTime } from './cursor.ts';
+import { clusterFromRow, iso } from './rows.ts';
+import {
+  checkIfMatch,
+  loadControllerStatuses,
+  loadRegistry,
+  lockCluster,
+  recompute,
+  removeCluster,
+  saveCluster,
+  type HistoryDraft,
+} from './writes.ts';
+
+export async function createCluster(ctx: SqlContext, input: CreateClusterInput): Promise<Cluster> {
+  const problem = nameProblem(input.name);
+  if (problem) throw validationFailed('invalid cluster name', [{ path: 'name', message: problem }]);
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      const taken = await trx.selectFrom('clusters').select('id').where('name', '=', input.name).executeTakeFirst();
+      if (taken) throw nameTaken(input.name);
+      const now = new Date();
+      const at = now.toISOString();
+      const registry = await loadRegistry(trx);
+      const draft: Cluster = {
+        id: randomUUID(),
+        name: input.name,
+        labels: input.labels,
+        spec: input.spec,
+        status: emptyStatus(),
+        generation: 1,
+        resourceVersion: '0',
+        createdBy: input.createdBy,
+        createdAt: at,
+        updatedAt: at,
+        finalizers: [],
+      };
+      draft.status = recompute(draft, emptyStatus(), [], registry, at);
+      return saveCluster(ctx, trx, null, draft, ['cluster.created'], [{ kind: 'created', message: `cluster ${input.name} created` }], now);
+    });
+  } catch (e) {
+    // Two creates racing past the check: the unique index decides.
+    if (isUniqueViolation(e)) throw nameTaken(input.name);
+    throw e;
+  }
+}
+
+export async function getCluster(ctx: SqlContext, idOrName: string, owner?: string): Promise<Cluster | null> {
+  const row = await ctx.db
+    .selectFrom('clusters')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+    .$if(owner !== undefined, (q) => q.where('created_by', '=', owner ?? ''))
+    // An id wins over a name that happens to spell another cluster's id.
+    .orderBy((eb) => eb.case().when('id', '=', idOrName).then(0).else(1).end())
+    .limit(1)
+    .executeTakeFirst();
+  return row ? clusterFromRow(row) : null;
+}
+
+export async function listClusters(ctx: SqlContext, query: ListQuery): Promise<Page<Cluster>> {
+  const limit = Math.max(1, Math.floor(query.limit));
+  const after = query.cursor
+    ? decodeCursor(query.cursor, ([createdAt, id, ...rest]) =>
+        isIsoTime(createdAt) && typeof id === 'string' && rest.length === 0 ? { createdAt, id } : null,
+      )
+    : undefined;
+  let q = ctx.db.selectFrom('clusters').selectAll();
+  if (query.phase !== undefined) q = q.where('phase', '=', query.phase);
+  if (query.provider !== undefined) q = q.where('provider', '=', query.provider);
+  if (query.owner !== undefined) q = q.where('created_by', '=', query.owner);
+  for (const req of query.labelSelector ?? []) q = q.where(labelPredicate(ctx.dialect, req));
+  if (after) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.createdAt, after.id)));
+  const rows = await q.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(clusterFromRow),
+    nextCursor: rows.length > limit && last ? encodeCursor([iso(last.created_at), last.id]) : null,
+  };
+}
+
+export async function updateCluster(ctx: SqlContext, id: string, input: UpdateClusterInput): Promise<Cluster> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await lockCluster(ctx, trx, id);
+    if (!before) throw notFound(`cluster ${id}`);
+    checkIfMatch(before, input.ifMatch);
+    if (before.deletionTimestamp) throw conflict(`cluster ${before.name} is being deleted`);
+    const specChanged = input.spec !== undefined && canonicalSpec(input.spec) !== canonicalSpec(before.spec);
+    const labelsChanged = input.labels !== undefined && stableStringify(input.labels) !== stableStringify(before.labels);
+    // An update that changes nothing writes nothing: no new resourceVersion, no event.
+    if (!specChanged && !labelsChanged) return before;
+
+    const now = new Date();
+    const at = now.toISOString();
+    const next: Cluster = {
+      ...before,
+      spec: specChanged && input.spec ? input.spec : before.spec,
+      labels: labelsChanged && input.labels ? input.labels : before.labels,
+      generation: specChanged ? before.generation + 1 : before.generation,
+    };
+    next.status = recompute(next, before.status, await loadControllerStatuses(trx, id), await loadRegistry(trx), at);
+    const history: HistoryDraft[] = [];
+    if (specChanged) {
+      history.push({
+        kind: 'spec',
+        message: `spec changed: generation ${before.generation} -> ${next.generation}`,
+        data: { fromGeneration: before.generation, toGeneration: next.generation },
+      });
+    }
+    if (labelsChanged) history.push({ kind: 'labels', message: 'labels changed', data: { labels: next.labels } });
+    return saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
+  });
+}
+
+export async function deleteCluster(ctx: SqlContext, id: string, ifMatch?: string): Promise<Cluster | null> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await lockCluster(ctx, trx, id);
+    if (!before) return null;
+    checkIfMatch(before, ifMatch);
+    if (before.deletionTimestamp) return before;
+    const now = new Date();
+    const at = now.toISOString();
+    if (before.finalizers.length === 0) {
+      await removeCluster(trx, before, ['cluster.deleting', 'cluster.deleted'], at);
+      return null;
+    }
+    const next: Cluster = { ...before, deletionTimestamp: at };
+    next.status = recompute(next, before.status, await loadControllerStatuses(trx, id), await loadRegistry(trx), at);
+    const history: HistoryDraft[] = [
+      { kind: 'deleting', message: `deletion requested; waiting for ${before.finalizers.join(', ')}`, data: { finalizers: before.finalizers } },
+    ];
+    return saveCluster(ctx, trx, before, next, ['cluster.deleting'], history, now);
+  });
+}

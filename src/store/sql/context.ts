@@ -1,0 +1,54 @@
+// What every concern module of the SQL store shares: the kysely handle, which dialect it
+// speaks (for the few places they differ), and the scheduler interval a write schedules.
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import type { LabelRequirement } from '../port.ts';
+import type { Database, SqlDialect } from './schema.ts';
+
+export interface SqlContext {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+  /** next_reconcile_at = now + activeMs after every write (DESIGN §5: 30 s). */
+  readonly activeMs: number;
+}
+
+export type Tx = Transaction<Database>;
+export type Executor = Kysely<Database> | Tx;
+
+/** A time parameter in a position where PostgreSQL cannot infer the type (CASE arms). */
+export function timeParam(dialect: SqlDialect, value: string): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`cast(${value} as timestamptz)` : sql<string>`${value}`;
+}
+
+/** Label selector terms in SQL, so filters apply before LIMIT and pagination stays right. */
+export function labelPredicate(dialect: SqlDialect, req: LabelRequirement): Expression<SqlBool> {
+  if (dialect === 'postgres') {
+    switch (req.op) {
+      case '=':
+        return sql<SqlBool>`clusters.labels @> jsonb_build_object(${req.key}::text, ${req.value}::text)`;
+      case '!=':
+        return sql<SqlBool>`not (clusters.labels @> jsonb_build_object(${req.key}::text, ${req.value}::text))`;
+      case 'exists':
+        return sql<SqlBool>`(clusters.labels ->> ${req.key}::text) is not null`;
+      case '!exists':
+        return sql<SqlBool>`(clusters.labels ->> ${req.key}::text) is null`;
+    }
+  }
+  // json_each binds the key as a parameter: no JSON-path quoting of user text.
+  switch (req.op) {
+    case '=':
+      return sql<SqlBool>`exists (select 1 from json_each(clusters.labels) where key = ${req.key} and value = ${req.value})`;
+    case '!=':
+      return sql<SqlBool>`not exists (select 1 from json_each(clusters.labels) where key = ${req.key} and value = ${req.value})`;
+    case 'exists':
+      return sql<SqlBool>`exists (select 1 from json_each(clusters.labels) where key = ${req.key})`;
+    case '!exists':
+      return sql<SqlBool>`not exists (select 1 from json_each(clusters.labels) where key = ${req.key})`;
+  }
+}
+
+export function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; errcode?: unknown; message?: unknown };
+  if (err.code === '23505') return true; // PostgreSQL unique_violation
+  return err.errcode === 2067 || err.errcode === 1555 || (typeof err.message === 'string' && err.message.includes('UNIQUE constraint failed'));
+}

@@ -1,0 +1,99 @@
+// The transactional outbox read side: the relay, watch resume, pruning, scheduler output.
+import type { Phase } from '../../domain/index.ts';
+import type { EventType, OutboxRow } from '../port.ts';
+import type { SqlContext } from './context.ts';
+import { iso, num } from './rows.ts';
+import { outboxValues } from './writes.ts';
+
+// Keeps IN lists well under SQLite's and pg's parameter limits.
+const CHUNK = 500;
+
+type OutboxSelect = {
+  seq: string | number | bigint;
+  event_id: string;
+  type: string;
+  cluster_id: string;
+  name: string;
+  provider: string;
+  generation: number;
+  at: Date | string;
+};
+
+function outboxFromRow(r: OutboxSelect): OutboxRow {
+  return {
+    seq: num(r.seq),
+    eventId: r.event_id,
+    type: r.type as EventType,
+    clusterId: r.cluster_id,
+    name: r.name,
+    provider: r.provider,
+    generation: r.generation,
+    at: iso(r.at),
+  };
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export async function readUnsentOutbox(ctx: SqlContext, limit: number): Promise<OutboxRow[]> {
+  const rows = await ctx.db.selectFrom('outbox').selectAll().where('sent_at', 'is', null).orderBy('seq').limit(limit).execute();
+  return rows.map(outboxFromRow);
+}
+
+export async function markOutboxSent(ctx: SqlContext, seqs: readonly number[]): Promise<void> {
+  const at = new Date().toISOString();
+  for (const part of chunks(seqs)) {
+    await ctx.db.updateTable('outbox').set({ sent_at: at }).where('seq', 'in', part).where('sent_at', 'is', null).execute();
+  }
+}
+
+export async function readOutboxSince(ctx: SqlContext, afterSeq: number, limit: number): Promise<OutboxRow[]> {
+  const rows = await ctx.db.selectFrom('outbox').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+  return rows.map(outboxFromRow);
+}
+
+/** 0 while the outbox has never held a row. */
+export async function oldestRetainedSeq(ctx: SqlContext): Promise<number> {
+  const row = await ctx.db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('seq').as('oldest'))
+    .executeTakeFirst();
+  return row?.oldest == null ? 0 : num(row.oldest);
+}
+
+/** Drops sent rows older than `sentBefore`, always keeping the newest row so the retained range stays known. */
+export async function pruneOutbox(ctx: SqlContext, sentBefore: Date): Promise<number> {
+  const result = await ctx.db
+    .deleteFrom('outbox')
+    .where('sent_at', 'is not', null)
+    .where('sent_at', '<', sentBefore.toISOString())
+    .where('seq', '<', (eb) => eb.selectFrom('outbox').select((e) => e.fn.max('seq').as('newest')))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function enqueueReconcile(ctx: SqlContext, clusterIds: readonly string[]): Promise<number> {
+  let count = 0;
+  const at = new Date().toISOString();
+  for (const part of chunks([...new Set(clusterIds)])) {
+    const rows = await ctx.db.selectFrom('clusters').select(['id', 'name', 'provider', 'generation']).where('id', 'in', part).execute();
+    if (rows.length === 0) continue;
+    await ctx.db.insertInto('outbox').values(rows.map((r) => outboxValues(r, 'cluster.reconcile', at))).execute();
+    count += rows.length;
+  }
+  return count;
+}
+
+export async function countClusters(ctx: SqlContext): Promise<{ phase: Phase; provider: string; count: number }[]> {
+  const rows = await ctx.db
+    .selectFrom('clusters')
+    .select(['phase', 'provider', (eb) => eb.fn.countAll().as('count')])
+    .groupBy(['phase', 'provider'])
+    .orderBy('phase')
+    .orderBy('provider')
+    .execute();
+  return rows.map((r) => ({ phase: r.phase as Phase, provider: r.provider, count: Number(r.count) }));
+}

@@ -1,0 +1,108 @@
+// What controllers write: status reports, finalizer releases, their registration.
+import {
+  applyReport,
+  conflict,
+  notFound,
+  sameStatus,
+  stableStringify,
+  type Cluster,
+  type ClusterStatus,
+  type ControllerRegistration,
+  type ControllerRegistrationInput,
+  type ControllerReport,
+} from '../../domain/index.ts';
+import type { ReportResult } from '../port.ts';
+import type { SqlContext } from './context.ts';
+import { iso, toJson } from './rows.ts';
+import { loadControllerStatuses, loadRegistry, lockCluster, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
+
+// A controller's updatedAt moves on every report; comparing without it keeps a repeated
+// identical report from emitting cluster.status, which would wake every controller again.
+function withoutHeartbeats(status: ClusterStatus): ClusterStatus {
+  return { ...status, controllers: status.controllers.map((c) => ({ ...c, updatedAt: '' })) };
+}
+
+export async function reportStatus(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await lockCluster(ctx, trx, clusterId);
+    if (!before) throw notFound(`cluster ${clusterId}`);
+    const now = new Date();
+    const at = now.toISOString();
+    const controllers = await loadControllerStatuses(trx, clusterId);
+    const previous = controllers.find((c) => c.name === controller);
+    const outcome = applyReport(previous, controller, report, before.generation, at);
+    if (outcome.kind === 'future') {
+      throw conflict(`observedGeneration ${report.observedGeneration} is ahead of generation ${before.generation}`);
+    }
+    if (outcome.kind === 'stale') return { cluster: before, ignored: 'stale' };
+
+    const record = outcome.status;
+    await trx
+      .insertInto('controller_statuses')
+      .values({ cluster_id: clusterId, controller, status: toJson(record), updated_at: at })
+      .onConflict((oc) => oc.columns(['cluster_id', 'controller']).doUpdateSet({ status: toJson(record), updated_at: at }))
+      .execute();
+
+    const history: HistoryDraft[] = [];
+    const finalizers = [...before.finalizers];
+    if (!previous && !before.deletionTimestamp && !finalizers.includes(controller)) {
+      finalizers.push(controller);
+      history.push({ kind: 'finalizer', message: `finalizer ${controller} added`, data: { controller } });
+    }
+    const error = record.lastError;
+    if (error && stableStringify(error) !== stableStringify(previous?.lastError ?? null)) {
+      history.push({
+        kind: 'error',
+        message: `${controller}: ${error.code}: ${error.message}`,
+        data: { controller, code: error.code, retryable: error.retryable },
+      });
+    }
+    const next: Cluster = { ...before, finalizers };
+    next.status = recompute(
+      next,
+      before.status,
+      [...controllers.filter((c) => c.name !== controller), record],
+      await loadRegistry(trx),
+      at,
+    );
+    const changed = finalizers.length !== before.finalizers.length || !sameStatus(withoutHeartbeats(before.status), withoutHeartbeats(next.status));
+    if (!changed && history.length === 0) return { cluster: before };
+    return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now) };
+  });
+}
+
+export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await lockCluster(ctx, trx, clusterId);
+    if (!before) return null;
+    if (!before.finalizers.includes(controller)) return before;
+    const now = new Date();
+    const at = now.toISOString();
+    const finalizers = before.finalizers.filter((f) => f !== controller);
+    if (before.deletionTimestamp && finalizers.length === 0) {
+      await removeCluster(trx, before, ['cluster.deleted'], at);
+      return null;
+    }
+    const next: Cluster = { ...before, finalizers };
+    next.status = recompute(next, before.status, await loadControllerStatuses(trx, clusterId), await loadRegistry(trx), at);
+    const history: HistoryDraft[] = [{ kind: 'finalizer', message: `finalizer ${controller} released`, data: { controller } }];
+    return saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
+  });
+}
+
+export async function registerController(ctx: SqlContext, name: string, input: ControllerRegistrationInput): Promise<ControllerRegistration> {
+  const at = new Date().toISOString();
+  const row = await ctx.db
+    .insertInto('controllers')
+    .values({ name, providers: toJson(input.providers), required: input.required, registered_at: at, last_heartbeat: at })
+    .onConflict((oc) =>
+      oc.column('name').doUpdateSet({ providers: toJson(input.providers), required: input.required, last_heartbeat: at }),
+    )
+    .returning(['registered_at', 'last_heartbeat'])
+    .executeTakeFirstOrThrow();
+  return { name, providers: input.providers, required: input.required, registeredAt: iso(row.registered_at), lastHeartbeat: iso(row.last_heartbeat) };
+}
+
+export async function listControllers(ctx: SqlContext): Promise<ControllerRegistration[]> {
+  return loadRegistry(ctx.db);
+}

@@ -1,0 +1,54 @@
+// Normalising what each driver returns into domain values (see schema.ts for why they differ).
+import type { Selectable } from 'kysely';
+import type { Cluster, ClusterSpec, ClusterStatus, ControllerStatus, Labels } from '../../domain/index.ts';
+import type { ClustersTable } from './schema.ts';
+
+export type ClusterRow = Selectable<ClustersTable>;
+
+export function iso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
+
+export function isoOrNull(value: Date | string | null): string | null {
+  return value === null ? null : iso(value);
+}
+
+/** pg returns jsonb already parsed; SQLite returns the text. */
+export function fromJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+export function num(value: string | number | bigint): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+export function bool(value: boolean | number): boolean {
+  return value === true || value === 1;
+}
+
+export function clusterFromRow(row: ClusterRow): Cluster {
+  const cluster: Cluster = {
+    id: row.id,
+    name: row.name,
+    labels: fromJson<Labels>(row.labels),
+    spec: fromJson<ClusterSpec>(row.spec),
+    status: fromJson<ClusterStatus>(row.status),
+    generation: row.generation,
+    resourceVersion: String(num(row.resource_version)),
+    createdBy: row.created_by,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    finalizers: fromJson<string[]>(row.finalizers),
+  };
+  const deletion = isoOrNull(row.deletion_timestamp);
+  if (deletion) cluster.deletionTimestamp = deletion;
+  return cluster;
+}
+
+export function controllerStatusFromRow(row: { status: unknown }): ControllerStatus {
+  return fromJson<ControllerStatus>(row.status);
+}
