@@ -1,0 +1,50 @@
+// The Lambda deployment package: src/lambda.ts bundled by esbuild into one ESM file, zipped.
+// `npm run build:lambda` writes it to dist/lambda.zip; `goman init` uses that file, or builds
+// it on the spot when running from a source checkout.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const LAMBDA_ENTRY = path.join(ROOT, 'src/lambda.ts');
+export const LAMBDA_ZIP = path.join(ROOT, 'dist/lambda.zip');
+/** Lambda's Node.js runtime the bundle targets. */
+export const LAMBDA_RUNTIME = 'nodejs22.x';
+
+export async function bundleLambda(): Promise<Buffer> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [LAMBDA_ENTRY],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    write: false,
+    minify: true,
+    sourcemap: false,
+    outfile: 'index.mjs',
+    // Packages that only the CLI/TUI/server pull in through shared modules.
+    external: ['pg-native'],
+    logLevel: 'silent',
+  });
+  const file = out.outputFiles[0];
+  if (!file) throw new Error('esbuild produced no output for the Lambda handler');
+  return zipSingle('index.mjs', Buffer.from(file.contents));
+}
+
+async function zipSingle(name: string, contents: Buffer): Promise<Buffer> {
+  const { ZipFile } = await import('yazl');
+  const zip = new ZipFile();
+  // A fixed mtime keeps the zip byte-identical across builds, so init can tell "unchanged".
+  zip.addBuffer(contents, name, { mtime: new Date('2020-01-01T00:00:00Z'), mode: 0o644 });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** dist/lambda.zip when built, else a fresh bundle (needs esbuild, a dev dependency). */
+export async function loadLambdaZip(): Promise<Buffer> {
+  if (existsSync(LAMBDA_ZIP)) return readFile(LAMBDA_ZIP);
+  return bundleLambda();
+}

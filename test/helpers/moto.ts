@@ -1,0 +1,95 @@
+// A real moto server per test file (DESIGN §8: "the whole flow runs against a local AWS
+// emulator"). Each file gets its own process and port, so account state never leaks between
+// files that run in parallel.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+
+export const MOTO_BIN = process.env.GOMAN_MOTO_SERVER ?? path.resolve(import.meta.dirname, '../../.venv/bin/moto_server');
+
+export interface Moto {
+  endpoint: string;
+  /** Point the AWS SDK (and goman) at this server through the environment. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilAnswering(endpoint: string, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+      if (res.status < 500) return;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto_server at ${endpoint} did not answer: ${String(last)}`);
+}
+
+/**
+ * Start moto for one test file. Returns null (and skips the test) when the binary is absent
+ * outside CI; in CI a missing moto fails, so nothing is skipped silently.
+ */
+export async function startMoto(t?: TestContext): Promise<Moto | null> {
+  if (!existsSync(MOTO_BIN)) {
+    const msg = `moto_server not found at ${MOTO_BIN} (python -m venv .venv && .venv/bin/pip install 'moto[server]')`;
+    if (process.env.CI || !t) throw new Error(msg);
+    t.skip(msg);
+    return null;
+  }
+  const port = await freePort();
+  // AWS-managed IAM policies (AmazonSSMManagedInstanceCore) exist in every real account;
+  // moto loads them only when asked.
+  const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(endpoint, 30_000);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\n${stderr}`);
+  }
+  return {
+    endpoint,
+    env: {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'ap-south-1',
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Set moto's environment for this process (goman reads AWS_ENDPOINT_URL like the SDK does). */
+export function useMotoEnv(moto: Moto): void {
+  Object.assign(process.env, moto.env);
+}
