@@ -1,0 +1,151 @@
+// The simulated cloud of one cluster: instances in node slots, moved along by the clock.
+// Pure (no I/O, time and randomness passed in), so every rule is testable directly.
+// A slot is (role, pool, index); an instance occupies its slot until it is terminated, and a
+// launch only ever fills an empty slot, so retries, crashes and injected failures can never
+// put more instances in the cloud than the spec has slots.
+import { z } from 'zod';
+import type { ClusterSpec } from '../../domain/index.ts';
+import { serverCount } from '../../domain/index.ts';
+import type { SimSettings } from './settings.ts';
+
+export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'terminating', 'terminated'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+
+const instanceSchema = z.object({
+  id: z.string(),
+  role: z.enum(['server', 'agent']),
+  pool: z.string().optional(),
+  index: z.int().min(0),
+  state: z.enum(INSTANCE_STATES),
+  /** When the instance entered its current state (epoch ms). */
+  since: z.number(),
+  privateIp: z.string(),
+  launchedAt: z.number(),
+  bootedAt: z.number().optional(),
+  k3sInstalledAt: z.number().optional(),
+  /** Set while a scale-down drains the node before terminating it. */
+  drainingSince: z.number().optional(),
+  /** Injected fault: this instance never boots. */
+  stuck: z.boolean().optional(),
+});
+export type SimInstance = z.output<typeof instanceSchema>;
+
+export const simStateSchema = z.object({
+  version: z.literal(1),
+  instances: z.array(instanceSchema),
+  /** Host part of the next private IP; only grows, so an IP is never reused in a cluster. */
+  nextHost: z.int().min(0),
+});
+export type SimState = z.output<typeof simStateSchema>;
+
+export function emptySimState(): SimState {
+  return { version: 1, instances: [], nextHost: 10 };
+}
+
+export interface Slot {
+  role: 'server' | 'agent';
+  pool?: string | undefined;
+  index: number;
+}
+
+export function slotKey(s: Slot): string {
+  return `${s.role}/${s.pool ?? ''}/${s.index}`;
+}
+
+/** Every node slot the spec asks for: the servers of its mode, then each pool's agents. */
+export function desiredSlots(spec: Pick<ClusterSpec, 'mode' | 'nodePools'>): Slot[] {
+  const slots: Slot[] = [];
+  for (let i = 0; i < serverCount(spec); i++) slots.push({ role: 'server', index: i });
+  for (const pool of spec.nodePools) for (let i = 0; i < pool.count; i++) slots.push({ role: 'agent', pool: pool.name, index: i });
+  return slots;
+}
+
+export function isLive(i: SimInstance): boolean {
+  return i.state !== 'terminating' && i.state !== 'terminated';
+}
+
+export function isNodeReady(i: SimInstance, now: number): boolean {
+  return i.state === 'running' && i.k3sInstalledAt !== undefined && i.k3sInstalledAt <= now && i.drainingSince === undefined;
+}
+
+/** Moves one instance along by the clock as far as it can go; true if anything changed. */
+export function advance(i: SimInstance, now: number, s: SimSettings): boolean {
+  let changed = false;
+  for (;;) {
+    if (i.state === 'pending' && !i.stuck && now >= i.since + s.bootMs) {
+      i.state = 'running';
+      i.since += s.bootMs;
+      i.bootedAt = i.since;
+    } else if (i.state === 'running' && i.k3sInstalledAt === undefined && i.bootedAt !== undefined && now >= i.bootedAt + s.installMs) {
+      i.k3sInstalledAt = i.bootedAt + s.installMs;
+    } else if (i.state === 'running' && i.drainingSince !== undefined && now >= i.drainingSince + s.transitionMs) {
+      i.state = 'terminating';
+      i.since = i.drainingSince + s.transitionMs;
+      delete i.drainingSince;
+    } else if ((i.state === 'stopping' || i.state === 'terminating') && now >= i.since + s.transitionMs) {
+      i.state = i.state === 'stopping' ? 'stopped' : 'terminated';
+      i.since += s.transitionMs;
+    } else {
+      return changed;
+    }
+    changed = true;
+  }
+}
+
+/** When the clock alone will next move this instance (epoch ms), if ever. */
+export function nextDue(i: SimInstance, s: SimSettings): number | undefined {
+  switch (i.state) {
+    case 'pending':
+      return i.since + (i.stuck ? s.stuckTimeoutMs : s.bootMs);
+    case 'running':
+      if (i.drainingSince !== undefined) return i.drainingSince + s.transitionMs;
+      if (i.k3sInstalledAt === undefined && i.bootedAt !== undefined) return i.bootedAt + s.installMs;
+      return undefined;
+    case 'stopping':
+    case 'terminating':
+      return i.since + s.transitionMs;
+    default:
+      return undefined;
+  }
+}
+
+export function terminate(i: SimInstance, now: number): void {
+  i.state = 'terminating';
+  i.since = now;
+  delete i.drainingSince;
+}
+
+/**
+ * Scale-down: among live instances outside the desired slots, one per (role, pool) group at a
+ * time, highest index first; a ready node is drained first, anything else terminated at once.
+ * Returns true if it started something.
+ */
+export function scaleDown(instances: SimInstance[], desired: ReadonlySet<string>, now: number): boolean {
+  const groups = new Map<string, SimInstance[]>();
+  for (const i of instances) {
+    if (!isLive(i) || desired.has(slotKey(i))) continue;
+    const g = `${i.role}/${i.pool ?? ''}`;
+    groups.set(g, [...(groups.get(g) ?? []), i]);
+  }
+  let started = false;
+  for (const excess of groups.values()) {
+    if (excess.some((i) => i.drainingSince !== undefined)) continue;
+    const victim = excess.reduce((a, b) => (b.index > a.index ? b : a));
+    if (victim.state === 'running' && victim.k3sInstalledAt !== undefined) victim.drainingSince = now;
+    else terminate(victim, now);
+    started = true;
+  }
+  return started;
+}
+
+/** Node name in K3s: servers and agents end differently, so no pool name can collide with a server. */
+export function nodeName(clusterName: string, i: Slot): string {
+  return i.role === 'server' ? `${clusterName}-server-${i.index}` : `${clusterName}-${i.pool ?? 'agent'}-agent-${i.index}`;
+}
+
+/** A private IP in 10.0.0.0/8, distinct per cluster and per instance. */
+export function privateIp(clusterId: string, host: number): string {
+  let h = 0;
+  for (const ch of clusterId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `10.${h % 256}.${(host >> 8) & 255}.${host & 255}`;
+}

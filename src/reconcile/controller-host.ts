@@ -1,0 +1,216 @@
+// Runs one Reconciler (DESIGN §6): registers it and heartbeats, turns bus events into work
+// queue keys, and runs each reconcile under the per-cluster lease with its fencing token.
+// Level-triggered: an event only names a cluster; the handler re-reads it through the API.
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Cluster, ControllerReport, ControllerStatus } from '../domain/index.ts';
+import { stableStringify } from '../domain/index.ts';
+import type { EventBus, Subscription } from '../events/port.ts';
+import type { ClusterEvent, Lease, LeaseStore } from '../store/port.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
+import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from './types.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerHostOptions {
+  reconciler: Reconciler;
+  controlPlane: ControlPlane;
+  bus: EventBus;
+  leases: LeaseStore;
+  /** Identity of this process in leases (unique per process). */
+  owner: string;
+  concurrency?: number;
+  leaseTtlMs?: number;
+  heartbeatMs?: number;
+  /** How soon to look again when another process holds a cluster's lease. */
+  leaseBusyRequeueMs?: number;
+  backoff?: BackoffOptions;
+  metrics?: Registry;
+  logger?: Logger;
+}
+
+export interface ControllerHost {
+  readonly name: string;
+  /** Look at this cluster soon (what a bus event does). */
+  enqueue(clusterId: string): void;
+  /** Keys waiting in the queue. */
+  readonly depth: number;
+  /** Stop the subscription and heartbeat, drain in-flight reconciles within the deadline, release leases. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+const DEFAULT_HEARTBEAT_MS = 10_000;
+const DEFAULT_STOP_DEADLINE_MS = 10_000;
+
+// A controller's own status report comes back as cluster.status; reacting to it would be the
+// hot loop Goman had. Nothing a provider acts on (spec, deletion) changes in such an event.
+const IGNORED_EVENTS = new Set<ClusterEvent['type']>(['cluster.status', 'cluster.deleted']);
+
+export function leaseName(clusterId: string): string {
+  return `cluster/${clusterId}`;
+}
+
+export async function startController(opts: ControllerHostOptions): Promise<ControllerHost> {
+  const { reconciler, controlPlane, bus, leases, owner } = opts;
+  const name = reconciler.name;
+  const providers = new Set(reconciler.registration.providers);
+  const leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const busyRequeueMs = opts.leaseBusyRequeueMs ?? 1_000;
+  const log = (opts.logger ?? pino({ level: 'silent' })).child({ controller: name });
+  const metrics = opts.metrics ? controllerMetrics(opts.metrics) : undefined;
+
+  await controlPlane.registerController(name, reconciler.registration);
+  const heartbeat = setInterval(() => {
+    controlPlane.registerController(name, reconciler.registration).catch((err: unknown) => log.warn({ err: errText(err) }, 'controller heartbeat failed'));
+  }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const queue = new WorkQueue({
+    concurrency: opts.concurrency ?? 4,
+    backoff: opts.backoff,
+    onError: (cluster, err, retryInMs) => log.warn({ cluster, err: errText(err), retryInMs: Math.round(retryInMs) }, 'reconcile failed'),
+    process: (clusterId, signal) =>
+      reconcileUnderLease({ clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, forget: () => queue.forget(clusterId) }),
+  });
+  const untrackDepth = metrics?.trackDepth(name, () => queue.depth);
+
+  const subscription: Subscription = await bus.subscribe(name, async (event) => {
+    if (!providers.has(event.provider)) return;
+    if (event.type === 'cluster.deleted') queue.forget(event.clusterId);
+    if (IGNORED_EVENTS.has(event.type)) return;
+    queue.add(event.clusterId);
+  });
+  log.info({ owner, providers: [...providers] }, 'controller started');
+
+  return {
+    name,
+    enqueue: (clusterId) => queue.add(clusterId),
+    get depth() {
+      return queue.depth;
+    },
+    async stop(deadlineMs = DEFAULT_STOP_DEADLINE_MS) {
+      clearInterval(heartbeat);
+      await subscription.close();
+      const { abandoned } = await queue.shutdown(deadlineMs);
+      untrackDepth?.();
+      log.info({ abandoned }, 'controller stopped');
+    },
+  };
+}
+
+interface ReconcileJob {
+  clusterId: string;
+  signal: AbortSignal;
+  name: string;
+  providers: ReadonlySet<string>;
+  controlPlane: ControlPlane;
+  leases: LeaseStore;
+  owner: string;
+  leaseTtlMs: number;
+  busyRequeueMs: number;
+  reconciler: Reconciler;
+  metrics: ControllerMetrics | undefined;
+  log: Logger;
+  forget: () => void;
+}
+
+async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> {
+  const { clusterId, name, controlPlane, metrics } = job;
+  const started = performance.now();
+  let result = 'error';
+  try {
+    const lease = await job.leases.acquireLease(leaseName(clusterId), job.owner, job.leaseTtlMs);
+    if (!lease) {
+      result = 'lease_busy';
+      return { requeueAfterMs: job.busyRequeueMs * (1 + Math.random() * 0.2) };
+    }
+    const keeper = keepLease(job, lease);
+    const signal = AbortSignal.any([job.signal, keeper.lost]);
+    try {
+      const cluster = await controlPlane.getCluster(clusterId);
+      if (!cluster) {
+        job.forget();
+        result = 'gone';
+        return {};
+      }
+      if (!job.providers.has(cluster.spec.provider)) {
+        result = 'success';
+        return {};
+      }
+      const ctx: ReconcileContext = {
+        fence: lease.token,
+        signal,
+        report: async (report) => {
+          if (unchanged(ownStatus(cluster, name), report)) return;
+          signal.throwIfAborted();
+          await controlPlane.reportStatus(clusterId, name, report);
+        },
+        releaseFinalizer: async () => {
+          signal.throwIfAborted();
+          await controlPlane.releaseFinalizer(clusterId, name);
+        },
+      };
+      const out = await job.reconciler.reconcile(cluster, ctx);
+      result = out.requeueAfterMs !== undefined ? 'requeue' : 'success';
+      return out;
+    } catch (err) {
+      if (signal.aborted) result = 'aborted';
+      throw err;
+    } finally {
+      await keeper.release();
+    }
+  } finally {
+    metrics?.reconciles.inc({ controller: name, result });
+    metrics?.duration.observe({ controller: name }, (performance.now() - started) / 1000);
+  }
+}
+
+/** Renews the lease at ttl/3 while a reconcile runs; `lost` aborts when it cannot be kept. */
+function keepLease(job: ReconcileJob, first: Lease): { lost: AbortSignal; release: () => Promise<void> } {
+  const lost = new AbortController();
+  let lease = first;
+  const timer = setInterval(() => {
+    job.leases.renewLease(lease, job.leaseTtlMs).then(
+      (renewed) => {
+        if (renewed) lease = renewed;
+        else lost.abort(new Error(`lease ${lease.name} was lost`));
+      },
+      (err: unknown) => {
+        // A store hiccup: keep trying while the lease is still ours by the clock.
+        job.log.warn({ cluster: job.clusterId, err: errText(err) }, 'lease renewal failed');
+        if (Date.parse(lease.expiresAt) <= Date.now()) lost.abort(new Error(`lease ${lease.name} expired`));
+      },
+    );
+  }, Math.max(1, Math.floor(job.leaseTtlMs / 3)));
+  timer.unref();
+  return {
+    lost: lost.signal,
+    release: async () => {
+      clearInterval(timer);
+      if (lost.signal.aborted) return;
+      await job.leases.releaseLease(lease).catch((err: unknown) => job.log.warn({ cluster: job.clusterId, err: errText(err) }, 'lease release failed'));
+    },
+  };
+}
+
+function ownStatus(cluster: Cluster, name: string): ControllerStatus | undefined {
+  return cluster.status.controllers.find((c) => c.name === name);
+}
+
+/**
+ * True when a report would restate what the cluster already records for this controller.
+ * Skipping it keeps a steady cluster from writing (and emitting an event) on every resync.
+ */
+export function unchanged(previous: ControllerStatus | undefined, report: ControllerReport): boolean {
+  if (!previous || previous.observedGeneration !== report.observedGeneration) return false;
+  const said = (cs: readonly { type: string; status: string; reason: string; message: string }[]): string =>
+    stableStringify(cs.map(({ type, status, reason, message }) => ({ type, status, reason, message })));
+  if (said(previous.conditions) !== said(report.conditions)) return false;
+  if (stableStringify(previous.lastError ?? null) !== stableStringify(report.lastError ?? null)) return false;
+  return report.metadata === undefined || stableStringify(report.metadata) === stableStringify(previous.metadata ?? null);
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
