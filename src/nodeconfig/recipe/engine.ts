@@ -1,5 +1,6 @@
 // The recipe engine: base, then every matching overlay from least to most specific (ties by
 // name), deep-merging component values into copies of the shared, frozen data.
+import { createHash } from 'node:crypto';
 import { validationFailed } from '../../domain/errors.ts';
 import { API_VERSION, type ComponentResult, type Constraint, type Criteria, type RecipeResult } from '../types.ts';
 import { criteriaKey } from './criteria.ts';
@@ -90,19 +91,27 @@ function addDependencies(name: string, data: RecipeData, drafts: Map<string, Dra
   }
 }
 
+export interface CachedRecipe {
+  result: RecipeResult;
+  json: string;
+  etag: string;
+}
+
 const CACHE_LIMIT = 512;
-const cache = new Map<string, { result: RecipeResult; json: string }>();
+const cache = new Map<string, CachedRecipe>();
 
 /**
  * The recipe for criteria over the packaged data, computed once per canonical criteria and
  * kept frozen (its serialised JSON too), so repeated requests cost a map lookup.
  */
-export function cachedRecipe(q: Criteria): { result: RecipeResult; json: string } {
+export function cachedRecipe(q: Criteria): CachedRecipe {
   const key = criteriaKey(q);
   let hit = cache.get(key);
   if (!hit) {
     const result = buildRecipe(q);
-    hit = Object.freeze({ result: deepFreezeResult(result), json: JSON.stringify(result) });
+    const json = JSON.stringify(result);
+    const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+    hit = Object.freeze({ result: deepFreezeResult(result), json, etag });
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(key, hit);
   }

@@ -51,11 +51,16 @@ export function parseOsRelease(text: string): Record<string, string> {
   return out;
 }
 
-/** `quiet ro root=/dev/x BOOT_IMAGE=...` → flags map to true, `k=v` to v; the whole line is `raw`. */
+/**
+ * `quiet ro root=/dev/x BOOT_IMAGE=...` → flags map to true, `k=v` to v; the whole line is
+ * `raw`. Words after a lone `--` are arguments for init, not kernel parameters.
+ */
 export function parseCmdline(text: string): Record<string, Scalar> {
-  const line = text.trim();
+  const line = text.replaceAll('\0', ' ').trim();
   const out: Record<string, Scalar> = { raw: line };
-  for (const token of line.split(/\s+/).filter(Boolean)) {
+  const words = line.split(/\s+/).filter(Boolean);
+  const end = words.indexOf('--');
+  for (const token of end < 0 ? words : words.slice(0, end)) {
     const eq = token.indexOf('=');
     if (eq < 0) out[token] = true;
     else out[token.slice(0, eq)] = token.slice(eq + 1);
