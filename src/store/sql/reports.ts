@@ -3,7 +3,6 @@ import {
   applyReport,
   conflict,
   notFound,
-  sameStatus,
   stableStringify,
   type Cluster,
   type ClusterStatus,
@@ -18,8 +17,11 @@ import { loadControllerStatuses, loadRegistry, lockCluster, recompute, removeClu
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
-function withoutHeartbeats(status: ClusterStatus): ClusterStatus {
-  return { ...status, controllers: status.controllers.map((c) => ({ ...c, updatedAt: '' })) };
+// Key order is normalised too: jsonb hands objects back with its own key order, which
+// sameStatus (plain JSON.stringify) would count as a change.
+function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
+  const strip = (s: ClusterStatus): ClusterStatus => ({ ...s, controllers: s.controllers.map((c) => ({ ...c, updatedAt: '' })) });
+  return stableStringify(strip(before)) !== stableStringify(strip(after));
 }
 
 export async function reportStatus(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
@@ -65,7 +67,7 @@ export async function reportStatus(ctx: SqlContext, clusterId: string, controlle
       await loadRegistry(trx),
       at,
     );
-    const changed = finalizers.length !== before.finalizers.length || !sameStatus(withoutHeartbeats(before.status), withoutHeartbeats(next.status));
+    const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
     if (!changed && history.length === 0) return { cluster: before };
     return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now) };
   });
