@@ -4,7 +4,7 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Cluster, ControllerReport, ControllerStatus } from '../domain/index.ts';
-import { stableStringify } from '../domain/index.ts';
+import { isGomanError, stableStringify } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
 import type { ClusterEvent, Lease, LeaseStore } from '../store/port.ts';
 import type { BackoffOptions } from './backoff.ts';
@@ -60,9 +60,17 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ controller: name });
   const metrics = opts.metrics ? controllerMetrics(opts.metrics) : undefined;
 
-  await controlPlane.registerController(name, reconciler.registration);
+  const register = (): Promise<void> => controlPlane.registerController(name, reconciler.registration);
+  try {
+    await register();
+  } catch (err) {
+    // A server that is not up yet is normal when processes start together: the heartbeat
+    // registers us once it answers. Anything else (a bad token) is a configuration error.
+    if (!isGomanError(err, 'UNAVAILABLE')) throw err;
+    log.warn({ err: errText(err) }, 'control plane unreachable; will register on the next heartbeat');
+  }
   const heartbeat = setInterval(() => {
-    controlPlane.registerController(name, reconciler.registration).catch((err: unknown) => log.warn({ err: errText(err) }, 'controller heartbeat failed'));
+    register().catch((err: unknown) => log.warn({ err: errText(err) }, 'controller heartbeat failed'));
   }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
 
