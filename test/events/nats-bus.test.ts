@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createNatsBus } from '../../src/events/nats-bus.ts';
+import { openBus } from '../../src/events/open.ts';
+import { NATS_URL, needPeer, reachable } from '../helpers/peers.ts';
+import { busContract } from './bus-contract.ts';
+import { eventually, makeEvent, sleep, uniq } from './helpers.ts';
+
+/** A stream and subject space of its own, so test files and tests never see each other's events. */
+function isolated(): { stream: string; subjectPrefix: string } {
+  const id = uniq();
+  return { stream: `GOMAN_T_${id}`, subjectPrefix: `goman_t_${id}` };
+}
+
+/** Removes a test's stream from the shared server, whatever state its bus is in. */
+async function deleteStream(stream: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
+
+busContract('nats bus', async (t, opts) => {
+  if (!(await needPeer(t, 'NATS', NATS_URL))) return null;
+  const names = isolated();
+  const bus = await createNatsBus({ url: NATS_URL, ...names, ...opts });
+  return {
+    bus,
+    dispose: async () => {
+      await bus.close();
+      await deleteStream(names.stream);
+    },
+  };
+});
+
+test('nats bus: a republished eventId is stored once (outbox relay crash between publish and mark)', async (t) => {
+  if (!(await needPeer(t, 'NATS', NATS_URL))) return;
+  const names = isolated();
+  const bus = await createNatsBus({ url: NATS_URL, ...names });
+  try {
+    const event = makeEvent(randomUUID());
+    await bus.publish(event);
+    await bus.publish(event);
+    const marker = makeEvent(randomUUID());
+    await bus.publish(marker);
+    const seen: string[] = [];
+    await bus.subscribe(`ctl-${uniq()}`, async (e) => {
+      seen.push(e.eventId);
+    });
+    await eventually('the marker', () => seen.includes(marker.eventId));
+    assert.deepEqual(seen, [event.eventId, marker.eventId]);
+  } finally {
+    await bus.close();
+    await deleteStream(names.stream);
+  }
+});
+
+test('openBus: nats:// opens the JetStream bus; stream creation is idempotent', async (t) => {
+  if (!(await needPeer(t, 'NATS', NATS_URL))) return;
+  const names = isolated();
+  const a = await openBus(NATS_URL, names);
+  const b = await openBus(NATS_URL, names);
+  assert.equal(a.kind, 'nats');
+  await a.ping();
+  await b.ping();
+  await b.close();
+  await a.close();
+  await deleteStream(names.stream);
+});
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const address = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+test('nats bus: survives a NATS server restart (publish waits, consumers resume)', async (t: TestContext) => {
+  // Restarting the shared server would disturb other test files, so this test runs a private
+  // nats-server (the same binary CI installs) on a free port with its own storage directory.
+  if (spawnSync('nats-server', ['--version']).status !== 0) {
+    if (process.env.CI) throw new Error('nats-server binary is required in CI');
+    t.skip('nats-server binary not installed');
+    return;
+  }
+  const port = await freePort();
+  const url = `nats://127.0.0.1:${port}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-nats-'));
+  const start = async (): Promise<ChildProcess> => {
+    const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+    await eventually('private nats-server listening', () => reachable(url, 200));
+    return child;
+  };
+  const stop = async (child: ChildProcess): Promise<void> => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  let server = await start();
+  const bus = await createNatsBus({ url, publishDeadlineMs: 20_000 });
+  try {
+    const seen = new Set<string>();
+    await bus.subscribe('ctl-restart', async (e) => {
+      seen.add(e.eventId);
+    });
+    const before = makeEvent(randomUUID());
+    await bus.publish(before);
+    await eventually('event before the restart', () => seen.has(before.eventId));
+
+    await stop(server);
+    const during = makeEvent(randomUUID());
+    const publishing = bus.publish(during);
+    await sleep(500);
+    server = await start();
+    await publishing;
+    await eventually('event published across the restart', () => seen.has(during.eventId), 20_000);
+    const after = makeEvent(randomUUID());
+    await bus.publish(after);
+    await eventually('event after the restart', () => seen.has(after.eventId), 20_000);
+  } finally {
+    await bus.close();
+    await stop(server);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
