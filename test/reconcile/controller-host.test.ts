@@ -1,0 +1,198 @@
+// The controller host's own rules (filtering, leases, fencing, shutdown, metrics), with a
+// scripted reconciler on the real SQLite store. The control plane here is the store itself
+// (the API is one HTTP hop over exactly these calls; test/reconcile/sim-controller.test.ts
+// runs the whole path through buildApi), and the bus is the real memory bus.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry } from 'prom-client';
+import type { Cluster } from '../../src/domain/index.ts';
+import { clusterSpecSchema } from '../../src/domain/index.ts';
+import { createMemoryBus } from '../../src/events/memory-bus.ts';
+import { startController, unchanged } from '../../src/reconcile/controller-host.ts';
+import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from '../../src/reconcile/types.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { ClusterEvent, ClusterStore } from '../../src/store/port.ts';
+
+let dir: string;
+let store: ClusterStore;
+let controlPlane: ControlPlane;
+
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'goman-host-'));
+  store = await openStore({ dataDir: dir });
+  controlPlane = {
+    getCluster: (id) => store.getCluster(id),
+    reportStatus: async (id, name, report) => {
+      const r = await store.reportStatus(id, name, report);
+      return r.ignored ? { ignored: r.ignored } : {};
+    },
+    releaseFinalizer: async (id, name) => {
+      await store.removeFinalizer(id, name);
+    },
+    registerController: async (name, reg) => {
+      await store.registerController(name, reg);
+    },
+  };
+});
+after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+let seq = 0;
+async function create(provider: 'sim' | 'aws' = 'sim'): Promise<Cluster> {
+  return store.createCluster({ name: `host-${++seq}`, labels: {}, spec: clusterSpecSchema.parse({ provider }), createdBy: 'test' });
+}
+
+function event(c: Cluster, type: ClusterEvent['type'] = 'cluster.updated'): ClusterEvent {
+  return { eventId: `e-${++seq}`, type, clusterId: c.id, name: c.name, provider: c.spec.provider, generation: c.generation, at: new Date().toISOString() };
+}
+
+/** A reconciler whose behaviour each test scripts; it records what it was given. */
+class Scripted implements Reconciler {
+  readonly registration = { providers: ['sim'], required: true };
+  readonly seen: { id: string; fence: number }[] = [];
+  readonly name: string;
+  body: (c: Cluster, ctx: ReconcileContext) => Promise<ReconcileResult> = async () => ({});
+  constructor(name: string) {
+    this.name = name;
+  }
+  async reconcile(c: Cluster, ctx: ReconcileContext): Promise<ReconcileResult> {
+    this.seen.push({ id: c.id, fence: ctx.fence });
+    return this.body(c, ctx);
+  }
+}
+
+test('reacts to its provider only, ignores status events, and forgets clusters that are gone', async () => {
+  const r = new Scripted('filter-ctl');
+  const metrics = new Registry();
+  // Its own bus per test: a new consumer name is replayed everything published on its bus.
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o1', metrics });
+  try {
+    const sim = await create('sim');
+    const aws = await create('aws');
+    await bus.publish(event(aws));
+    await bus.publish(event(sim, 'cluster.status'));
+    await bus.publish(event(sim));
+    await until(() => r.seen.length === 1, 'the sim cluster to be reconciled');
+    assert.equal(r.seen[0]?.id, sim.id);
+    assert.ok((r.seen[0]?.fence ?? 0) > 0, 'the lease fencing token is passed');
+    // A cluster that no longer exists is not handed to the reconciler.
+    host.enqueue('00000000-0000-4000-8000-000000000000');
+    await sleep(50);
+    assert.equal(r.seen.length, 1);
+    assert.ok((await store.listControllers()).some((c) => c.name === 'filter-ctl'), 'registered itself');
+    const text = await metrics.metrics();
+    assert.match(text, /goman_reconcile_total\{controller="filter-ctl",result="success"\} 1/);
+    assert.match(text, /goman_reconcile_total\{controller="filter-ctl",result="gone"\} 1/);
+    assert.match(text, /goman_workqueue_depth\{controller="filter-ctl"\} 0/);
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
+});
+
+test('a cluster whose lease another process holds waits until it is free', async () => {
+  const r = new Scripted('busy-ctl');
+  // Its own bus per test: a new consumer name is replayed everything published on its bus.
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o2', leaseBusyRequeueMs: 20 });
+  try {
+    const c = await create();
+    const other = await store.acquireLease(`cluster/${c.id}`, 'someone-else', 30_000);
+    assert.ok(other);
+    host.enqueue(c.id);
+    await sleep(100);
+    assert.equal(r.seen.length, 0, 'not reconciled while another holds the lease');
+    await store.releaseLease(other);
+    await until(() => r.seen.length === 1, 'the reconcile after release');
+    assert.ok(r.seen[0]!.fence > other.token, 'a new holder gets a higher fence');
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
+});
+
+test('losing the lease mid-reconcile aborts the signal; a stale fence cannot write', async () => {
+  const r = new Scripted('lost-ctl');
+  let abortedWith: unknown;
+  r.body = async (c, ctx) => {
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+    abortedWith = ctx.signal.reason;
+    await store.putProviderState('sim', c.id, { by: 'stale' }, ctx.fence);
+    return {};
+  };
+  // Its own bus per test: a new consumer name is replayed everything published on its bus.
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o3', leaseTtlMs: 90, backoff: { baseMs: 5_000 } });
+  try {
+    const c = await create();
+    host.enqueue(c.id);
+    await until(() => r.seen.length === 1, 'the reconcile to start');
+    // Take the lease away as an expiry would: release it under the host's identity, then let
+    // another owner acquire it; the host's next renewal finds it gone.
+    const held = await store.acquireLease(`cluster/${c.id}`, 'o3', 90);
+    assert.ok(held);
+    await store.releaseLease(held);
+    const thief = await store.acquireLease(`cluster/${c.id}`, 'thief', 30_000);
+    assert.ok(thief);
+    await until(() => abortedWith !== undefined, 'the abort');
+    assert.match(String(abortedWith), /lost/);
+    await sleep(20);
+    assert.equal(await store.getProviderState('sim', c.id), null, 'the stale holder wrote nothing');
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
+});
+
+test('stop aborts in-flight reconciles at the deadline and releases their leases', async () => {
+  const r = new Scripted('stop-ctl');
+  r.body = async (_c, ctx) => {
+    await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+    return {};
+  };
+  // Its own bus per test: a new consumer name is replayed everything published on its bus.
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o4' });
+  const c = await create();
+  host.enqueue(c.id);
+  await until(() => r.seen.length === 1, 'the reconcile to start');
+  assert.equal(await store.acquireLease(`cluster/${c.id}`, 'other', 1000), null);
+  await host.stop(50);
+  assert.ok(await store.acquireLease(`cluster/${c.id}`, 'other', 1000), 'the lease was released');
+  await bus.publish(event(c));
+  await sleep(30);
+  assert.equal(r.seen.length, 1, 'a stopped host takes no more work');
+  await bus.close();
+});
+
+test('a report restating the recorded status is recognised as unchanged', () => {
+  const prev = {
+    name: 'x',
+    observedGeneration: 2,
+    conditions: [{ type: 'Ready', status: 'True' as const, reason: 'R', message: 'm', lastTransitionTime: 't', observedGeneration: 2 }],
+    metadata: { nodes: [] },
+    updatedAt: 't',
+  };
+  const same = { observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'R', message: 'm' }], metadata: { nodes: [] }, lastError: null };
+  assert.equal(unchanged(prev, same), true);
+  assert.equal(unchanged(undefined, same), false);
+  assert.equal(unchanged(prev, { ...same, observedGeneration: 3 }), false);
+  assert.equal(unchanged(prev, { ...same, conditions: [{ ...same.conditions[0]!, status: 'False' as const }] }), false);
+  assert.equal(unchanged(prev, { ...same, lastError: { code: 'X', message: 'y', retryable: true } }), false);
+  assert.equal(unchanged(prev, { ...same, metadata: { nodes: [], endpoint: 'https://10.0.0.1:6443' } }), false);
+});
