@@ -13,6 +13,7 @@ import type { Cluster } from '../../src/domain/index.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { createMemoryBus } from '../../src/events/memory-bus.ts';
 import { startController, unchanged } from '../../src/reconcile/controller-host.ts';
+import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
 import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterEvent, ClusterStore } from '../../src/store/port.ts';
@@ -24,19 +25,7 @@ let controlPlane: ControlPlane;
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'goman-host-'));
   store = await openStore({ dataDir: dir });
-  controlPlane = {
-    getCluster: (id) => store.getCluster(id),
-    reportStatus: async (id, name, report) => {
-      const r = await store.reportStatus(id, name, report);
-      return r.ignored ? { ignored: r.ignored } : {};
-    },
-    releaseFinalizer: async (id, name) => {
-      await store.removeFinalizer(id, name);
-    },
-    registerController: async (name, reg) => {
-      await store.registerController(name, reg);
-    },
-  };
+  controlPlane = localControlPlane(store);
 });
 after(async () => {
   await store.close();
