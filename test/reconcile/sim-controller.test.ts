@@ -1,0 +1,220 @@
+// The sim controller end to end in the embedded topology: real SQLite store, outbox relay,
+// memory bus and controller host, with short sim timings. Each test gets its own store, bus
+// and relay, so nothing is shared between tests.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cluster, ClusterSpecInput, Phase } from '../../src/domain/index.ts';
+import { clusterSpecSchema } from '../../src/domain/index.ts';
+import { createMemoryBus } from '../../src/events/memory-bus.ts';
+import { startOutboxRelay } from '../../src/events/outbox-relay.ts';
+import type { EventBus } from '../../src/events/port.ts';
+import { desiredSlots, slotKey } from '../../src/providers/sim/instances.ts';
+import { SIM_CONTROLLER, SimReconciler, type SimOptions } from '../../src/providers/sim/reconciler.ts';
+import { startController, type ControllerHost } from '../../src/reconcile/controller-host.ts';
+import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
+import type { ControlPlane, Reconciler } from '../../src/reconcile/types.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { ClusterStore } from '../../src/store/port.ts';
+
+interface Env {
+  store: ClusterStore;
+  bus: EventBus;
+  controlPlane: ControlPlane;
+  create(name: string, spec: ClusterSpecInput): Promise<Cluster>;
+  update(c: Cluster, spec: Partial<ClusterSpecInput>): Promise<Cluster>;
+  remove(c: Cluster): Promise<void>;
+  host(reconciler: Reconciler, owner: string): Promise<ControllerHost>;
+}
+
+const FAST: SimOptions = { bootMs: 100, installMs: 150, transitionMs: 100 };
+
+async function embedded(t: TestContext): Promise<Env> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-simctl-'));
+  const store = await openStore({ dataDir: dir });
+  const bus = createMemoryBus();
+  const relay = startOutboxRelay({ store, bus, leases: store, owner: 'relay', pollMs: 20 });
+  const controlPlane = localControlPlane(store);
+  const hosts: ControllerHost[] = [];
+  t.after(async () => {
+    await Promise.all(hosts.map((h) => h.stop(1_000)));
+    await relay.stop();
+    await bus.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    store,
+    bus,
+    controlPlane,
+    async create(name, spec) {
+      const c = await store.createCluster({ name, labels: {}, spec: clusterSpecSchema.parse(spec), createdBy: 'test' });
+      relay.poke();
+      return c;
+    },
+    async update(c, spec) {
+      const current = await store.getCluster(c.id);
+      assert.ok(current);
+      const next = await store.updateCluster(c.id, { spec: clusterSpecSchema.parse({ ...current.spec, ...spec }) });
+      relay.poke();
+      return next;
+    },
+    async remove(c) {
+      await store.deleteCluster(c.id);
+      relay.poke();
+    },
+    async host(reconciler, owner) {
+      const h = await startController({ reconciler, controlPlane, bus, leases: store, owner, backoff: { baseMs: 20, maxMs: 500 }, leaseBusyRequeueMs: 20 });
+      hosts.push(h);
+      return h;
+    },
+  };
+}
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
+    await sleep(20);
+  }
+}
+
+async function phaseOf(env: Env, c: Cluster): Promise<Phase | undefined> {
+  return (await env.store.getCluster(c.id))?.status.phase;
+}
+
+async function readyAt(env: Env, c: Cluster, generation: number, phase: Phase = 'Ready'): Promise<Cluster> {
+  const got = await until(
+    () => env.store.getCluster(c.id),
+    (x) => x?.status.phase === phase && x.status.observedGeneration === generation,
+    `${c.name} ${phase} at generation ${generation}`,
+  );
+  assert.ok(got);
+  return got;
+}
+
+test('a cluster is provisioned, scaled, stopped, started and deleted by the sim controller', async (t) => {
+  const env = await embedded(t);
+  const sim = new SimReconciler({ store: env.store, ...FAST, env: {} });
+  await env.host(sim, 'only');
+  let c = await env.create('life', { provider: 'sim', mode: 'dev', nodePools: [{ name: 'w', count: 1 }] });
+
+  c = await readyAt(env, c, 1);
+  assert.equal(c.status.nodes.length, 2);
+  assert.ok(c.status.nodes.every((n) => n.ready));
+  assert.match(c.status.endpoint ?? '', /^https:\/\/10\.\d+\.\d+\.\d+:6443$/);
+
+  c = await env.update(c, { nodePools: [{ name: 'w', count: 3 }] });
+  c = await readyAt(env, c, 2);
+  assert.equal(c.status.nodes.length, 4);
+
+  c = await env.update(c, { nodePools: [{ name: 'w', count: 1 }] });
+  c = await readyAt(env, c, 3);
+  assert.deepEqual(c.status.nodes.map((n) => n.name), ['life-server-0', 'life-w-agent-0']);
+
+  c = await env.update(c, { desiredState: 'stopped' });
+  c = await readyAt(env, c, 4, 'Stopped');
+  assert.ok(c.status.nodes.every((n) => n.state === 'stopped' && !n.ready));
+  c = await env.update(c, { desiredState: 'running' });
+  c = await readyAt(env, c, 5);
+  const phases = (await env.store.listHistory(c.id, 100)).items.filter((h) => h.kind === 'phase').map((h) => h.message);
+  for (const p of ['Stopping', 'Stopped', 'Ready']) assert.ok(phases.some((m) => m.includes(p)), `${p} in the phase history: ${phases.join(' | ')}`);
+
+  await env.remove(c);
+  const deleting = await env.store.getCluster(c.id);
+  assert.equal(deleting?.status.phase, 'Deleting');
+  assert.deepEqual(deleting?.finalizers, [SIM_CONTROLLER], 'the row waits for the sim finalizer');
+  await until(() => env.store.getCluster(c.id), (x) => x === null, 'the row to go');
+  assert.equal(await env.store.getProviderState('sim', c.id), null, 'no simulated instances are left behind');
+});
+
+test('two controller hosts share the work, but a cluster is reconciled by one at a time', async (t) => {
+  const env = await embedded(t);
+  const inFlight = new Map<string, number>();
+  let overlaps = 0;
+  const byOwner = new Map<string, number>();
+  // Both hosts run the real sim reconciler, wrapped to see when a cluster is being worked on.
+  const counted = (owner: string): Reconciler => {
+    const sim = new SimReconciler({ store: env.store, bootMs: 50, installMs: 50, transitionMs: 50, env: {} });
+    return {
+      name: sim.name,
+      registration: sim.registration,
+      async reconcile(cluster, ctx) {
+        const n = (inFlight.get(cluster.id) ?? 0) + 1;
+        inFlight.set(cluster.id, n);
+        if (n > 1) overlaps++;
+        byOwner.set(owner, (byOwner.get(owner) ?? 0) + 1);
+        try {
+          await sleep(5); // widen the window an overlap would need
+          return await sim.reconcile(cluster, ctx);
+        } finally {
+          inFlight.set(cluster.id, (inFlight.get(cluster.id) ?? 1) - 1);
+        }
+      },
+    };
+  };
+  const a = await env.host(counted('a'), 'host-a');
+  const b = await env.host(counted('b'), 'host-b');
+  const clusters = await Promise.all(Array.from({ length: 12 }, (_, i) => env.create(`pair-${i}`, { provider: 'sim', nodePools: [{ name: 'w', count: 1 }] })));
+  // Also ask both hosts directly about every cluster, as duplicated events would.
+  for (const c of clusters) {
+    a.enqueue(c.id);
+    b.enqueue(c.id);
+  }
+  for (const c of clusters) await readyAt(env, c, 1);
+  assert.equal(overlaps, 0, 'no cluster was reconciled by both hosts at once');
+  assert.ok((byOwner.get('a') ?? 0) > 0 && (byOwner.get('b') ?? 0) > 0, `both hosts worked: ${JSON.stringify([...byOwner])}`);
+});
+
+test('with 30 % injected failures clusters still converge and never exceed their spec', async (t) => {
+  const env = await embedded(t);
+  const sim = new SimReconciler({
+    store: env.store,
+    bootMs: 50,
+    installMs: 50,
+    transitionMs: 20,
+    failRate: 0.3,
+    capacityErrorRate: 0.1,
+    stuckRate: 0.1,
+    stuckTimeoutMs: 300,
+    env: {},
+  });
+  await env.host(sim, 'flaky');
+  const specs: ClusterSpecInput[] = [
+    { provider: 'sim', mode: 'ha', nodePools: [{ name: 'a', count: 3 }] },
+    { provider: 'sim', mode: 'dev', nodePools: [{ name: 'a', count: 2 }, { name: 'b', count: 2 }] },
+  ];
+  const clusters = await Promise.all(Array.from({ length: 6 }, (_, i) => env.create(`flaky-${i}`, specs[i % 2]!)));
+  let excess = 0;
+  let samples = 0;
+  const watching = (async () => {
+    while (samples >= 0) {
+      for (const c of clusters) {
+        const state = (await sim.load(c.id)).instances;
+        const slots = new Set(desiredSlots(c.spec).map(slotKey));
+        if (state.length > slots.size || new Set(state.map(slotKey)).size !== state.length) excess++;
+      }
+      samples++;
+      await sleep(10);
+    }
+  })();
+  try {
+    for (const c of clusters) await readyAt(env, c, 1);
+  } finally {
+    const taken = samples;
+    samples = -1;
+    await watching;
+    assert.ok(taken > 0);
+  }
+  assert.equal(excess, 0, 'never more instances than the spec asks for');
+  for (const c of clusters) {
+    const got = await env.store.getCluster(c.id);
+    assert.equal(got?.status.nodes.length, desiredSlots(c.spec).length);
+    assert.equal(await phaseOf(env, c), 'Ready');
+  }
+});
