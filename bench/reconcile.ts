@@ -17,6 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { clusterSpecSchema, condition } from '../src/domain/index.ts';
 import { createMemoryBus } from '../src/events/memory-bus.ts';
 import { createNatsBus } from '../src/events/nats-bus.ts';
@@ -102,7 +104,13 @@ async function open(topology: Topology, kind: string): Promise<{ store: ClusterS
   const store = await openStore({ databaseUrl: db.url, dataDir: '.' });
   const tag = `${kind}${Date.now().toString(36)}`.toUpperCase();
   const bus = await createNatsBus({ url: NATS_URL, stream: `BENCH_${tag}`, subjectPrefix: `bench${tag.toLowerCase()}`, maxAgeMs: 600_000 });
-  return { store, bus, cleanup: () => db.drop() };
+  const cleanup = async (): Promise<void> => {
+    const nc = await connect({ servers: NATS_URL });
+    await (await jetstreamManager(nc)).streams.delete(`BENCH_${tag}`).catch(() => false);
+    await nc.close();
+    await db.drop();
+  };
+  return { store, bus, cleanup };
 }
 
 async function run(topology: Topology, kind: 'sim' | 'noop'): Promise<RunResult> {
