@@ -1,6 +1,7 @@
 // The sim controller end to end in the embedded topology: real SQLite store, outbox relay,
-// memory bus and controller host, with short sim timings. Each test gets its own store, bus
-// and relay, so nothing is shared between tests.
+// memory bus, the API on 127.0.0.1:0, and controller hosts that reach it through ApiClient
+// with a controller token; short sim timings. Users act through the API with an admin token.
+// Each test gets its own store, bus, relay and server, so nothing is shared between tests.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,14 +9,15 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, ClusterSpecInput, Phase } from '../../src/domain/index.ts';
-import { clusterSpecSchema } from '../../src/domain/index.ts';
+import { buildApi } from '../../src/api/app.ts';
+import { issueToken } from '../../src/api/tokens.ts';
+import { ApiClient } from '../../src/client/api-client.ts';
 import { createMemoryBus } from '../../src/events/memory-bus.ts';
 import { startOutboxRelay } from '../../src/events/outbox-relay.ts';
 import type { EventBus } from '../../src/events/port.ts';
 import { desiredSlots, slotKey } from '../../src/providers/sim/instances.ts';
 import { SIM_CONTROLLER, SimReconciler, type SimOptions } from '../../src/providers/sim/reconciler.ts';
 import { startController, type ControllerHost } from '../../src/reconcile/controller-host.ts';
-import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
 import type { ControlPlane, Reconciler } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
@@ -37,10 +39,14 @@ async function embedded(t: TestContext): Promise<Env> {
   const store = await openStore({ dataDir: dir });
   const bus = createMemoryBus();
   const relay = startOutboxRelay({ store, bus, leases: store, owner: 'relay', pollMs: 20 });
-  const controlPlane = localControlPlane(store);
+  const app = await buildApi({ store, bus, auth: { mode: 'token' }, version: 'test', topology: 'embedded', providers: ['sim'], rateLimit: { max: 1_000_000, windowMs: 60_000 } });
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const controlPlane = new ApiClient({ baseUrl, token: (await issueToken(store, { subject: 'sim', role: 'controller' })).token });
+  const admin = new ApiClient({ baseUrl, token: (await issueToken(store, { subject: 'admin', role: 'admin' })).token });
   const hosts: ControllerHost[] = [];
   t.after(async () => {
     await Promise.all(hosts.map((h) => h.stop(1_000)));
+    await app.close();
     await relay.stop();
     await bus.close();
     await store.close();
@@ -50,21 +56,10 @@ async function embedded(t: TestContext): Promise<Env> {
     store,
     bus,
     controlPlane,
-    async create(name, spec) {
-      const c = await store.createCluster({ name, labels: {}, spec: clusterSpecSchema.parse(spec), createdBy: 'test' });
-      relay.poke();
-      return c;
-    },
-    async update(c, spec) {
-      const current = await store.getCluster(c.id);
-      assert.ok(current);
-      const next = await store.updateCluster(c.id, { spec: clusterSpecSchema.parse({ ...current.spec, ...spec }) });
-      relay.poke();
-      return next;
-    },
+    create: (name, spec) => admin.createCluster({ name, spec }),
+    update: (c, spec) => admin.patchCluster(c.id, { spec }),
     async remove(c) {
-      await store.deleteCluster(c.id);
-      relay.poke();
+      await admin.deleteCluster(c.id);
     },
     async host(reconciler, owner) {
       const h = await startController({ reconciler, controlPlane, bus, leases: store, owner, backoff: { baseMs: 20, maxMs: 500 }, leaseBusyRequeueMs: 20 });
