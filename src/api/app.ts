@@ -1,0 +1,178 @@
+// The HTTP face of the control plane (DESIGN §4, §11). `buildApi` assembles an app; the
+// caller listens, and on SIGTERM calls `closeGracefully` (readyz goes 503 at once, in-flight
+// requests finish within the deadline, watch streams end).
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import { GomanError } from '../domain/index.ts';
+import type { EventBus } from '../events/port.ts';
+import type { ClusterStore } from '../store/port.ts';
+import type { AuthOptions } from './auth.ts';
+import { makeIdentify } from './auth.ts';
+import { renderDocs } from './docs-page.ts';
+import { createMetricsRegistry, instrumentHttp } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import { errorHandler, mapError, sendProblem } from './problem.ts';
+import type { RouteDef } from './route.ts';
+import { mountRoutes } from './route.ts';
+import { clusterRoutes } from './routes/clusters.ts';
+import { controllerRoutes } from './routes/controllers.ts';
+import { systemRoutes } from './routes/system.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { watchRoutes } from './routes/watch.ts';
+import { TokenVerifier } from './tokens.ts';
+import type { WatchOptions } from './watch.ts';
+import { WatchHub } from './watch.ts';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ApiDeps {
+  store: ClusterStore;
+  bus?: EventBus | undefined;
+  auth: AuthOptions;
+  /** A pino logger (with its own redaction settings), or false/absent for none. */
+  logger?: FastifyBaseLogger | false | undefined;
+  version: string;
+  topology: 'embedded' | 'service';
+  providers: string[];
+  /** Per identity (token, gateway user, or client IP when anonymous). Default 6000 per minute. */
+  rateLimit?: { max: number; windowMs: number } | undefined;
+  /** Routes of other areas (e.g. /v1/recipe); registered inside the app, with its error shape and limits. */
+  extraRoutes?: FastifyPluginAsync[] | undefined;
+  /** Register goman's HTTP metrics here (controllers add theirs to the same registry). */
+  metrics?: Registry | undefined;
+  watch?: WatchOptions | undefined;
+  /** How long a token lookup is cached (default 5 s). */
+  tokenCacheMs?: number | undefined;
+}
+
+interface AppState {
+  draining: boolean;
+  hub: WatchHub;
+  registry: Registry;
+}
+
+const states = new WeakMap<FastifyInstance, AppState>();
+
+function state(app: FastifyInstance): AppState {
+  const s = states.get(app);
+  if (!s) throw new Error('not an app built by buildApi');
+  return s;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const registry = deps.metrics ?? createMetricsRegistry();
+  const hub = new WatchHub(deps.store, deps.bus, deps.watch);
+  const verifier = new TokenVerifier(deps.store, deps.tokenCacheMs ?? 5000);
+  const identify = makeIdentify(deps.auth, verifier);
+
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    genReqId: requestId,
+    bodyLimit: BODY_LIMIT,
+    // Time to receive a whole request, idle sockets, keep-alive; watch streams opt out.
+    requestTimeout: 30_000,
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
+      const m = mapError(error);
+      sendProblem(reply, m.status === 500 ? 400 : m.status, m.status === 500 ? 'VALIDATION_FAILED' : m.code, m.status === 500 ? 'malformed request' : m.detail, m.errors);
+    },
+  });
+  states.set(app, { draining: false, hub, registry });
+
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    sendProblem(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if (request.routeOptions.config.public !== true) await identify(request);
+  });
+  instrumentHttp(app, registry, deps.store);
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimit?.max ?? 6000,
+    timeWindow: deps.rateLimit?.windowMs ?? 60_000,
+    keyGenerator: (request: FastifyRequest) => request.identity?.key ?? `ip:${request.ip}`,
+    allowList: (request: FastifyRequest) => request.routeOptions.config.public === true,
+    errorResponseBuilder: (_request, context) => new GomanError('RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`),
+  });
+  // Refuse anonymous calls before their bodies are read.
+  app.addHook('preParsing', async (request) => {
+    if (request.routeOptions.config.public === false && !request.identity) {
+      throw new GomanError('UNAUTHENTICATED', request.authError ?? 'send "Authorization: Bearer <token>"');
+    }
+  });
+
+  let openApi: Record<string, unknown> | null = null;
+  let docsHtml: string | null = null;
+  const routes: RouteDef[] = [
+    ...clusterRoutes(deps.store),
+    ...controllerRoutes(deps.store),
+    ...watchRoutes(hub),
+    ...tokenRoutes(deps.store, verifier),
+  ];
+  routes.push(
+    ...systemRoutes({
+      store: deps.store,
+      bus: deps.bus,
+      registry,
+      info: { version: deps.version, topology: deps.topology, providers: [...deps.providers] },
+      isDraining: () => state(app).draining,
+      openApi: () => (openApi ??= buildOpenApi(routes, { version: deps.version, gateway: deps.auth.mode === 'gateway' })),
+      docsHtml: () => (docsHtml ??= renderDocs(openApi ??= buildOpenApi(routes, { version: deps.version, gateway: deps.auth.mode === 'gateway' }))),
+    }),
+  );
+  mountRoutes(app, routes);
+  for (const plugin of deps.extraRoutes ?? []) await app.register(plugin);
+
+  app.addHook('preClose', async () => hub.closeAll());
+  app.addHook('onClose', async () => hub.stop());
+  await app.ready();
+  return app;
+}
+
+/** Readiness turns 503 so load balancers stop sending; requests are still served meanwhile. */
+export function startDraining(app: FastifyInstance): void {
+  state(app).draining = true;
+}
+
+export function isDraining(app: FastifyInstance): boolean {
+  return state(app).draining;
+}
+
+/** The app's Prometheus registry, for other parts (controllers) to register their metrics. */
+export function metricsRegistry(app: FastifyInstance): Registry {
+  return state(app).registry;
+}
+
+/**
+ * Stop accepting, end watch streams, let in-flight requests finish; after `deadlineMs`
+ * remaining connections are cut.
+ */
+export async function closeGracefully(app: FastifyInstance, deadlineMs: number): Promise<void> {
+  startDraining(app);
+  const timer = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,91 @@
+// Who is calling: a bearer token, or (gateway mode) an e-mail header that an API gateway
+// vouches for with a shared secret. The header alone is never trusted (CLS Backend's
+// `X-User-Email: controller@system.local` was all-powerful); a gateway user is always a `user`.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { GomanError } from '../domain/index.ts';
+import type { TokenRole } from '../store/port.ts';
+import type { TokenVerifier } from './tokens.ts';
+
+export interface Identity {
+  /** Rate-limit and audit key: `token:<id>` or `gateway:<email>`. */
+  key: string;
+  subject: string;
+  role: TokenRole;
+}
+
+export interface AuthOptions {
+  mode: 'token' | 'gateway';
+  gatewaySecret?: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity | null;
+    /** Why authentication failed, when a credential was offered and refused. */
+    authError: string | null;
+  }
+  interface FastifyContextConfig {
+    /** Routes outside the API (health, metrics, docs) are public. */
+    public?: boolean;
+  }
+}
+
+const EMAIL = /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$/;
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison that also hides the secret's length. */
+export function secretMatches(offered: string, secret: string): boolean {
+  return timingSafeEqual(digest(offered), digest(secret));
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function makeIdentify(opts: AuthOptions, verifier: TokenVerifier) {
+  if (opts.mode === 'gateway' && !opts.gatewaySecret) throw new GomanError('VALIDATION_FAILED', 'gateway auth needs a gateway secret');
+  return async function identify(request: FastifyRequest): Promise<void> {
+    request.identity = null;
+    request.authError = null;
+    const authorization = header(request, 'authorization');
+    if (authorization !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      const record = m ? await verifier.verify(m[1]!) : null;
+      if (record) request.identity = { key: `token:${record.id}`, subject: record.subject, role: record.role };
+      else request.authError = m ? 'the token is unknown, expired or revoked' : 'Authorization must be "Bearer <token>"';
+      return;
+    }
+    if (opts.mode !== 'gateway' || !opts.gatewaySecret) return;
+    const email = header(request, 'x-user-email');
+    const secret = header(request, 'x-gateway-secret');
+    if (email === undefined || secret === undefined || !secretMatches(secret, opts.gatewaySecret)) return;
+    if (!EMAIL.test(email)) {
+      request.authError = 'X-User-Email is not an e-mail address';
+      return;
+    }
+    request.identity = { key: `gateway:${email.toLowerCase()}`, subject: email.toLowerCase(), role: 'user' };
+  };
+}
+
+export function requireIdentity(request: FastifyRequest): Identity {
+  if (request.identity) return request.identity;
+  throw new GomanError('UNAUTHENTICATED', request.authError ?? 'send "Authorization: Bearer <token>"');
+}
+
+export function requireRole(request: FastifyRequest, roles: readonly TokenRole[]): Identity {
+  const identity = requireIdentity(request);
+  if (!roles.includes(identity.role)) {
+    throw new GomanError('FORBIDDEN', `role "${identity.role}" may not do this (needs ${roles.join(' or ')})`);
+  }
+  return identity;
+}
+
+/** Users see only their own clusters; controllers and admins see all. */
+export function ownerFilter(identity: Identity): string | undefined {
+  return identity.role === 'user' ? identity.subject : undefined;
+}

@@ -1,0 +1,226 @@
+// /api/v1/clusters: create, list, read, merge-patch, replace, delete, status and history.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Cluster, ClusterSpec, Labels } from '../../domain/index.ts';
+import { GomanError, clusterSpecSchema, isGomanError, labelsSchema } from '../../domain/index.ts';
+import type { ClusterStore } from '../../store/port.ts';
+import type { Identity } from '../auth.ts';
+import { ownerFilter } from '../auth.ts';
+import { parseLabelSelector } from '../label-selector.ts';
+import { mergePatch } from '../merge-patch.ts';
+import { zodFieldErrors } from '../problem.ts';
+import type { RouteDef } from '../route.ts';
+import { defineRoute } from '../route.ts';
+import {
+  clusterListSchema,
+  clusterSchema,
+  clusterStatusSchema,
+  createClusterBody,
+  historyPageSchema,
+  idOrNameParams,
+  listClustersQuery,
+  pageQuery,
+  patchClusterBody,
+  replaceClusterBody,
+} from '../schemas.ts';
+
+const ETAG = { ETag: 'the resourceVersion, quoted' };
+const WRITERS = ['user', 'admin'] as const;
+const READERS = ['user', 'controller', 'admin'] as const;
+/** Merge patches without If-Match re-read and retry when a concurrent write slips in. */
+const PATCH_ATTEMPTS = 3;
+
+export function etagOf(cluster: Cluster): string {
+  return `"${cluster.resourceVersion}"`;
+}
+
+/** `If-Match: "12"` (or W/"12", or bare 12) → "12"; `*` or absent → undefined. */
+export function parseIfMatch(request: FastifyRequest): string | undefined {
+  const raw = request.headers['if-match'];
+  if (typeof raw !== 'string' || raw.trim() === '*' || raw.trim() === '') return undefined;
+  const first = raw.split(',')[0]!.trim().replace(/^W\//, '');
+  return first.replace(/^"(.*)"$/, '$1');
+}
+
+function withEtag(reply: FastifyReply, cluster: Cluster): Cluster {
+  void reply.header('etag', etagOf(cluster));
+  return cluster;
+}
+
+async function findCluster(store: ClusterStore, idOrName: string, identity: Identity): Promise<Cluster> {
+  const cluster = await store.getCluster(idOrName, ownerFilter(identity));
+  // Another user's cluster is a 404 too: its existence is not theirs to learn.
+  if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${idOrName}" not found`);
+  return cluster;
+}
+
+function validated<S extends z.ZodType>(schema: S, value: unknown, field: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new GomanError('VALIDATION_FAILED', `invalid ${field}`, zodFieldErrors(result.error, [field]));
+}
+
+/** The cluster as it was when a delete removed its row at once (no finalizers to wait for). */
+function goneSnapshot(before: Cluster): Cluster {
+  const now = new Date().toISOString();
+  return {
+    ...before,
+    deletionTimestamp: before.deletionTimestamp ?? now,
+    finalizers: [],
+    status: { ...before.status, phase: 'Deleting', reason: 'Deleted', message: 'deleted: no controller held a finalizer' },
+  };
+}
+
+export function clusterRoutes(store: ClusterStore): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/api/v1/clusters',
+      operationId: 'createCluster',
+      summary: 'Create a cluster',
+      description: 'Spec defaults are filled in. The name must not belong to a live cluster.',
+      tag: 'clusters',
+      auth: WRITERS,
+      body: createClusterBody,
+      responses: { 201: { description: 'created', schema: clusterSchema, headers: { Location: 'the new cluster', ...ETAG } } },
+      problems: [409],
+      handler: async ({ reply, body, identity }) => {
+        const cluster = await store.createCluster({ name: body.name, labels: body.labels, spec: body.spec, createdBy: identity.subject });
+        void reply.code(201).header('location', `/api/v1/clusters/${cluster.id}`);
+        return withEtag(reply, cluster);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/clusters',
+      operationId: 'listClusters',
+      summary: 'List clusters',
+      description: 'Pages of at most `limit` clusters; pass `nextCursor` back as `cursor` for the next page.',
+      tag: 'clusters',
+      auth: READERS,
+      query: listClustersQuery,
+      responses: { 200: { description: 'a page of clusters', schema: clusterListSchema } },
+      handler: async ({ query, identity }) => {
+        const page = await store.listClusters({
+          limit: query.limit,
+          cursor: query.cursor,
+          phase: query.phase,
+          provider: query.provider,
+          labelSelector: query.labelSelector === undefined ? undefined : parseLabelSelector(query.labelSelector),
+          owner: ownerFilter(identity),
+        });
+        return { items: page.items, nextCursor: page.nextCursor ?? null };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/clusters/:idOrName',
+      operationId: 'getCluster',
+      summary: 'Read a cluster',
+      tag: 'clusters',
+      auth: READERS,
+      params: idOrNameParams,
+      responses: { 200: { description: 'the cluster', schema: clusterSchema, headers: ETAG } },
+      problems: [404],
+      handler: async ({ reply, params, identity }) => withEtag(reply, await findCluster(store, params.idOrName, identity)),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      url: '/api/v1/clusters/:idOrName',
+      operationId: 'patchCluster',
+      summary: 'Change spec and labels with a JSON merge patch (RFC 7386)',
+      description: 'The merged spec is validated in full. `If-Match` is honoured (412 on mismatch); the generation moves only when the spec changes.',
+      tag: 'clusters',
+      auth: WRITERS,
+      params: idOrNameParams,
+      body: patchClusterBody,
+      bodyTypes: ['application/merge-patch+json', 'application/json'],
+      responses: { 200: { description: 'the updated cluster', schema: clusterSchema, headers: ETAG } },
+      problems: [404, 409, 412],
+      handler: async ({ request, reply, params, body, identity }) => {
+        const ifMatch = parseIfMatch(request);
+        for (let attempt = 1; ; attempt++) {
+          const cluster = await findCluster(store, params.idOrName, identity);
+          const spec: ClusterSpec | undefined =
+            body.spec === undefined ? undefined : validated(clusterSpecSchema, mergePatch(cluster.spec, body.spec), 'spec');
+          const labels: Labels | undefined =
+            body.labels === undefined ? undefined : validated(labelsSchema, mergePatch(cluster.labels, body.labels), 'labels');
+          try {
+            const updated = await store.updateCluster(cluster.id, { spec, labels, ifMatch: ifMatch ?? cluster.resourceVersion });
+            return withEtag(reply, updated);
+          } catch (e) {
+            // Without the caller's If-Match, a concurrent write only means "merge again".
+            if (ifMatch !== undefined || !isGomanError(e, 'PRECONDITION_FAILED') || attempt >= PATCH_ATTEMPTS) throw e;
+          }
+        }
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/v1/clusters/:idOrName',
+      operationId: 'replaceCluster',
+      summary: 'Replace the spec (and labels, when given)',
+      description: 'Defaults are filled in for absent spec fields. `If-Match` is honoured (412 on mismatch).',
+      tag: 'clusters',
+      auth: WRITERS,
+      params: idOrNameParams,
+      body: replaceClusterBody,
+      responses: { 200: { description: 'the updated cluster', schema: clusterSchema, headers: ETAG } },
+      problems: [404, 409, 412],
+      handler: async ({ request, reply, params, body, identity }) => {
+        const cluster = await findCluster(store, params.idOrName, identity);
+        const updated = await store.updateCluster(cluster.id, { spec: body.spec, labels: body.labels, ifMatch: parseIfMatch(request) });
+        return withEtag(reply, updated);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/v1/clusters/:idOrName',
+      operationId: 'deleteCluster',
+      summary: 'Start deleting a cluster',
+      description:
+        'Sets `deletionTimestamp`; controllers clean up and release their finalizers, then the row goes and the name is free. ' +
+        'Idempotent. The body is the cluster; when no finalizer held it, the row is gone at once and the body is its final state.',
+      tag: 'clusters',
+      auth: WRITERS,
+      params: idOrNameParams,
+      responses: { 202: { description: 'deletion started (or done)', schema: clusterSchema } },
+      problems: [404, 412],
+      handler: async ({ request, reply, params, identity }) => {
+        const cluster = await findCluster(store, params.idOrName, identity);
+        const after = await store.deleteCluster(cluster.id, parseIfMatch(request));
+        void reply.code(202);
+        return after ? withEtag(reply, after) : goneSnapshot(cluster);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/clusters/:idOrName/status',
+      operationId: 'getClusterStatus',
+      summary: 'Aggregated and per-controller status',
+      tag: 'clusters',
+      auth: READERS,
+      params: idOrNameParams,
+      responses: { 200: { description: 'the status', schema: clusterStatusSchema } },
+      problems: [404],
+      handler: async ({ params, identity }) => (await findCluster(store, params.idOrName, identity)).status,
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/clusters/:idOrName/events',
+      operationId: 'listClusterEvents',
+      summary: 'History: spec changes, phase transitions, controller errors',
+      tag: 'clusters',
+      auth: READERS,
+      params: idOrNameParams,
+      query: pageQuery,
+      responses: { 200: { description: 'a page of history entries', schema: historyPageSchema } },
+      problems: [404],
+      handler: async ({ params, query, identity }) => {
+        const cluster = await findCluster(store, params.idOrName, identity);
+        const page = await store.listHistory(cluster.id, query.limit, query.cursor);
+        return { items: page.items, nextCursor: page.nextCursor ?? null };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,57 @@
+// /api/v1/tokens (admin only). The plaintext token appears in the create response and nowhere else.
+import { GomanError } from '../../domain/index.ts';
+import type { ClusterStore } from '../../store/port.ts';
+import type { RouteDef } from '../route.ts';
+import { defineRoute } from '../route.ts';
+import { createTokenBody, createdTokenSchema, tokenIdParams, tokenListSchema } from '../schemas.ts';
+import type { TokenVerifier } from '../tokens.ts';
+import { issueToken, parseExpiresIn, publicRecord } from '../tokens.ts';
+
+const ADMIN = ['admin'] as const;
+
+export function tokenRoutes(store: ClusterStore, verifier: TokenVerifier): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      operationId: 'createToken',
+      summary: 'Create an API token',
+      tag: 'tokens',
+      auth: ADMIN,
+      body: createTokenBody,
+      responses: { 201: { description: 'the token, shown only here', schema: createdTokenSchema } },
+      handler: async ({ reply, body }) => {
+        const expiresInMs = body.expiresIn === undefined ? undefined : parseExpiresIn(body.expiresIn);
+        const created = await issueToken(store, { subject: body.subject, role: body.role, expiresInMs });
+        void reply.code(201).header('cache-control', 'no-store');
+        return created;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/tokens',
+      operationId: 'listTokens',
+      summary: 'List API tokens (no secrets)',
+      tag: 'tokens',
+      auth: ADMIN,
+      responses: { 200: { description: 'the tokens', schema: tokenListSchema } },
+      handler: async () => ({ items: (await store.listTokens()).map(publicRecord) }),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/v1/tokens/:id',
+      operationId: 'revokeToken',
+      summary: 'Revoke an API token',
+      tag: 'tokens',
+      auth: ADMIN,
+      params: tokenIdParams,
+      responses: { 204: { description: 'revoked' } },
+      problems: [404],
+      handler: async ({ reply, params }) => {
+        if (!(await store.revokeToken(params.id))) throw new GomanError('NOT_FOUND', `token "${params.id}" not found`);
+        verifier.forget(params.id);
+        return reply.code(204).send();
+      },
+    }),
+  ];
+}

@@ -1,0 +1,98 @@
+// API tokens: `gmn_` + 32 random bytes (base64url), shown once, stored as a sha256 hash.
+// Lookups are cached briefly so the hot path does not hit the database on every request;
+// a revocation through this process drops its cache entry at once, and other replicas
+// honour it within the cache's TTL.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { validationFailed } from '../domain/index.ts';
+import type { ClusterStore, TokenRecord, TokenRole } from '../store/port.ts';
+
+export const TOKEN_PREFIX = 'gmn_';
+const TOKEN_SHAPE = /^gmn_[A-Za-z0-9_-]{43}$/;
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MAX_EXPIRY_MS = 3650 * UNITS.d!;
+
+/** "30m", "24h", "30d" → milliseconds; VALIDATION_FAILED on anything else. */
+export function parseExpiresIn(value: string): number {
+  const m = /^([1-9]\d{0,5})([mhd])$/.exec(value);
+  const ms = m ? Number(m[1]) * UNITS[m[2]!]! : NaN;
+  if (!Number.isFinite(ms) || ms > MAX_EXPIRY_MS) {
+    throw validationFailed('invalid expiresIn', [{ path: 'expiresIn', message: 'must be a duration such as "30m", "24h" or "30d" (at most 3650d)' }]);
+  }
+  return ms;
+}
+
+export async function issueToken(
+  store: ClusterStore,
+  input: { subject: string; role: TokenRole; expiresInMs?: number | undefined },
+  now = new Date(),
+): Promise<TokenRecord & { token: string }> {
+  const token = generateToken();
+  const record = await store.createToken({
+    id: randomUUID(),
+    subject: input.subject,
+    role: input.role,
+    createdAt: now.toISOString(),
+    expiresAt: input.expiresInMs === undefined ? null : new Date(now.getTime() + input.expiresInMs).toISOString(),
+    hash: hashToken(token),
+  });
+  return { ...publicRecord(record), token };
+}
+
+/** Exactly the fields a client may see, whatever else a store row carries (never the hash). */
+export function publicRecord(r: TokenRecord): TokenRecord {
+  return { id: r.id, subject: r.subject, role: r.role, createdAt: r.createdAt, expiresAt: r.expiresAt };
+}
+
+/** On a store with no tokens, create an admin token and return its plaintext (else null). */
+export async function ensureAdminToken(store: ClusterStore): Promise<string | null> {
+  if ((await store.countTokens()) > 0) return null;
+  return (await issueToken(store, { subject: 'admin', role: 'admin' })).token;
+}
+
+interface CacheEntry {
+  record: TokenRecord | null;
+  until: number;
+}
+
+export class TokenVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly store: ClusterStore;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(store: ClusterStore, ttlMs = 5000, maxEntries = 10_000) {
+    this.store = store;
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+  }
+
+  /** The token's record when it is known, unexpired and not revoked; null otherwise. */
+  async verify(token: string, now = Date.now()): Promise<TokenRecord | null> {
+    if (!TOKEN_SHAPE.test(token)) return null;
+    const hash = hashToken(token);
+    let entry = this.cache.get(hash);
+    if (!entry || entry.until <= now) {
+      entry = { record: await this.store.findTokenByHash(hash), until: now + this.ttlMs };
+      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      this.cache.set(hash, entry);
+    }
+    const rec = entry.record;
+    if (!rec) return null;
+    if (rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now) return null;
+    return rec;
+  }
+
+  /** Forget a revoked token at once (this process); other processes within the TTL. */
+  forget(id: string): void {
+    for (const [hash, entry] of this.cache) if (entry.record?.id === id) this.cache.delete(hash);
+  }
+}

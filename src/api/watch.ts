@@ -1,0 +1,234 @@
+// GET /api/v1/watch: Server-Sent Events of cluster changes.
+//
+// One hub per app reads the outbox (woken by bus.tap(), and by a slow poll as a safety net),
+// re-reads each changed cluster once, and fans the result out to every stream whose caller may
+// see that cluster. The SSE `id:` is the outbox seq, so `?resourceVersion=<id>` (or a cluster's
+// resourceVersion from a list) resumes exactly there. Each stream's unsent bytes are bounded:
+// a client that does not read is disconnected; nobody ever waits for it.
+import type { ServerResponse } from 'node:http';
+import type { Cluster } from '../domain/index.ts';
+import type { EventBus, Subscription } from '../events/port.ts';
+import type { ClusterStore, OutboxRow } from '../store/port.ts';
+import type { Identity } from './auth.ts';
+import { ownerFilter } from './auth.ts';
+import { HttpProblem } from './problem.ts';
+
+export interface WatchOptions {
+  heartbeatMs?: number;
+  /** Unsent bytes a stream may hold before it is dropped as too slow. */
+  clientBufferBytes?: number;
+  /** Outbox poll interval: the only trigger without a bus, a safety net with one. */
+  pollMs?: number;
+}
+
+const PAGE = 500;
+const MAX_OWNERS = 100_000;
+
+interface Resolved {
+  row: OutboxRow;
+  cluster: Cluster | null;
+  owner: string | undefined;
+}
+
+class WatchStream {
+  cursor: number;
+  catchingUp = true;
+  private readonly res: ServerResponse;
+  private readonly owner: string | undefined;
+  private readonly maxBuffer: number;
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+  private readonly onClose: (s: WatchStream) => void;
+
+  constructor(res: ServerResponse, identity: Identity, cursor: number, opts: Required<WatchOptions>, onClose: (s: WatchStream) => void) {
+    this.res = res;
+    this.owner = ownerFilter(identity);
+    this.cursor = cursor;
+    this.maxBuffer = opts.clientBufferBytes;
+    this.onClose = onClose;
+    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), opts.heartbeatMs);
+    res.on('close', () => this.close());
+  }
+
+  send(r: Resolved): void {
+    if (r.row.seq <= this.cursor) return;
+    this.cursor = r.row.seq;
+    if (this.owner !== undefined && r.owner !== this.owner) return;
+    const type = r.row.type.slice('cluster.'.length);
+    if (type === 'reconcile') return;
+    let data: unknown;
+    if (type === 'deleted') data = { type, id: r.row.clusterId, name: r.row.name };
+    else if (r.cluster) data = { type, cluster: r.cluster };
+    else return; // gone since; its `deleted` event follows
+    this.write(`id: ${r.row.seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  write(chunk: string): void {
+    if (this.closed) return;
+    this.res.write(chunk);
+    if (this.res.writableLength > this.maxBuffer) this.res.destroy(); // too slow: drop, never wait
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    if (!this.res.destroyed) this.res.end();
+    this.onClose(this);
+  }
+}
+
+export class WatchHub {
+  private readonly store: ClusterStore;
+  private readonly bus: EventBus | undefined;
+  private readonly opts: Required<WatchOptions>;
+  private readonly streams = new Set<WatchStream>();
+  /** Who created each cluster seen so far, so a `deleted` event reaches only its owner. */
+  private readonly owners = new Map<string, string>();
+  private head = 0;
+  private started: Promise<void> | null = null;
+  private tap: Subscription | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private again = false;
+
+  constructor(store: ClusterStore, bus: EventBus | undefined, opts: WatchOptions = {}) {
+    this.store = store;
+    this.bus = bus;
+    this.opts = {
+      heartbeatMs: opts.heartbeatMs ?? 15_000,
+      clientBufferBytes: opts.clientBufferBytes ?? 1024 * 1024,
+      pollMs: opts.pollMs ?? (bus ? 5000 : 1000),
+    };
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Validate the resume point; throws 410 (before any byte is sent) when it is too old. */
+  async prepare(resourceVersion: number | undefined): Promise<number> {
+    await this.start();
+    if (resourceVersion === undefined) {
+      // Nobody watched, so nothing moved the head along: find "now" before starting there.
+      if (this.streams.size === 0) this.head = await this.findHead(this.head);
+      return this.head;
+    }
+    const oldest = await this.store.oldestRetainedSeq();
+    if (resourceVersion < oldest - 1) {
+      throw new HttpProblem(410, 'VALIDATION_FAILED', `resourceVersion ${resourceVersion} is too old (oldest retained is ${oldest}); list again and watch from there`, [
+        { path: 'resourceVersion', message: 'too old' },
+      ]);
+    }
+    return resourceVersion;
+  }
+
+  async open(res: ServerResponse, identity: Identity, cursor: number, requestId: string): Promise<void> {
+    res.socket?.setTimeout(0);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': requestId,
+    });
+    const stream = new WatchStream(res, identity, cursor, this.opts, (s) => this.streams.delete(s));
+    this.streams.add(stream);
+    stream.write('retry: 3000\n: connected\n\n');
+    try {
+      await this.catchUp(stream);
+    } catch {
+      stream.close();
+    }
+  }
+
+  closeAll(): void {
+    for (const s of [...this.streams]) s.close();
+  }
+
+  async stop(): Promise<void> {
+    this.closeAll();
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+    const tap = this.tap;
+    this.tap = null;
+    await tap?.close();
+  }
+
+  private start(): Promise<void> {
+    this.started ??= (async () => {
+      this.head = await this.findHead(Math.max(0, (await this.store.oldestRetainedSeq()) - 1));
+      if (this.bus) this.tap = await this.bus.tap(() => this.pump());
+      this.poll = setInterval(() => this.pump(), this.opts.pollMs);
+      this.poll.unref();
+    })();
+    return this.started;
+  }
+
+  private async findHead(from: number): Promise<number> {
+    let head = from;
+    for (;;) {
+      const rows = await this.store.readOutboxSince(head, PAGE);
+      if (rows.length === 0) return head;
+      head = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  /** Read what is new in the outbox once for all streams; concurrent wake-ups coalesce. */
+  private pump(): void {
+    if (this.streams.size === 0) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          for (;;) {
+            const rows = await this.store.readOutboxSince(this.head, PAGE);
+            for (const row of rows) {
+              const resolved = await this.resolve(row);
+              this.head = Math.max(this.head, row.seq);
+              for (const s of this.streams) if (!s.catchingUp) s.send(resolved);
+            }
+            if (rows.length < PAGE) break;
+          }
+        } while (this.again);
+      } catch {
+        // The store is unreachable for now; the next wake-up or poll tries again.
+      } finally {
+        this.pumping = false;
+      }
+    })();
+  }
+
+  private async catchUp(stream: WatchStream): Promise<void> {
+    for (;;) {
+      const rows = await this.store.readOutboxSince(stream.cursor, PAGE);
+      for (const row of rows) stream.send(await this.resolve(row));
+      // Checked without an await in between: from here on the pump delivers to this stream.
+      if (rows.length < PAGE && stream.cursor >= this.head) {
+        stream.catchingUp = false;
+        return;
+      }
+      if (rows.length === 0) {
+        stream.cursor = Math.max(stream.cursor, this.head);
+      }
+    }
+  }
+
+  private async resolve(row: OutboxRow): Promise<Resolved> {
+    const cluster = row.type === 'cluster.deleted' || row.type === 'cluster.reconcile' ? null : await this.store.getCluster(row.clusterId);
+    if (cluster) this.remember(cluster);
+    return { row, cluster, owner: cluster?.createdBy ?? this.owners.get(row.clusterId) };
+  }
+
+  private remember(cluster: Cluster): void {
+    if (this.owners.has(cluster.id)) return;
+    if (this.owners.size >= MAX_OWNERS) this.owners.delete(this.owners.keys().next().value!);
+    this.owners.set(cluster.id, cluster.createdBy);
+  }
+}
+
