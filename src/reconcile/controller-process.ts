@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ApiClient } from '../client/api-client.ts';
-import { openBus } from '../events/open.ts';
+import { openBus, type OpenBusOptions } from '../events/open.ts';
 import type { SimOptions } from '../providers/sim/reconciler.ts';
 import { openStore } from '../store/open.ts';
 import type { BackoffOptions } from './backoff.ts';
@@ -22,6 +22,8 @@ export interface ControllerProcessOptions {
   dataDir?: string | undefined;
   /** nats:// for the service topology. */
   busUrl?: string | undefined;
+  /** Bus settings (stream and subject names, concurrency); defaults suit production. */
+  busOptions?: OpenBusOptions | undefined;
   provider: string;
   owner?: string | undefined;
   concurrency?: number | undefined;
@@ -52,7 +54,7 @@ export async function runControllerProcess(opts: ControllerProcessOptions): Prom
   };
   let bus: Awaited<ReturnType<typeof openBus>> | undefined;
   try {
-    bus = await openBus(opts.busUrl);
+    bus = await openBus(opts.busUrl, opts.busOptions);
     const host = await startController({
       reconciler: createReconciler(opts.provider, { store, sim: opts.sim }),
       controlPlane: new ApiClient({ baseUrl: opts.serverUrl, token: opts.token, userAgent: `goman-controller/${opts.provider}` }),

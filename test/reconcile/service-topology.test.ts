@@ -7,11 +7,15 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { buildApi } from '../../src/api/app.ts';
+import { issueToken } from '../../src/api/tokens.ts';
+import { ApiClient } from '../../src/client/api-client.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { createNatsBus } from '../../src/events/nats-bus.ts';
 import { startOutboxRelay } from '../../src/events/outbox-relay.ts';
 import { SimReconciler } from '../../src/providers/sim/reconciler.ts';
 import { startController } from '../../src/reconcile/controller-host.ts';
+import { runControllerProcess } from '../../src/reconcile/controller-process.ts';
 import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
 import type { Reconciler } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -98,5 +102,53 @@ test('two controller processes on PostgreSQL + NATS converge every cluster, one 
       await sleep(25);
     }
     assert.equal(await store.getProviderState('sim', c.id), null);
+  }
+});
+
+test('runControllerProcess builds a working controller from URLs and a token alone', async (t) => {
+  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL)) || !(await needPeer(t, 'NATS', NATS_URL))) return;
+  const db = await freshPgDatabase();
+  const id = randomBytes(4).toString('hex');
+  const names = { stream: `GOMAN_T_PROC_${id}`, subjectPrefix: `goman_t_proc_${id}` };
+  // The server side of the service topology: API and relay on their own connections.
+  const store = await openStore({ databaseUrl: db.url, dataDir: '.' });
+  const bus = await createNatsBus({ url: NATS_URL, ...names });
+  const relay = startOutboxRelay({ store, bus, leases: store, owner: 'relay', pollMs: 20 });
+  const app = await buildApi({ store, bus, auth: { mode: 'token' }, version: 'test', topology: 'service', providers: ['sim'] });
+  const serverUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const admin = new ApiClient({ baseUrl: serverUrl, token: (await issueToken(store, { subject: 'admin', role: 'admin' })).token });
+  const controller = await runControllerProcess({
+    serverUrl,
+    token: (await issueToken(store, { subject: 'sim', role: 'controller' })).token,
+    databaseUrl: db.url,
+    busUrl: NATS_URL,
+    busOptions: names,
+    provider: 'sim',
+    sim: { bootMs: 50, installMs: 50, env: {} },
+  });
+  t.after(async () => {
+    await controller.stop(2_000);
+    await app.close();
+    await relay.stop();
+    await bus.close();
+    await store.close();
+    const nc = await connect({ servers: NATS_URL });
+    await (await jetstreamManager(nc)).streams.delete(names.stream).catch(() => false);
+    await nc.close();
+    await db.drop();
+  });
+
+  assert.ok((await admin.listControllers()).items.some((c) => c.name === 'sim-controller'), 'the process registered its controller');
+  const c = await admin.createCluster({ name: 'proc', spec: { provider: 'sim', mode: 'ha' } });
+  const end = Date.now() + 15_000;
+  while ((await admin.getCluster(c.id))?.status.phase !== 'Ready') {
+    assert.ok(Date.now() < end, 'the cluster did not become Ready');
+    await sleep(25);
+  }
+  assert.equal((await admin.getCluster(c.id))?.status.nodes.length, 3);
+  await admin.deleteCluster(c.id);
+  while ((await admin.getCluster(c.id)) !== null) {
+    assert.ok(Date.now() < end + 10_000, 'the cluster was not deleted');
+    await sleep(25);
   }
 });

@@ -33,11 +33,12 @@ export interface SimOptions extends Partial<SimSettings> {
   /** Randomness for failure injection, in [0, 1). */
   random?: () => number;
   now?: () => number;
+  /** Where unset settings come from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface SimReconcilerOptions extends SimOptions {
   store: ProviderStateStore;
-  env?: Record<string, string | undefined>;
 }
 
 /** A launch that failed this pass; always transient in the sim. */
