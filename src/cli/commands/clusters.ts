@@ -1,0 +1,321 @@
+// Cluster commands: create, list, get, scale, stop, start, delete, events, watch.
+import { readFile } from 'node:fs/promises';
+import type { CreateClusterBody } from '../../client/api-client.ts';
+import type { ClusterBackend } from '../../client/backend.ts';
+import type { Cluster } from '../../domain/cluster.ts';
+import { clusterSpecSchema, labelsSchema } from '../../domain/spec.ts';
+import type { ClusterSpecInput, NodePool } from '../../domain/spec.ts';
+import { GomanError } from '../../domain/errors.ts';
+import { UsageError } from '../errors.ts';
+import { clusterName, parseDuration, parseLabel, parsePool } from '../flags.ts';
+import type { Session, GlobalOptions } from '../session.ts';
+import { openSession } from '../session.ts';
+import { age, formatTable, paint, PHASE_COLORS, serialize } from '../output.ts';
+import type { Column } from '../output.ts';
+import { nodesText, phaseOf, statusMessage } from '../view.ts';
+import type { WaitGoal } from '../wait.ts';
+import { describeCluster } from './describe.ts';
+
+interface WaitFlags {
+  wait?: boolean;
+  timeout?: string;
+}
+
+interface CreateFlags extends GlobalOptions, WaitFlags {
+  file?: string;
+  provider?: 'sim' | 'aws';
+  mode?: 'dev' | 'ha';
+  region?: string;
+  instanceType?: string;
+  k3sVersion?: string;
+  pool?: string[];
+  label?: string[];
+}
+
+export async function create(nameArg: string | undefined, flags: CreateFlags): Promise<void> {
+  const timeoutMs = flags.wait ? parseDuration(flags.timeout ?? '10m') : 0;
+  const body = await createBody(nameArg, flags);
+  const s = await openSession(flags);
+  const cluster = await s.backend.create(body);
+  await show(s, cluster, `cluster ${cluster.name} created\n`);
+  if (flags.wait) await waitGoal(s, cluster.name, 'ready', timeoutMs);
+}
+
+/** The create request from -f (optional) overlaid with flags, validated before anything is sent. */
+export async function createBody(nameArg: string | undefined, flags: CreateFlags): Promise<CreateClusterBody> {
+  const fromFile = flags.file ? await readSpecFile(flags.file) : {};
+  const spec: ClusterSpecInput = { ...fromFile.spec };
+  if (flags.provider) spec.provider = flags.provider;
+  if (flags.mode) spec.mode = flags.mode;
+  if (flags.region) spec.region = flags.region;
+  if (flags.instanceType) spec.instanceType = flags.instanceType;
+  if (flags.k3sVersion) spec.k3sVersion = flags.k3sVersion;
+  if (flags.pool?.length) {
+    const pools = [...(spec.nodePools ?? [])];
+    for (const p of flags.pool.map(parsePool)) {
+      const i = pools.findIndex((q) => q.name === p.name);
+      if (i >= 0) pools[i] = { ...pools[i], ...p };
+      else pools.push(p);
+    }
+    spec.nodePools = pools;
+  }
+  const labels = { ...fromFile.labels, ...Object.fromEntries((flags.label ?? []).map(parseLabel)) };
+  const name = nameArg ?? fromFile.name;
+  if (!name) throw new UsageError('a cluster name is required: goman create NAME, or "name:" in the -f file');
+  if (nameArg && fromFile.name && nameArg !== fromFile.name) {
+    throw new UsageError(`the name "${nameArg}" differs from "${fromFile.name}" in ${flags.file}`);
+  }
+  clusterName(name);
+  const checked = clusterSpecSchema.safeParse(spec);
+  if (!checked.success) throw new UsageError(`invalid spec: ${issuesText(checked.error.issues)}`);
+  const checkedLabels = labelsSchema.safeParse(labels);
+  if (!checkedLabels.success) throw new UsageError(`invalid labels: ${issuesText(checkedLabels.error.issues)}`);
+  return { name, labels, spec };
+}
+
+interface SpecFile {
+  name?: string;
+  labels?: Record<string, string>;
+  spec?: ClusterSpecInput;
+}
+
+/** `{name?, labels?, spec}` (the shape `goman get -o yaml` prints) or a bare spec. */
+async function readSpecFile(file: string): Promise<SpecFile> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read spec file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new UsageError(`spec file ${file} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`spec file ${file} must hold a mapping`);
+  const obj = doc as Record<string, unknown>;
+  if ('spec' in obj) {
+    const known = new Set(['name', 'labels', 'spec', 'id', 'status', 'generation', 'resourceVersion', 'createdBy', 'createdAt', 'updatedAt', 'finalizers', 'deletionTimestamp']);
+    const extra = Object.keys(obj).filter((k) => !known.has(k));
+    if (extra.length) throw new UsageError(`spec file ${file}: unknown field ${extra.map((k) => `"${k}"`).join(', ')}`);
+    const out: SpecFile = { spec: obj.spec as ClusterSpecInput };
+    if (typeof obj.name === 'string') out.name = obj.name;
+    if (obj.labels && typeof obj.labels === 'object') out.labels = obj.labels as Record<string, string>;
+    return out;
+  }
+  return { spec: obj as ClusterSpecInput };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+interface ListFlags extends GlobalOptions {
+  phase?: string;
+  provider?: string;
+  selector?: string;
+}
+
+export async function list(flags: ListFlags): Promise<void> {
+  const s = await openSession(flags);
+  const items = await listAll(s.backend, { phase: flags.phase, provider: flags.provider, labelSelector: flags.selector });
+  if (s.format !== 'table') {
+    s.write(await serialize({ items }, s.format));
+    return;
+  }
+  if (items.length === 0) {
+    process.stderr.write('No clusters found.\n');
+    return;
+  }
+  s.write(clusterTable(items, s.term.columns, s.term.color));
+}
+
+export async function listAll(backend: ClusterBackend, params: { phase?: string | undefined; provider?: string | undefined; labelSelector?: string | undefined }): Promise<Cluster[]> {
+  const items: Cluster[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await backend.list({ limit: 500, ...definedOnly(params), ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+const CLUSTER_COLUMNS: Column[] = [
+  { header: 'NAME' },
+  { header: 'PHASE' },
+  { header: 'PROVIDER' },
+  { header: 'MODE' },
+  { header: 'NODES' },
+  { header: 'VERSION' },
+  { header: 'AGE' },
+  { header: 'MESSAGE', flexible: true },
+];
+
+export function clusterTable(items: readonly Cluster[], width: number | undefined, color: boolean, now = new Date()): string {
+  const rows = items.map((c) => [c.name, phaseOf(c), c.spec.provider, c.spec.mode, nodesText(c), c.spec.k3sVersion, age(c.createdAt, now), statusMessage(c)]);
+  return formatTable(CLUSTER_COLUMNS, rows, {
+    width,
+    color,
+    colors: (row, col) => {
+      const c = items[row];
+      return col === 1 && c ? PHASE_COLORS[phaseOf(c)] : undefined;
+    },
+  });
+}
+
+export async function get(name: string, flags: GlobalOptions): Promise<void> {
+  clusterName(name);
+  const s = await openSession(flags);
+  const { value } = await s.backend.get(name);
+  if (s.format !== 'table') {
+    s.write(await serialize(value, s.format));
+    return;
+  }
+  let history: Awaited<ReturnType<ClusterBackend['events']>>['items'] = [];
+  try {
+    history = (await s.backend.events(name, { limit: 10 })).items;
+  } catch {
+    // Recent events are a convenience in this view; the cluster itself was read.
+  }
+  s.write(describeCluster(value, history, s.term));
+}
+
+interface ScaleFlags extends GlobalOptions, WaitFlags {
+  pool: string[];
+}
+
+export async function scale(name: string, flags: ScaleFlags): Promise<void> {
+  clusterName(name);
+  const timeoutMs = flags.wait ? parseDuration(flags.timeout ?? '10m') : 0;
+  const wanted = flags.pool.map(parsePool);
+  const s = await openSession(flags);
+  const { value, etag } = await s.backend.get(name);
+  const pools: NodePool[] = value.spec.nodePools.map((p) => ({ ...p }));
+  for (const w of wanted) {
+    const pool = pools.find((p) => p.name === w.name);
+    if (!pool) {
+      const known = pools.map((p) => p.name).join(', ') || 'none';
+      throw new GomanError('NOT_FOUND', `cluster ${name} has no node pool "${w.name}" (pools: ${known}); add pools with \`goman edit ${name}\``);
+    }
+    pool.count = w.count;
+    if (w.instanceType) pool.instanceType = w.instanceType;
+  }
+  const updated = await s.backend.patch(name, { spec: { nodePools: pools } }, etag);
+  await show(s, updated, `cluster ${name} scaled (${wanted.map((w) => `${w.name}=${w.count}`).join(', ')})\n`);
+  if (flags.wait) await waitGoal(s, name, 'ready', timeoutMs);
+}
+
+export async function stop(name: string, flags: GlobalOptions & WaitFlags): Promise<void> {
+  await setDesiredState(name, 'stopped', flags);
+}
+
+export async function start(name: string, flags: GlobalOptions & WaitFlags): Promise<void> {
+  await setDesiredState(name, 'running', flags);
+}
+
+async function setDesiredState(name: string, desiredState: 'running' | 'stopped', flags: GlobalOptions & WaitFlags): Promise<void> {
+  clusterName(name);
+  const timeoutMs = flags.wait ? parseDuration(flags.timeout ?? '10m') : 0;
+  const s = await openSession(flags);
+  const updated = await s.backend.patch(name, { spec: { desiredState } });
+  await show(s, updated, `cluster ${name} ${desiredState === 'stopped' ? 'stopping' : 'starting'}\n`);
+  if (flags.wait) await waitGoal(s, name, desiredState === 'stopped' ? 'stopped' : 'ready', timeoutMs);
+}
+
+export async function remove(name: string, flags: GlobalOptions & WaitFlags & { yes?: boolean }): Promise<void> {
+  clusterName(name);
+  const timeoutMs = flags.wait ? parseDuration(flags.timeout ?? '10m') : 0;
+  if (!flags.yes) {
+    if (!process.stdin.isTTY) throw new UsageError(`refusing to delete ${name} without --yes when not on a terminal`);
+    const { confirm } = await import('../prompt.ts');
+    if (!(await confirm(`Delete cluster "${name}" and all its cloud resources? [y/N] `))) {
+      process.stderr.write('aborted; nothing deleted\n');
+      return;
+    }
+  }
+  const s = await openSession(flags);
+  const result = await s.backend.delete(name);
+  if (s.format !== 'table') s.write(await serialize(result, s.format));
+  else s.write(`cluster ${name} ${result ? 'deleting' : 'deleted'}\n`);
+  if (flags.wait && result) await waitGoal(s, name, 'gone', timeoutMs);
+}
+
+export async function events(name: string, flags: GlobalOptions & { limit?: string }): Promise<void> {
+  clusterName(name);
+  const limit = Number(flags.limit ?? 50);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError(`--limit "${flags.limit}": expected 1..500`);
+  const s = await openSession(flags);
+  const page = await s.backend.events(name, { limit });
+  if (s.format !== 'table') {
+    s.write(await serialize(page, s.format));
+    return;
+  }
+  if (page.items.length === 0) {
+    process.stderr.write(`No events for ${name}.\n`);
+    return;
+  }
+  const now = new Date();
+  s.write(
+    formatTable(
+      [{ header: 'AGE' }, { header: 'KIND' }, { header: 'GEN' }, { header: 'MESSAGE', flexible: true }],
+      page.items.map((e) => [age(e.at, now), e.kind, String(e.generation), e.message]),
+      { width: s.term.columns },
+    ),
+  );
+}
+
+export async function watch(flags: GlobalOptions): Promise<void> {
+  const s = await openSession(flags);
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  process.once('SIGTERM', () => abort.abort());
+  for await (const ev of s.backend.watch(abort.signal)) {
+    if (s.format === 'json') {
+      s.write(JSON.stringify(ev) + '\n');
+      continue;
+    }
+    if (s.format === 'yaml') {
+      s.write('---\n' + (await serialize(ev, 'yaml')));
+      continue;
+    }
+    const time = new Date().toISOString().slice(11, 19);
+    if (ev.type === 'connected') process.stderr.write(`${time}  connected to ${s.backend.target}\n`);
+    else if (ev.type === 'disconnected') process.stderr.write(`${time}  disconnected (${ev.reason}) — retrying\n`);
+    else if (ev.type === 'deleted') s.write(`${time}  ${ev.name}  deleted\n`);
+    else {
+      const c = ev.cluster;
+      const phase = phaseOf(c);
+      s.write(`${time}  ${c.name}  ${paint(phase, PHASE_COLORS[phase], s.term.color)}  nodes ${nodesText(c)}  ${statusMessage(c)}\n`);
+    }
+  }
+}
+
+async function show(s: Session, cluster: Cluster, message: string): Promise<void> {
+  if (s.format === 'table') s.write(message);
+  else s.write(await serialize(cluster, s.format));
+}
+
+async function waitGoal(s: Session, name: string, goal: WaitGoal, timeoutMs: number): Promise<void> {
+  const { waitFor } = await import('../wait.ts');
+  // Progress is for people: on stderr, so `-o json` output on stdout stays machine-readable.
+  const term = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, color: s.term.color && process.stderr.isTTY === true };
+  await waitFor(s.backend, name, goal, { timeoutMs, term, write: (t) => void process.stderr.write(t) });
+}
+
+export async function names(flags: GlobalOptions): Promise<void> {
+  const s = await openSession(flags);
+  s.write((await listAll(s.backend, {})).map((c) => `${c.name}\n`).join(''));
+}

@@ -1,0 +1,39 @@
+// `goman serve` and `goman controller`: settings from flags, then environment (flags win,
+// DESIGN §10), handed to the server runtime.
+import type { GlobalOptions } from '../session.ts';
+
+interface ServeFlags extends GlobalOptions {
+  listen?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  busUrl?: string;
+  controllers: boolean;
+  auth?: string;
+  logLevel?: string;
+}
+
+const env = (name: string): string | undefined => process.env[name] || undefined;
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const { runServe } = await import('../../server/serve.ts');
+  await runServe({
+    listen: flags.listen ?? env('GOMAN_LISTEN'),
+    dataDir: flags.dataDir ?? env('GOMAN_DATA_DIR'),
+    databaseUrl: flags.databaseUrl ?? env('GOMAN_DATABASE_URL'),
+    busUrl: flags.busUrl ?? env('GOMAN_BUS_URL'),
+    controllers: flags.controllers,
+    auth: flags.auth ?? env('GOMAN_AUTH'),
+    logLevel: flags.logLevel ?? env('GOMAN_LOG_LEVEL'),
+  });
+}
+
+export async function controller(flags: GlobalOptions & { provider: 'sim' | 'aws'; source?: 'bus' | 'sqs'; databaseUrl?: string; busUrl?: string }): Promise<void> {
+  const { runController } = await import('../../server/controller.ts');
+  await runController({
+    provider: flags.provider,
+    source: flags.source,
+    context: flags.context ?? env('GOMAN_CONTEXT'),
+    databaseUrl: flags.databaseUrl ?? env('GOMAN_DATABASE_URL'),
+    busUrl: flags.busUrl ?? env('GOMAN_BUS_URL'),
+  });
+}

@@ -1,0 +1,48 @@
+// `goman token create|list|revoke` (admin): tokens are shown once, at creation.
+import { GomanError } from '../../domain/errors.ts';
+import type { TokenRole } from '../../store/port.ts';
+import type { ServerBackend } from '../backends/server.ts';
+import type { GlobalOptions, Session } from '../session.ts';
+import { openSession } from '../session.ts';
+import { age, formatTable, serialize } from '../output.ts';
+
+async function serverSession(flags: GlobalOptions): Promise<Session & { backend: ServerBackend }> {
+  const s = await openSession(flags);
+  if (s.backend.kind !== 'server') throw new GomanError('VALIDATION_FAILED', `tokens belong to a goman server; context "${s.context.name}" is an S3 context`);
+  return s as Session & { backend: ServerBackend };
+}
+
+export async function createToken(flags: GlobalOptions & { subject: string; role: TokenRole; expiresIn?: string }): Promise<void> {
+  const s = await serverSession(flags);
+  const created = await s.backend.client.createToken({ subject: flags.subject, role: flags.role, ...(flags.expiresIn ? { expiresIn: flags.expiresIn } : {}) });
+  if (s.format !== 'table') {
+    s.write(await serialize(created, s.format));
+    return;
+  }
+  // The token alone on stdout, so `TOKEN=$(goman token create ...)` works; the rest for people.
+  process.stderr.write(`token ${created.id} for ${created.subject} (${created.role})${created.expiresAt ? `, expires ${created.expiresAt}` : ''}; it is shown only now\n`);
+  s.write(`${created.token}\n`);
+}
+
+export async function listTokens(flags: GlobalOptions): Promise<void> {
+  const s = await serverSession(flags);
+  const { items } = await s.backend.client.listTokens();
+  if (s.format !== 'table') {
+    s.write(await serialize({ items }, s.format));
+    return;
+  }
+  const now = new Date();
+  s.write(
+    formatTable(
+      [{ header: 'ID' }, { header: 'SUBJECT', flexible: true }, { header: 'ROLE' }, { header: 'AGE' }, { header: 'EXPIRES' }],
+      items.map((t) => [t.id, t.subject, t.role, age(t.createdAt, now), t.expiresAt ?? 'never']),
+      { width: s.term.columns },
+    ),
+  );
+}
+
+export async function revokeToken(id: string, flags: GlobalOptions): Promise<void> {
+  const s = await serverSession(flags);
+  await s.backend.client.revokeToken(id);
+  s.write(`token ${id} revoked\n`);
+}

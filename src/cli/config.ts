@@ -1,0 +1,158 @@
+// The CLI config: named contexts saying where commands go (DESIGN §10), like kubeconfig
+// contexts. Lives at $XDG_CONFIG_HOME/goman/config.yaml (default ~/.config/goman/config.yaml),
+// mode 0600 in a 0700 directory, because server contexts hold bearer tokens.
+//
+// Other parts of goman write here too: `goman serve` adds context `local` on a fresh data dir
+// and `goman init` adds context `aws`. Both call `upsertContext`, e.g.
+//
+//   await upsertContext({ name: 'local', kind: 'server', server: 'http://127.0.0.1:8080', token }, { makeCurrent: true });
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { GomanError } from '../domain/errors.ts';
+
+export const contextNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
+
+const serverContextSchema = z.strictObject({
+  name: contextNameSchema,
+  kind: z.literal('server'),
+  server: z.url({ protocol: /^https?$/ }),
+  token: z.string().optional(),
+});
+const s3ContextSchema = z.strictObject({
+  name: contextNameSchema,
+  kind: z.literal('s3'),
+  bucket: z.string().min(3).max(63),
+  region: z.string().min(1),
+});
+export const contextSchema = z.discriminatedUnion('kind', [serverContextSchema, s3ContextSchema]);
+export const configSchema = z.object({
+  currentContext: z.string().optional(),
+  contexts: z.array(contextSchema).default([]),
+});
+
+export type ServerContext = z.output<typeof serverContextSchema>;
+export type S3Context = z.output<typeof s3ContextSchema>;
+export type Context = z.output<typeof contextSchema>;
+export type GomanConfig = z.output<typeof configSchema>;
+
+type Env = Record<string, string | undefined>;
+
+/** `$XDG_CONFIG_HOME/goman/config.yaml`, or `~/.config/goman/config.yaml`. */
+export function configPath(env: Env = process.env): string {
+  const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(homedir(), '.config');
+  return path.join(base, 'goman', 'config.yaml');
+}
+
+/** The config, or an empty one when the file does not exist yet. Invalid content is an error naming the file. */
+export async function readConfig(file: string = configPath()): Promise<GomanConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
+    throw e;
+  }
+  const { parse } = await import('yaml');
+  let raw: unknown;
+  try {
+    raw = parse(text) ?? {};
+  } catch (e) {
+    throw new GomanError('VALIDATION_FAILED', `${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new GomanError('VALIDATION_FAILED', `${file}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** Atomic (temp file + rename) so a crash never leaves half a config; 0600 in a 0700 directory. */
+export async function writeConfig(config: GomanConfig, file: string = configPath()): Promise<void> {
+  const valid = configSchema.parse(config);
+  const { stringify } = await import('yaml');
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, stringify(valid), { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** Add or replace the context with this name; `makeCurrent` also selects it. Returns the new config. */
+export async function upsertContext(
+  context: Context,
+  opts: { makeCurrent?: boolean; file?: string } = {},
+): Promise<GomanConfig> {
+  const file = opts.file ?? configPath();
+  const valid = contextSchema.parse(context);
+  const config = await readConfig(file);
+  const i = config.contexts.findIndex((c) => c.name === valid.name);
+  if (i >= 0) config.contexts[i] = valid;
+  else config.contexts.push(valid);
+  if (opts.makeCurrent || !config.currentContext) config.currentContext = valid.name;
+  await writeConfig(config, file);
+  return config;
+}
+
+/** NOT_FOUND when no context has this name. */
+export async function useContext(name: string, file: string = configPath()): Promise<GomanConfig> {
+  const config = await readConfig(file);
+  if (!config.contexts.some((c) => c.name === name)) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
+  config.currentContext = name;
+  await writeConfig(config, file);
+  return config;
+}
+
+/** NOT_FOUND when no context has this name; clears currentContext if it pointed there. */
+export async function removeContext(name: string, file: string = configPath()): Promise<GomanConfig> {
+  const config = await readConfig(file);
+  const before = config.contexts.length;
+  config.contexts = config.contexts.filter((c) => c.name !== name);
+  if (config.contexts.length === before) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
+  if (config.currentContext === name) delete config.currentContext;
+  await writeConfig(config, file);
+  return config;
+}
+
+export interface ResolveOptions {
+  /** The `--context` flag. */
+  context?: string | undefined;
+  env?: Env;
+  file?: string;
+}
+
+/**
+ * Which context a command talks to: `--context`, else GOMAN_CONTEXT, else currentContext.
+ * GOMAN_SERVER / GOMAN_TOKEN override the server and token (for scripts and CI); GOMAN_SERVER
+ * alone is enough when no config exists.
+ */
+export async function resolveContext(opts: ResolveOptions = {}): Promise<Context> {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? configPath(env);
+  const config = await readConfig(file);
+  const wanted = opts.context ?? env.GOMAN_CONTEXT ?? config.currentContext;
+  let ctx: Context | undefined;
+  if (wanted) {
+    ctx = config.contexts.find((c) => c.name === wanted);
+    if (!ctx && (opts.context !== undefined || env.GOMAN_CONTEXT !== undefined || !env.GOMAN_SERVER)) {
+      throw new GomanError('NOT_FOUND', `context "${wanted}" not found in ${file}; see \`goman context list\``);
+    }
+  }
+  if (env.GOMAN_SERVER) {
+    const base: ServerContext = ctx?.kind === 'server' ? ctx : { name: 'env', kind: 'server', server: env.GOMAN_SERVER };
+    ctx = { ...base, server: env.GOMAN_SERVER };
+  }
+  if (env.GOMAN_TOKEN && ctx?.kind === 'server') ctx = { ...ctx, token: env.GOMAN_TOKEN };
+  if (!ctx) {
+    throw new GomanError(
+      'UNAVAILABLE',
+      `no goman context configured (${file}); start a server with \`goman serve\` or add one with \`goman context add NAME --server URL --token TOKEN\``,
+    );
+  }
+  return ctx;
+}

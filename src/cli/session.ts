@@ -1,0 +1,41 @@
+// What every command shares: the global flags, the backend its context points at, and the
+// output stream. Records the target so error messages can name the server and context.
+import type { ClusterBackend } from '../client/backend.ts';
+import type { Target } from './errors.ts';
+import type { Context } from './config.ts';
+import { parseOutput } from './flags.ts';
+import type { OutputFormat, Terminal } from './output.ts';
+import { stdoutTerminal } from './output.ts';
+
+export interface GlobalOptions {
+  context?: string;
+  output?: string;
+  debug?: boolean;
+}
+
+/** Filled in as soon as a command knows where it talks to; read by the error reporter. */
+export const target: Target = {};
+
+export interface Session {
+  backend: ClusterBackend;
+  context: Context;
+  format: OutputFormat;
+  term: Terminal;
+  write(text: string): void;
+}
+
+export async function openContext(opts: GlobalOptions): Promise<Context> {
+  const { resolveContext } = await import('./config.ts');
+  const ctx = await resolveContext({ context: opts.context });
+  target.context = ctx.name;
+  target.server = ctx.kind === 'server' ? ctx.server.replace(/\/+$/, '') : `s3://${ctx.bucket}`;
+  return ctx;
+}
+
+export async function openSession(opts: GlobalOptions): Promise<Session> {
+  const format = parseOutput(opts.output);
+  const context = await openContext(opts);
+  const { backendFor } = await import('./backends/resolve.ts');
+  const backend = await backendFor(context);
+  return { backend, context, format, term: stdoutTerminal(), write: (t) => void process.stdout.write(t) };
+}

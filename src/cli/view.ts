@@ -1,0 +1,30 @@
+// Facts about a cluster as people read them, shared by the table output, --wait and the TUI.
+import type { Cluster } from '../domain/cluster.ts';
+import { findCondition } from '../domain/conditions.ts';
+import { serverCount } from '../domain/spec.ts';
+
+/** Servers (by mode) plus every pool's count. */
+export function expectedNodes(c: Pick<Cluster, 'spec'>): number {
+  return serverCount(c.spec) + c.spec.nodePools.reduce((n, p) => n + p.count, 0);
+}
+
+export function readyNodes(c: Pick<Cluster, 'status'>): number {
+  return c.status.nodes.filter((n) => n.ready).length;
+}
+
+/** "2/3": nodes ready of those the spec asks for. */
+export function nodesText(c: Pick<Cluster, 'spec' | 'status'>): string {
+  return `${readyNodes(c)}/${expectedNodes(c)}`;
+}
+
+/** Why the cluster is not (yet) where it should be, or the phase's own message. */
+export function statusMessage(c: Pick<Cluster, 'status'>): string {
+  const ready = findCondition(c.status.conditions, 'Ready');
+  if (c.status.phase === 'Ready' || c.status.phase === 'Stopped') return c.status.message;
+  return ready && ready.status !== 'True' && ready.message ? ready.message : c.status.message;
+}
+
+/** Phase as shown: a cluster being deleted says so even before the server recomputes. */
+export function phaseOf(c: Pick<Cluster, 'status' | 'deletionTimestamp'>): Cluster['status']['phase'] {
+  return c.deletionTimestamp ? 'Deleting' : c.status.phase;
+}
