@@ -1,5 +1,4 @@
 // Constraint expressions `Type.subtype.key <op> value` and their version-aware comparison.
-import semver from 'semver';
 import { validationFailed } from '../domain/errors.ts';
 import { constraintSchema, type Constraint, type Operator } from './types.ts';
 
@@ -24,10 +23,21 @@ export function splitName(name: string): { type: string; subtype: string; key: s
 }
 
 // A leading dotted number: "1.32.4", "v1.31.4-eks-a1b2", "6.8.0-45-generic", "24.04", "580.82.07".
-const VERSIONISH = /^v?\d+(\.\d+)*([-+._~].*)?$/;
+// semver.coerce refuses leading zeros ("24.04"), and driver versions have four parts at
+// times, so the numeric core is compared part by part here.
+const VERSIONISH = /^v?(\d+(?:\.\d+)*)(?:[-+_~].*)?$/;
 
-function asVersion(v: string): semver.SemVer | null {
-  return VERSIONISH.test(v.trim()) ? semver.coerce(v) : null;
+function asVersion(v: string): number[] | null {
+  const m = VERSIONISH.exec(v.trim());
+  return m?.[1] ? m[1].split('.').map(Number) : null;
+}
+
+function compareParts(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
 }
 
 const ORDER: Record<Operator, (c: number) => boolean> = {
@@ -47,7 +57,7 @@ const ORDER: Record<Operator, (c: number) => boolean> = {
 export function compare(actual: string, operator: Operator, expected: string): { ok: boolean } | { error: string } {
   const a = asVersion(actual);
   const e = asVersion(expected);
-  if (a && e) return { ok: ORDER[operator](semver.compare(a, e)) };
+  if (a && e) return { ok: ORDER[operator](compareParts(a, e)) };
   if (operator === '==') return { ok: actual === expected };
   if (operator === '!=') return { ok: actual !== expected };
   return { error: `cannot order "${actual}" against "${expected}": not versions` };
