@@ -1,0 +1,310 @@
+// The CLI/TUI backend over an S3 bucket (serverless mode). Every write is a conditional
+// write, so two users — or a user and the controller — never overwrite each other silently.
+import { randomUUID } from 'node:crypto';
+import { createAwsClients } from '../../aws/clients.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../../aws/names.ts';
+import { mergePatch } from '../../api/merge-patch.ts';
+import { parseLabelSelector } from '../../api/label-selector.ts';
+import type { ClusterBackend, ClusterPatch, WatchEvent } from '../../client/backend.ts';
+import type { CreateClusterBody, ListClustersParams, Versioned } from '../../client/api-client.ts';
+import type { Cluster, ClusterSpec, Labels } from '../../domain/index.ts';
+import {
+  canonicalSpec,
+  clusterSpecSchema,
+  conflict,
+
+  labelsSchema,
+  nameProblem,
+  nameTaken,
+  notFound,
+  preconditionFailed,
+  validationFailed,
+} from '../../domain/index.ts';
+import type { HistoryEntry, LabelRequirement, Page } from '../port.ts';
+import type { DesiredDoc } from './documents.ts';
+import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc, quoteEtag, stripQuotes } from './documents.ts';
+import { JsonObjects, WriteConflict } from './objects.ts';
+
+export interface S3BackendOptions {
+  bucket: string;
+  region: string;
+  /** Who `createdBy` names; defaults to the OS user. */
+  user?: string;
+  pollIntervalMs?: number;
+  objects?: JsonObjects;
+}
+
+const RMW_ATTEMPTS = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createS3Backend(opts: S3BackendOptions): ClusterBackend {
+  return new S3Backend(opts);
+}
+
+export class S3Backend implements ClusterBackend {
+  readonly kind = 's3' as const;
+  readonly target: string;
+  readonly objects: JsonObjects;
+  private readonly user: string;
+  private readonly pollIntervalMs: number;
+
+  constructor(opts: S3BackendOptions) {
+    this.objects = opts.objects ?? new JsonObjects(createAwsClients(opts.region).s3(), opts.bucket);
+    this.target = `s3://${opts.bucket}`;
+    this.user = opts.user ?? process.env.USER ?? 'unknown';
+    this.pollIntervalMs = opts.pollIntervalMs ?? 2000;
+  }
+
+  async create(body: CreateClusterBody): Promise<Cluster> {
+    const problem = nameProblem(body.name);
+    if (problem) throw validationFailed(`name ${problem}`, [{ path: 'name', message: problem }]);
+    const spec = parseSpec({ provider: 'aws', ...body.spec });
+    const labels = parseLabels(body.labels ?? {});
+    const now = new Date().toISOString();
+    const doc: DesiredDoc = {
+      apiVersion: DOC_API_VERSION,
+      kind: 'Cluster',
+      id: randomUUID(),
+      name: body.name,
+      labels,
+      spec,
+      generation: 1,
+      createdBy: this.user,
+      createdAt: now,
+      updatedAt: now,
+    };
+    let etag: string;
+    try {
+      etag = await this.objects.put(desiredKey(doc.name), doc, null);
+    } catch (e) {
+      if (e instanceof WriteConflict) throw nameTaken(doc.name);
+      throw e;
+    }
+    return composeCluster(doc, etag, null);
+  }
+
+  async list(params: ListClustersParams = {}): Promise<Page<Cluster>> {
+    const limit = Math.min(Math.max(params.limit ?? 100, 1), 500);
+    const selector: LabelRequirement[] = params.labelSelector ? parseLabelSelector(params.labelSelector) : [];
+    const items: Cluster[] = [];
+    let after = params.cursor ? desiredKey(params.cursor) : undefined;
+    for (;;) {
+      const page = await this.objects.listKeys(DESIRED_PREFIX, after, 200);
+      const names = page.keys.filter((k) => k.endsWith(DESIRED_SUFFIX)).map((k) => k.slice(DESIRED_PREFIX.length, -DESIRED_SUFFIX.length));
+      const loaded = await Promise.all(names.map((n) => this.load(n).catch(() => null)));
+      for (const [i, found] of loaded.entries()) {
+        after = desiredKey(names[i] ?? '');
+        if (!found) continue;
+        const c = found.value;
+        if (params.phase && c.status.phase !== params.phase) continue;
+        if (params.provider && c.spec.provider !== params.provider) continue;
+        if (!matches(c.labels, selector)) continue;
+        items.push(c);
+        if (items.length === limit) return { items, nextCursor: c.name };
+      }
+      if (!page.truncated) return { items, nextCursor: null };
+    }
+  }
+
+  async get(idOrName: string): Promise<Versioned<Cluster>> {
+    const name = await this.resolveName(idOrName);
+    const found = name ? await this.load(name) : null;
+    if (!found) throw notFound(`cluster "${idOrName}"`);
+    return found;
+  }
+
+  patch(idOrName: string, patch: ClusterPatch, ifMatch?: string): Promise<Cluster> {
+    return this.update(idOrName, ifMatch, (doc) => ({
+      spec: patch.spec ? parseSpec(mergePatch(doc.spec, patch.spec)) : doc.spec,
+      labels: patch.labels ? parseLabels(mergePatch(doc.labels, patch.labels)) : doc.labels,
+    }));
+  }
+
+  replace(idOrName: string, body: { spec: ClusterSpec | Record<string, unknown>; labels?: Labels }, ifMatch?: string): Promise<Cluster> {
+    return this.update(idOrName, ifMatch, (doc) => ({
+      spec: parseSpec({ provider: 'aws', ...body.spec }),
+      labels: body.labels ? parseLabels(body.labels) : doc.labels,
+    }));
+  }
+
+  /** Sets deletionTimestamp; the controller removes both objects once the cloud is clean. */
+  async delete(idOrName: string): Promise<Cluster | null> {
+    for (let attempt = 0; attempt < RMW_ATTEMPTS; attempt++) {
+      const name = await this.resolveName(idOrName);
+      const current = name ? await this.readDesired(name) : null;
+      if (!current) return null;
+      if (current.doc.deletionTimestamp) return this.compose(current.doc, current.etag);
+      const doc: DesiredDoc = { ...current.doc, deletionTimestamp: new Date().toISOString() };
+      try {
+        const etag = await this.objects.put(desiredKey(doc.name), doc, current.etag);
+        return this.compose(doc, etag);
+      } catch (e) {
+        if (!(e instanceof WriteConflict)) throw e;
+      }
+    }
+    throw preconditionFailed(`cluster "${idOrName}" kept changing; try again`);
+  }
+
+  async events(idOrName: string, params: { limit?: number; cursor?: string } = {}): Promise<Page<HistoryEntry>> {
+    const name = await this.resolveName(idOrName);
+    const current = name ? await this.readDesired(name) : null;
+    if (!current) throw notFound(`cluster "${idOrName}"`);
+    const status = parseStatusDoc((await this.objects.get(statusKey(current.doc.name)))?.body);
+    const created: HistoryEntry = {
+      id: `${current.doc.id}-created`,
+      clusterId: current.doc.id,
+      kind: 'created',
+      message: `created by ${current.doc.createdBy}`,
+      generation: 1,
+      at: current.doc.createdAt,
+    };
+    const all = [created, ...(status && status.clusterId === current.doc.id ? status.history : [])];
+    const limit = Math.min(Math.max(params.limit ?? 50, 1), 500);
+    const start = params.cursor ? all.findIndex((h) => h.id === params.cursor) + 1 : 0;
+    const items = all.slice(start, start + limit);
+    const last = items.at(-1);
+    return { items, nextCursor: start + limit < all.length && last ? last.id : null };
+  }
+
+  /** Polls the bucket; S3 has no change stream a client could follow. */
+  async *watch(signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const seen = new Map<string, { id: string; fingerprint: string }>();
+    let connected = false;
+    while (!signal.aborted) {
+      try {
+        const { items } = await this.list({ limit: 500 });
+        if (!connected) {
+          connected = true;
+          yield { type: 'connected' };
+        }
+        const now = new Set<string>();
+        for (const c of items) {
+          now.add(c.name);
+          const fingerprint = `${c.resourceVersion}|${JSON.stringify(c.status)}`;
+          if (seen.get(c.name)?.fingerprint !== fingerprint) {
+            seen.set(c.name, { id: c.id, fingerprint });
+            yield { type: 'upsert', cluster: c };
+          }
+        }
+        for (const [name, { id }] of seen) {
+          if (!now.has(name)) {
+            seen.delete(name);
+            yield { type: 'deleted', id, name };
+          }
+        }
+      } catch (e) {
+        if (connected) {
+          connected = false;
+          yield { type: 'disconnected', reason: (e as Error).message };
+        }
+      }
+      await sleep(this.pollIntervalMs, signal);
+    }
+  }
+
+  private async update(
+    idOrName: string,
+    ifMatch: string | undefined,
+    change: (doc: DesiredDoc) => { spec: ClusterSpec; labels: Labels },
+  ): Promise<Cluster> {
+    // Without If-Match, a lost race is retried on fresh data; with it, the caller decides.
+    for (let attempt = 0; attempt < RMW_ATTEMPTS; attempt++) {
+      const name = await this.resolveName(idOrName);
+      const current = name ? await this.readDesired(name) : null;
+      if (!current) throw notFound(`cluster "${idOrName}"`);
+      if (ifMatch !== undefined && stripQuotes(ifMatch) !== stripQuotes(current.etag)) {
+        throw preconditionFailed(`cluster "${current.doc.name}" changed since it was read (resourceVersion ${stripQuotes(current.etag)})`);
+      }
+      if (current.doc.deletionTimestamp) throw conflict(`cluster "${current.doc.name}" is being deleted`);
+      const next = change(current.doc);
+      const specChanged = canonicalSpec(next.spec) !== canonicalSpec(current.doc.spec);
+      const labelsChanged = JSON.stringify(next.labels) !== JSON.stringify(current.doc.labels);
+      if (!specChanged && !labelsChanged) return this.compose(current.doc, current.etag);
+      const doc: DesiredDoc = {
+        ...current.doc,
+        spec: next.spec,
+        labels: next.labels,
+        generation: current.doc.generation + (specChanged ? 1 : 0),
+        updatedAt: new Date().toISOString(),
+      };
+      try {
+        const etag = await this.objects.put(desiredKey(doc.name), doc, quoteEtag(current.etag));
+        return this.compose(doc, etag);
+      } catch (e) {
+        if (!(e instanceof WriteConflict)) throw e;
+        if (ifMatch !== undefined) throw preconditionFailed(`cluster "${doc.name}" changed while it was being written`);
+      }
+    }
+    throw preconditionFailed(`cluster "${idOrName}" kept changing; try again`);
+  }
+
+  private async readDesired(name: string): Promise<{ doc: DesiredDoc; etag: string } | null> {
+    const got = await this.objects.get(desiredKey(name));
+    return got ? { doc: parseDesired(got.body, desiredKey(name)), etag: got.etag } : null;
+  }
+
+  private async load(name: string): Promise<Versioned<Cluster> | null> {
+    const current = await this.readDesired(name);
+    if (!current) return null;
+    const cluster = await this.compose(current.doc, current.etag);
+    return { value: cluster, etag: quoteEtag(cluster.resourceVersion) };
+  }
+
+  private async compose(doc: DesiredDoc, etag: string): Promise<Cluster> {
+    const status = parseStatusDoc((await this.objects.get(statusKey(doc.name)))?.body);
+    return composeCluster(doc, etag, status);
+  }
+
+  private async resolveName(idOrName: string): Promise<string | null> {
+    if (!UUID.test(idOrName)) return nameProblem(idOrName) ? null : idOrName;
+    // Keys are names; an id needs a scan (the CLI uses names, so this is rare).
+    const { items } = await this.list({ limit: 500 });
+    return items.find((c) => c.id === idOrName)?.name ?? null;
+  }
+}
+
+function parseSpec(input: unknown): ClusterSpec {
+  const parsed = clusterSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    const errors = fieldErrors(parsed.error, ['spec']);
+    throw validationFailed(`invalid spec: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  }
+  if (parsed.data.provider !== 'aws') {
+    throw validationFailed('the serverless (S3) mode runs the aws provider only', [{ path: 'spec.provider', message: 'must be "aws"' }]);
+  }
+  return parsed.data;
+}
+
+function parseLabels(input: unknown): Labels {
+  const parsed = labelsSchema.safeParse(input);
+  if (!parsed.success) throw validationFailed('invalid labels', fieldErrors(parsed.error, ['labels']));
+  return parsed.data;
+}
+
+function matches(labels: Labels, selector: readonly LabelRequirement[]): boolean {
+  return selector.every((r) => {
+    const v = labels[r.key];
+    switch (r.op) {
+      case '=':
+        return v === r.value;
+      case '!=':
+        return v !== r.value;
+      case 'exists':
+        return v !== undefined;
+      case '!exists':
+        return v === undefined;
+    }
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
