@@ -1,18 +1,19 @@
 // bench:reconcile — N sim clusters (zero boot/install time) from the first create to all
-// Ready, embedded topology in one process: SQLite store, outbox relay, memory bus, the sim
+// Ready, embedded topology in one process: SQLite store, API, outbox relay, scheduler, memory bus, the sim
 // controller host. Prints clusters/s, write→controller event latency (outbox row `at` to the
 // controller's bus handler, for the events it acts on; cluster.status excluded) p50/p99, and the
 // ratio to a no-op reconciler on the same run.
 //
-//   npm run bench:reconcile -- [--clusters 1000] [--concurrency 32] [--writers 16] [--service]
+//   npm run bench:reconcile -- [--clusters 1000] [--concurrency 32] [--writers 16] [--service] [--via api|store]
 //
 // --service also runs the service topology (PostgreSQL + NATS JetStream, still one process),
 // against GOMAN_TEST_DATABASE_URL / GOMAN_TEST_NATS_URL (the test peers' defaults).
 // Besides the latency under the write burst, each run probes the quiet latency: single
 // writes 20 ms apart once everything is Ready.
 //
-// Controllers reach the control plane through localControlPlane (the store, no HTTP hop);
-// TODO(lead): an `api` variant once src/api/app.ts exists.
+// --via api (default): clusters are created by POST and the controller reaches the control
+// plane through ApiClient, as in production. --via store: both go straight to the store
+// (localControlPlane), which shows what the HTTP hop costs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,10 @@ import { localControlPlane } from '../src/reconcile/local-control-plane.ts';
 import type { ControlPlane, Reconciler } from '../src/reconcile/types.ts';
 import { openStore } from '../src/store/open.ts';
 import type { ClusterStore } from '../src/store/port.ts';
+import { buildApi } from '../src/api/app.ts';
+import { issueToken } from '../src/api/tokens.ts';
+import { ApiClient } from '../src/client/api-client.ts';
+import { startScheduler } from '../src/reconcile/scheduler.ts';
 import { freshPgDatabase, NATS_URL } from '../test/helpers/peers.ts';
 
 const { values } = parseArgs({
@@ -38,11 +43,14 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     writers: { type: 'string', default: '16' },
     service: { type: 'boolean', default: false },
+    via: { type: 'string', default: 'api' },
   },
 });
 const N = Number(values.clusters);
 const CONCURRENCY = Number(values.concurrency);
 const WRITERS = Number(values.writers);
+if (values.via !== 'api' && values.via !== 'store') throw new Error('--via must be api or store');
+const VIA: 'api' | 'store' = values.via;
 
 /** Ready immediately: the floor the sim controller is compared against. */
 function noopReconciler(): Reconciler {
@@ -118,30 +126,43 @@ async function run(topology: Topology, kind: 'sim' | 'noop'): Promise<RunResult>
   const { store } = opened;
   const latencies: number[] = [];
   const bus = timedBus(opened.bus, latencies);
+  // The API has no hook to wake the relay after a write, so via the API the relay polls (5 ms);
+  // via the store, writes and reports poke it, as an in-process writer can.
   const relay = startOutboxRelay({ store, bus, leases: store, owner: 'bench', pollMs: 5, batch: 500 });
+  const scheduler = startScheduler({ store, leases: store, owner: 'bench', tickMs: 1_000 });
   const reconciler = kind === 'sim' ? new SimReconciler({ store, bootMs: 0, installMs: 0, env: {} }) : noopReconciler();
-  // As the API does after each write, reports poke the relay too.
-  const local = localControlPlane(store);
-  const controlPlane: ControlPlane = {
-    ...local,
-    reportStatus: async (...args) => {
-      const r = await local.reportStatus(...args);
-      relay.poke();
-      return r;
-    },
-  };
-  const host = await startController({ reconciler, controlPlane, bus, leases: store, owner: 'bench', concurrency: CONCURRENCY });
   const spec = clusterSpecSchema.parse({ provider: 'sim', mode: 'dev', nodePools: [{ name: 'workers', count: 2 }] });
+  let controlPlane: ControlPlane;
+  let create: (name: string) => Promise<unknown>;
+  let app: Awaited<ReturnType<typeof buildApi>> | undefined;
+  if (VIA === 'api') {
+    app = await buildApi({ store, bus, auth: { mode: 'token' }, version: 'bench', topology, providers: ['sim'], rateLimit: { max: 1e9, windowMs: 60_000 } });
+    const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    controlPlane = new ApiClient({ baseUrl, token: (await issueToken(store, { subject: 'sim', role: 'controller' })).token });
+    const admin = new ApiClient({ baseUrl, token: (await issueToken(store, { subject: 'bench', role: 'admin' })).token });
+    create = (name) => admin.createCluster({ name, spec });
+  } else {
+    const local = localControlPlane(store);
+    controlPlane = {
+      ...local,
+      reportStatus: async (...args) => {
+        const r = await local.reportStatus(...args);
+        relay.poke();
+        return r;
+      },
+    };
+    create = async (name) => {
+      await store.createCluster({ name, labels: {}, spec, createdBy: 'bench' });
+      relay.poke();
+    };
+  }
+  const host = await startController({ reconciler, controlPlane, bus, leases: store, owner: 'bench', concurrency: CONCURRENCY });
 
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: WRITERS }, async () => {
-      while (next < N) {
-        const i = next++;
-        await store.createCluster({ name: `bench-${i}`, labels: {}, spec, createdBy: 'bench' });
-        relay.poke();
-      }
+      while (next < N) await create(`bench-${next++}`);
     }),
   );
   while ((await readyCount(store)) < N) await new Promise((r) => setTimeout(r, 20));
@@ -154,14 +175,15 @@ async function run(topology: Topology, kind: 'sim' | 'noop'): Promise<RunResult>
   const burst = latencies.splice(0).sort((a, b) => a - b);
 
   for (let i = 0; i < 100; i++) {
-    await store.createCluster({ name: `quiet-${i}`, labels: {}, spec, createdBy: 'bench' });
-    relay.poke();
+    await create(`quiet-${i}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   await new Promise((r) => setTimeout(r, 200));
   const quiet = latencies.splice(0).sort((a, b) => a - b);
 
   await host.stop(5_000);
+  await app?.close();
+  await scheduler.stop();
   await relay.stop();
   await bus.close();
   await store.close();
@@ -185,7 +207,8 @@ for (const topology of values.service ? (['embedded', 'service'] as const) : (['
   const sim = await run(topology, 'sim');
   const noop = await run(topology, 'noop');
   const what = topology === 'embedded' ? 'SQLite + memory bus' : 'PostgreSQL + NATS JetStream';
-  console.log(`${topology} (${what} + outbox relay, store-direct control plane), concurrency ${CONCURRENCY}, writers ${WRITERS}`);
+  const path = VIA === 'api' ? 'API + ApiClient' : 'store-direct control plane';
+  console.log(`${topology} (${what} + outbox relay + scheduler, ${path}), concurrency ${CONCURRENCY}, writers ${WRITERS}`);
   console.log(line('sim', sim));
   console.log(line('noop', noop));
   console.log(`sim / noop throughput ratio: ${(sim.perSecond / noop.perSecond).toFixed(2)}`);
