@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, ClusterSpecInput, Phase } from '../../src/domain/index.ts';
+import { isGomanError } from '../../src/domain/index.ts';
 import { buildApi } from '../../src/api/app.ts';
 import { issueToken } from '../../src/api/tokens.ts';
 import { ApiClient } from '../../src/client/api-client.ts';
@@ -18,6 +19,7 @@ import type { EventBus } from '../../src/events/port.ts';
 import { desiredSlots, slotKey } from '../../src/providers/sim/instances.ts';
 import { SIM_CONTROLLER, SimReconciler, type SimOptions } from '../../src/providers/sim/reconciler.ts';
 import { startController, type ControllerHost } from '../../src/reconcile/controller-host.ts';
+import { startEngine } from '../../src/reconcile/engine.ts';
 import type { ControlPlane, Reconciler } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
@@ -211,5 +213,22 @@ test('with 30 % injected failures clusters still converge and never exceed their
     const got = await env.store.getCluster(c.id);
     assert.equal(got?.status.nodes.length, desiredSlots(c.spec).length);
     assert.equal(await phaseOf(env, c), 'Ready');
+  }
+});
+
+test('startEngine runs the built-in sim controller and refuses a provider it has no controller for', async (t) => {
+  const env = await embedded(t);
+  await assert.rejects(
+    startEngine({ store: env.store, bus: env.bus, controlPlane: env.controlPlane, owner: 'engine', providers: ['nope'] }),
+    (e) => isGomanError(e, 'VALIDATION_FAILED'),
+  );
+  const engine = await startEngine({ store: env.store, bus: env.bus, controlPlane: env.controlPlane, owner: 'engine', providers: ['sim'], sim: { bootMs: 0, installMs: 0, env: {} } });
+  try {
+    assert.deepEqual(engine.controllers.map((c) => c.name), [SIM_CONTROLLER]);
+    const c = await env.create('engine', { provider: 'sim', mode: 'ha' });
+    const ready = await readyAt(env, c, 1);
+    assert.equal(ready.status.nodes.length, 3);
+  } finally {
+    await engine.stop(1_000);
   }
 });
