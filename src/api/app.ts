@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { GomanError } from '../domain/index.ts';
 import type { EventBus } from '../events/port.ts';
@@ -97,12 +97,25 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    sendProblem(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
-  });
+  // Filled once the routes are known: a known path with another method is a 405 with Allow.
+  const allowed: { pattern: RegExp; methods: string[] }[] = [];
+  const unmatched = (request: FastifyRequest, reply: FastifyReply): void => {
+    const path = request.url.split('?')[0]!;
+    const methods = allowed.filter((a) => a.pattern.test(path)).flatMap((a) => a.methods);
+    if (methods.length > 0) {
+      if (methods.includes('GET')) methods.push('HEAD');
+      void reply.header('allow', [...new Set(methods)].join(', '));
+      sendProblem(reply, 405, 'VALIDATION_FAILED', `${request.method} is not allowed on ${path}`);
+      return;
+    }
+    sendProblem(reply, 404, 'NOT_FOUND', `no route ${request.method} ${path}`);
+  };
+  app.setNotFoundHandler(unmatched);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Answer unmatched requests before any body is read (or refused as malformed).
+    if (request.is404) return unmatched(request, reply);
     if (request.routeOptions.config.public !== true) await identify(request);
   });
   instrumentHttp(app, registry, deps.store);
@@ -141,6 +154,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }),
   );
   mountRoutes(app, routes);
+  for (const def of routes) {
+    const pattern = new RegExp(`^${def.url.replace(/:\w+/g, '[^/]+')}/?$`);
+    const known = allowed.find((a) => a.pattern.source === pattern.source);
+    if (known) known.methods.push(def.method);
+    else allowed.push({ pattern, methods: [def.method] });
+  }
   for (const plugin of deps.extraRoutes ?? []) await app.register(plugin);
 
   app.addHook('preClose', async () => hub.closeAll());

@@ -16,6 +16,7 @@ import {
 } from '../domain/index.ts';
 
 import { SELECTOR_PATTERN } from './label-selector.ts';
+import { EXPIRES_IN_PATTERN } from './tokens.ts';
 
 /** Named schemas: the OpenAPI document's components (a registry of our own, not zod's global one). */
 export const apiSchemas = z.registry<{ id: string }>();
@@ -80,7 +81,7 @@ export const createTokenBody = z.strictObject({
     .max(254)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]*$/, 'must be a name or e-mail address'),
   role: z.enum(TOKEN_ROLES),
-  expiresIn: z.string().max(16).optional().describe('lifetime such as "30m", "24h" or "30d"; absent = never expires'),
+  expiresIn: z.string().regex(EXPIRES_IN_PATTERN, 'must be a duration such as "30m", "24h" or "30d"').optional().describe('lifetime such as "30m", "24h" or "30d"; absent = never expires'),
 });
 
 // --- responses --------------------------------------------------------------------------
