@@ -2,7 +2,7 @@
 // output files whole.
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { GomanError, validationFailed } from '../domain/errors.ts';
 import { recipeResultSchema, snapshotSchema, type RecipeResult, type Snapshot } from './types.ts';
 

@@ -2,7 +2,8 @@
 // Registered by the API app under its auth, per-identity rate limit and per-route metrics.
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import { GomanError, isGomanError, validationFailed, type ErrorCode } from '../domain/errors.ts';
+import type { GomanError} from '../domain/errors.ts';
+import { isGomanError, validationFailed, type ErrorCode } from '../domain/errors.ts';
 import { bundleFiles, bundleZip } from './bundle.ts';
 import { parseCriteria } from './recipe/criteria.ts';
 import { buildRecipe, cachedRecipe } from './recipe/engine.ts';
@@ -57,15 +58,16 @@ export const nodeConfigRoutes: FastifyPluginAsync = async (app) => {
     try {
       done(null, parseYaml(body as string));
     } catch (e) {
-      done(validationFailed(`the body is not YAML: ${(e as Error).message.split('\n')[0]}`) as unknown as FastifyError);
+      done(validationFailed(`the body is not YAML: ${(e as Error).message.split('\n')[0]}`));
     }
   });
 
   app.setErrorHandler((error: FastifyError | GomanError, request, reply) => {
     if (isGomanError(error)) return problem(reply, request, error.code, STATUS[error.code] ?? 500, error.message, error.errors);
-    const status = (error as FastifyError).statusCode;
+    const status = (error).statusCode;
     if (status === 400 || status === 415) return problem(reply, request, 'VALIDATION_FAILED', status, error.message);
     if (status === 413) return problem(reply, request, 'PAYLOAD_TOO_LARGE', 413, error.message);
+    if (status === 429) return problem(reply, request, 'RATE_LIMITED', 429, error.message); // Retry-After is already set
     throw error; // the app's own handler deals with everything else
   });
 
