@@ -1,0 +1,160 @@
+// The outbox relay (DESIGN §5): moves committed outbox rows onto the event bus, in seq order,
+// at least once. Writers append outbox rows in the same transaction as the change, and this
+// relay reads only committed rows, so an event is never published for a write that did not
+// commit (CLS Backend published inside the transaction, before commit).
+//
+// One relay is active across all processes (lease `outbox-relay`). A row is marked sent only
+// after the bus accepted it; a crash in between republishes it, and the NATS stream drops the
+// duplicate by its eventId. A bus error stops the batch at that row and retries it after a
+// backoff, so no row is ever skipped and per-cluster order holds.
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Backoff } from '../reconcile/backoff.ts';
+import { runWhileLeader } from '../reconcile/leader.ts';
+import type { LeaderTerm } from '../reconcile/leader.ts';
+import type { ClusterEvent, ClusterStore, LeaseStore, OutboxRow } from '../store/port.ts';
+import type { EventBus } from './port.ts';
+
+export const RELAY_LEASE = 'outbox-relay';
+const LAG_METRIC = 'goman_outbox_lag_seconds';
+
+export interface OutboxRelayOptions {
+  store: Pick<ClusterStore, 'readUnsentOutbox' | 'markOutboxSent' | 'pruneOutbox'>;
+  bus: Pick<EventBus, 'publish'>;
+  leases: LeaseStore;
+  /** This process's identity in the lease (unique per process). */
+  owner: string;
+  /** Poll interval when nobody pokes (default 1 s). */
+  pollMs?: number;
+  /** Rows read per round (default 100). */
+  batch?: number;
+  /** Sent rows are kept this long for watch resume (default 24 h). */
+  retentionMs?: number;
+  /** How often the leader prunes (default 60 s). */
+  pruneEveryMs?: number;
+  /** Lease time to live (default 15 s; renewed every ttl/3). */
+  leaseTtlMs?: number;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Registers goman_outbox_lag_seconds here (one relay per registry). */
+  metrics?: Registry;
+}
+
+export interface OutboxRelay {
+  /** Publish now rather than at the next poll (call after a write in this process). */
+  poke(): void;
+  isLeader(): boolean;
+  /** Stops publishing, releases the lease, unregisters the metric. */
+  stop(): Promise<void>;
+}
+
+function eventOf(row: OutboxRow): ClusterEvent {
+  const { eventId, type, clusterId, name, provider, generation, at } = row;
+  return { eventId, type, clusterId, name, provider, generation, at };
+}
+
+export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
+  const { store, bus, logger } = opts;
+  const pollMs = opts.pollMs ?? 1_000;
+  const batch = opts.batch ?? 100;
+  const retentionMs = opts.retentionMs ?? 24 * 3_600_000;
+  const pruneEveryMs = opts.pruneEveryMs ?? 60_000;
+  const backoff = new Backoff({ baseMs: 100, maxMs: 5_000 });
+
+  // Time of the oldest row known unsent, null when caught up (or not leading: only the
+  // leader knows, so alert on the max over replicas).
+  let oldestUnsentAt: number | null = null;
+  const gauge = opts.metrics
+    ? new Gauge({
+        name: LAG_METRIC,
+        help: 'Age of the oldest outbox row not yet published (0 when caught up or not the relay leader)',
+        registers: [opts.metrics],
+        collect() {
+          this.set(oldestUnsentAt === null ? 0 : Math.max(0, (Date.now() - oldestUnsentAt) / 1_000));
+        },
+      })
+    : null;
+
+  let poked = false;
+  let wake: (() => void) | null = null;
+
+  function pause(ms: number, signal: AbortSignal, wakeOnPoke: boolean): Promise<void> {
+    if (signal.aborted || (wakeOnPoke && poked)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        if (wake === done) wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      if (wakeOnPoke) wake = done;
+    });
+  }
+
+  /** Publishes one batch in order; marks what the bus accepted even when a later row fails. */
+  async function relayBatch(signal: AbortSignal): Promise<number> {
+    const rows = await store.readUnsentOutbox(batch);
+    const first = rows[0];
+    oldestUnsentAt = first === undefined ? null : Date.parse(first.at);
+    const published: number[] = [];
+    try {
+      for (const row of rows) {
+        // A deposed relay stops at once; the new leader starts from the first unmarked row.
+        if (signal.aborted) break;
+        await bus.publish(eventOf(row));
+        published.push(row.seq);
+      }
+    } finally {
+      if (published.length > 0) await store.markOutboxSent(published);
+    }
+    if (published.length === rows.length && rows.length < batch) oldestUnsentAt = null;
+    return rows.length;
+  }
+
+  async function relayWhileLeader(term: LeaderTerm): Promise<void> {
+    let lastPrune = 0;
+    while (!term.signal.aborted) {
+      poked = false;
+      let read: number;
+      try {
+        if (Date.now() - lastPrune >= pruneEveryMs) {
+          await store.pruneOutbox(new Date(Date.now() - retentionMs));
+          lastPrune = Date.now();
+        }
+        read = await relayBatch(term.signal);
+        backoff.reset(RELAY_LEASE);
+      } catch (err) {
+        const delay = backoff.next(RELAY_LEASE);
+        logger?.warn({ err, retryInMs: Math.round(delay) }, 'outbox relay could not publish; retrying');
+        await pause(delay, term.signal, false);
+        continue;
+      }
+      // A full batch means more is waiting: go again without sleeping.
+      if (read < batch) await pause(pollMs, term.signal, true);
+    }
+    oldestUnsentAt = null;
+  }
+
+  const leader = runWhileLeader({
+    leases: opts.leases,
+    name: RELAY_LEASE,
+    owner: opts.owner,
+    ttlMs: opts.leaseTtlMs ?? 15_000,
+    ...(logger ? { logger } : {}),
+    onElected: relayWhileLeader,
+  });
+
+  return {
+    poke() {
+      poked = true;
+      wake?.();
+    },
+    isLeader: () => leader.isLeader(),
+    async stop() {
+      await leader.stop();
+      if (gauge !== null) opts.metrics?.removeSingleMetric(LAG_METRIC);
+    },
+  };
+}
