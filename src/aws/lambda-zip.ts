@@ -2,8 +2,9 @@
 // `npm run build:lambda` writes it to dist/lambda.zip; `goman init` uses that file, or builds
 // it on the spot when running from a source checkout.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { SCRIPT_DIR } from '../providers/aws/scripts.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const LAMBDA_ENTRY = path.join(ROOT, 'src/lambda.ts');
@@ -29,14 +30,19 @@ export async function bundleLambda(): Promise<Buffer> {
   });
   const file = out.outputFiles[0];
   if (!file) throw new Error('esbuild produced no output for the Lambda handler');
-  return zipSingle('index.mjs', Buffer.from(file.contents));
+  // The node scripts are read at run time from `scripts/` next to the module (see SCRIPT_DIR).
+  const files: [string, Buffer][] = [['index.mjs', Buffer.from(file.contents)]];
+  for (const name of (await readdir(SCRIPT_DIR)).filter((f) => f.endsWith('.sh')).sort()) {
+    files.push([`scripts/${name}`, await readFile(path.join(SCRIPT_DIR, name))]);
+  }
+  return zipFiles(files);
 }
 
-async function zipSingle(name: string, contents: Buffer): Promise<Buffer> {
+async function zipFiles(files: [string, Buffer][]): Promise<Buffer> {
   const { ZipFile } = await import('yazl');
   const zip = new ZipFile();
-  // A fixed mtime keeps the zip byte-identical across builds, so init can tell "unchanged".
-  zip.addBuffer(contents, name, { mtime: new Date('2020-01-01T00:00:00Z'), mode: 0o644 });
+  // A fixed mtime keeps the zip byte-identical across builds.
+  for (const [name, contents] of files) zip.addBuffer(contents, name, { mtime: new Date('2020-01-01T00:00:00Z'), mode: 0o644 });
   zip.end();
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
