@@ -120,6 +120,14 @@ export async function runBundle(flags: { recipe: string; dir: string; name?: str
   process.stdout.write(`wrote ${written.length} files to ${flags.dir}\n`);
 }
 
+/**
+ * The command's options with the program's: goman's CLI declares -o/--output on the program
+ * itself, and commander hands a global option to the program, not to the subcommand.
+ */
+function flagsOf<T>(cmd: Command): T {
+  return cmd.optsWithGlobals<T & object>();
+}
+
 export function registerNodeConfigCommands(program: Command): void {
   program
     .command('snapshot')
@@ -127,7 +135,7 @@ export function registerNodeConfigCommands(program: Command): void {
     .option('-o, --output <format>', 'json, yaml or table (table on a terminal, else yaml)')
     .option('--file <path>', 'write to a file instead of stdout')
     .option('--timeout <duration>', 'deadline for all collectors, e.g. 5s or 500ms', '5s')
-    .action((flags: SnapshotFlags) => runSnapshot(flags));
+    .action((_flags: unknown, cmd: Command) => runSnapshot(flagsOf<SnapshotFlags>(cmd)));
 
   program
     .command('recipe')
@@ -139,17 +147,17 @@ export function registerNodeConfigCommands(program: Command): void {
     .option('--nodes <n>', 'number of GPU nodes')
     .option('--snapshot <file>', 'read the criteria from a snapshot (flags still win)')
     .option('--criteria <file>', 'read the criteria from a YAML or JSON file (flags still win)')
-    .option('-o, --output <format>', 'json or yaml', 'yaml')
-    .action((flags: RecipeFlags) => runRecipe(flags));
+    .option('-o, --output <format>', 'json or yaml (default yaml)')
+    .action((_flags: unknown, cmd: Command) => runRecipe(flagsOf<RecipeFlags>(cmd)));
 
   program
     .command('validate')
     .description("check a snapshot against a recipe's constraints (exit 1 on any failure)")
     .requiredOption('--recipe <file>', 'recipe (from goman recipe)')
     .requiredOption('--snapshot <file>', 'snapshot (from goman snapshot)')
-    .option('-o, --output <format>', 'table, json or yaml', 'table')
-    .action(async (flags: { recipe: string; snapshot: string; output?: string }) => {
-      if (!(await runValidate(flags))) process.exitCode = 1;
+    .option('-o, --output <format>', 'table, json or yaml (default table)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      if (!(await runValidate(flagsOf<{ recipe: string; snapshot: string; output?: string }>(cmd)))) process.exitCode = 1;
     });
 
   program
@@ -160,5 +168,5 @@ export function registerNodeConfigCommands(program: Command): void {
     .option('--name <name>', 'chart name', 'goman-recipe')
     .option('--node-selector <key=value>', 'schedule every component onto matching nodes (repeatable)', collect)
     .option('--toleration <key[=value][:Effect]>', 'tolerate one taint in every component (repeatable)', collect)
-    .action((flags: { recipe: string; dir: string; name?: string; nodeSelector?: string[]; toleration?: string[] }) => runBundle(flags));
+    .action((_flags: unknown, cmd: Command) => runBundle(flagsOf<{ recipe: string; dir: string; name?: string; nodeSelector?: string[]; toleration?: string[] }>(cmd)));
 }

@@ -64,7 +64,7 @@ export const nodeConfigRoutes: FastifyPluginAsync = async (app) => {
 
   app.setErrorHandler((error: FastifyError | GomanError, request, reply) => {
     if (isGomanError(error)) return problem(reply, request, error.code, STATUS[error.code] ?? 500, error.message, error.errors);
-    const status = (error).statusCode;
+    const status = error.statusCode;
     if (status === 400 || status === 415) return problem(reply, request, 'VALIDATION_FAILED', status, error.message);
     if (status === 413) return problem(reply, request, 'PAYLOAD_TOO_LARGE', 413, error.message);
     if (status === 429) return problem(reply, request, 'RATE_LIMITED', 429, error.message); // Retry-After is already set

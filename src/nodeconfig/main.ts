@@ -10,7 +10,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (isGomanError(e)) {
-    console.error(`goman: ${e.message}`);
+    const detail = e.errors?.length ? `: ${e.errors.map((f) => `${f.path}: ${f.message}`).join('; ')}` : '';
+    console.error(`goman: ${e.message}${detail}`);
     process.exitCode = e.code === 'VALIDATION_FAILED' ? 2 : e.code === 'NOT_FOUND' ? 3 : 1;
   } else if (e && typeof e === 'object' && 'exitCode' in e && typeof e.exitCode === 'number') {
     process.exitCode = e.exitCode; // commander has already printed its usage message

@@ -8,6 +8,8 @@ export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const NODE = process.execPath;
 export const ENTRY = path.join(REPO, 'src/nodeconfig/main.ts');
+/** The full goman CLI, which loads the node-configuration commands on demand. */
+export const GOMAN = path.join(REPO, 'src/cli/main.ts');
 
 export function tempDir(prefix = 'goman-nc-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));

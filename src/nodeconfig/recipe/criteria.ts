@@ -33,7 +33,7 @@ export function parseCriteria(input: unknown): Criteria {
     if (Number.isInteger(n) && n >= 1 && n <= 100000) out.nodes = n;
     else errors.push({ path: 'nodes', message: 'nodes must be a whole number from 1 to 100000' });
   }
-  if (errors.length) throw validationFailed(`invalid criteria: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+  if (errors.length) throw validationFailed('invalid criteria', errors);
   return out as unknown as Criteria;
 }
 
