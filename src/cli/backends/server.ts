@@ -70,7 +70,7 @@ export class ServerBackend implements ClusterBackend {
         yield { type: 'connected' };
         const parser = new SseParser();
         const decoder = new TextDecoder();
-        const reader = res.body.getReader();
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
         let idle = setTimeout(() => attempt.abort(), this.idleTimeoutMs);
         try {
           for (;;) {

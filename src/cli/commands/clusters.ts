@@ -105,7 +105,7 @@ async function readSpecFile(file: string): Promise<SpecFile> {
     if (obj.labels && typeof obj.labels === 'object') out.labels = obj.labels as Record<string, string>;
     return out;
   }
-  return { spec: obj as ClusterSpecInput };
+  return { spec: obj };
 }
 
 async function readStdin(): Promise<string> {

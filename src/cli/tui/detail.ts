@@ -1,0 +1,48 @@
+// Details of one cluster: spec, conditions, per-controller status, nodes and recent events.
+// The cluster itself stays live (it comes from the watch feed); events are re-read when it changes.
+import { Box, Text } from 'ink';
+import React from 'react';
+import type { ClusterBackend } from '../../client/backend.ts';
+import type { Cluster } from '../../domain/cluster.ts';
+import type { HistoryEntry } from '../../store/port.ts';
+import { age, PHASE_COLORS, truncate } from '../output.ts';
+import { nodesText, phaseOf } from '../view.ts';
+import { h, useColor } from './h.ts';
+
+export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width: number }) {
+  const color = useColor();
+  const c = props.cluster;
+  const [events, setEvents] = React.useState<HistoryEntry[]>([]);
+  React.useEffect(() => {
+    let live = true;
+    props.backend.events(c.id, { limit: 8 }).then(
+      (page) => live && setEvents(page.items),
+      () => undefined, // history is secondary here; the next change retries
+    );
+    return () => {
+      live = false;
+    };
+  }, [props.backend, c.id, c.resourceVersion]);
+  const phase = phaseOf(c);
+  const w = Math.max(20, props.width - 4);
+  const line = (text: string, key?: string) => h(Text, { key, wrap: 'truncate' }, truncate(text, w));
+  const title = (text: string) => h(Text, { bold: true }, text);
+  const now = new Date();
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Text, null, h(Text, { bold: true }, c.name), '  ', h(Text, { color: color(PHASE_COLORS[phase]) }, phase), `  ${c.status.message}`),
+    line(`provider ${c.spec.provider}/${c.spec.region} · mode ${c.spec.mode} · k3s ${c.spec.k3sVersion} · ${c.spec.instanceType} · desired ${c.spec.desiredState}`),
+    line(`generation ${c.generation} (observed ${c.status.observedGeneration}) · nodes ready ${nodesText(c)} · pools ${c.spec.nodePools.map((p) => `${p.name}=${p.count}`).join(', ') || 'none'}`),
+    title('Conditions'),
+    ...c.status.conditions.map((k) => line(`  ${k.type.padEnd(10)} ${k.status.padEnd(8)} ${k.reason}: ${k.message}`, k.type)),
+    title('Controllers'),
+    ...(c.status.controllers.length
+      ? c.status.controllers.map((k) => line(`  ${k.name.padEnd(16)} gen ${k.observedGeneration}  Ready=${k.conditions.find((x) => x.type === 'Ready')?.status ?? 'Unknown'}${k.lastError ? `  ${k.lastError.code}: ${k.lastError.message}` : ''}`, k.name))
+      : [line('  none yet')]),
+    title('Nodes'),
+    ...(c.status.nodes.length ? c.status.nodes.map((n) => line(`  ${n.name.padEnd(28)} ${n.role.padEnd(7)} ${(n.pool ?? '').padEnd(10)} ${n.state.padEnd(10)} ${n.ready ? 'ready' : 'not ready'}`, n.name)) : [line('  none yet')]),
+    title('Recent events'),
+    ...(events.length ? events.map((e) => line(`  ${age(e.at, now).padStart(6)}  ${e.kind.padEnd(9)} ${e.message}`, e.id)) : [line('  none')]),
+  );
+}

@@ -1,0 +1,196 @@
+// TUI component tests: ink-testing-library renders the real components into a virtual
+// terminal; keys go in through stdin, frames come out of lastFrame().
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// chalk decides on colour when ink loads; the colour assertions need it on.
+process.env.FORCE_COLOR = '1';
+const { render, cleanup } = await import('ink-testing-library');
+const { App } = await import('../../src/cli/tui/app.ts');
+const { h } = await import('../../src/cli/tui/h.ts');
+const { FakeBackend, cluster } = await import('./fake-backend.ts');
+
+after(() => cleanup());
+
+const ESC = '\x1b';
+const DOWN = '\x1b[B';
+const ENTER = '\r';
+const TAB = '\t';
+
+async function until(frame: () => string | undefined, pred: (f: string) => boolean, what: string): Promise<string> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const f = frame() ?? '';
+    if (pred(f)) return f;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last frame:\n${f}`);
+    await sleep(10);
+  }
+}
+// eslint-disable-next-line no-control-regex -- stripping ANSI colour codes
+const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
+const SGR = (code: number, text: string): RegExp => new RegExp(`\u001b\\[${code}m${text}`);
+
+function start(backend: InstanceType<typeof FakeBackend>, color = true) {
+  const app = render(h(App, { backend, contextName: 'test', color }));
+  const type = async (...keys: string[]): Promise<void> => {
+    for (const k of keys) {
+      app.stdin.write(k);
+      await sleep(15);
+    }
+  };
+  return { app, type, frame: () => app.lastFrame() };
+}
+
+test('list shows every cluster with its phase in the phase colour', async () => {
+  const b = new FakeBackend([cluster('alpha', 'Ready'), cluster('beta', 'Failed'), cluster('gamma', 'Provisioning')]);
+  const { frame, app } = start(b);
+  const f = await until(frame, (x) => x.includes('gamma'), 'three clusters');
+  assert.match(f, SGR(32, 'Ready')); // green
+  assert.match(f, SGR(31, 'Failed')); // red
+  assert.match(f, SGR(36, 'Provisioning')); // cyan
+  assert.match(plain(f), /alpha\s+Ready\s+sim\s+dev\s+0\/3/);
+  app.unmount();
+});
+
+test('without colour (NO_COLOR) phases are plain text', async () => {
+  const b = new FakeBackend([cluster('alpha', 'Ready')]);
+  const { frame, app } = start(b, false);
+  const f = await until(frame, (x) => x.includes('alpha'), 'the cluster');
+  assert.doesNotMatch(f.split('\n').find((l) => l.includes('alpha')) ?? '', SGR(3, '\\d'));
+  app.unmount();
+});
+
+test('live updates: a watch event changes the row', async () => {
+  const b = new FakeBackend([cluster('alpha', 'Provisioning')]);
+  const { frame, app } = start(b);
+  await until(frame, (x) => plain(x).includes('Provisioning'), 'provisioning');
+  b.emit({ type: 'upsert', cluster: cluster('alpha', 'Ready') });
+  await until(frame, (x) => /alpha\s+Ready/.test(plain(x)), 'ready after the event');
+  b.emit({ type: 'deleted', id: 'id-alpha', name: 'alpha' });
+  await until(frame, (x) => plain(x).includes('no clusters yet'), 'empty list after delete');
+  app.unmount();
+});
+
+test('filter by name and by phase with /, esc clears', async () => {
+  const b = new FakeBackend([cluster('web-1', 'Ready'), cluster('db-1', 'Failed'), cluster('web-2', 'Stopped')]);
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('web-2'), 'all clusters');
+  await type('/', 'w', 'e', 'b', ENTER);
+  let f = plain(await until(frame, (x) => !x.includes('db-1'), 'name filter'));
+  assert.match(f, /web-1/);
+  assert.match(f, /web-2/);
+  assert.match(f, /filter: \/web/);
+  await type(ESC, '/', 'f', 'a', 'i', 'l', 'e', 'd', ENTER);
+  f = plain(await until(frame, (x) => x.includes('db-1') && !x.includes('web-1'), 'phase filter'));
+  assert.doesNotMatch(f, /web-2/);
+  await type(ESC);
+  await until(frame, (x) => x.includes('web-1') && x.includes('db-1') && x.includes('web-2'), 'filter cleared');
+  app.unmount();
+});
+
+test('create form validates inline and creates only valid input', async () => {
+  const b = new FakeBackend();
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('no clusters yet'), 'empty list');
+  await type('c');
+  await until(frame, (x) => x.includes('Create cluster'), 'the form');
+  await type('B', 'a', 'd');
+  let f = plain(await until(frame, (x) => x.includes('must be a DNS-1123 label'), 'name error'));
+  assert.match(f, /BBad|Bad/);
+  await type(ENTER);
+  assert.equal(b.calls.length, 0, 'an invalid form is not submitted');
+  for (let i = 0; i < 3; i++) await type('\x7f');
+  await type('d', 'e', 'm', 'o');
+  await until(frame, (x) => !x.includes('DNS-1123'), 'name error gone');
+  await type(TAB, TAB, TAB, '\x7f', '5', '0', '0');
+  await until(frame, (x) => x.includes('must be at most 100'), 'count error');
+  await type(ENTER);
+  assert.equal(b.calls.length, 0);
+  await type('\x7f', '\x7f', ENTER);
+  f = plain(await until(frame, (x) => x.includes('created demo'), 'created message'));
+  assert.match(f, /demo\s+Pending/);
+  assert.deepEqual(b.calls, ['create demo {"provider":"sim","mode":"dev","nodePools":[{"name":"workers","count":5}]}']);
+  app.unmount();
+});
+
+test('a server error keeps the create form open with the message', async () => {
+  const b = new FakeBackend([cluster('taken')]);
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('taken'), 'list');
+  await type('c', 't', 'a', 'k', 'e', 'n', ENTER);
+  const f = plain(await until(frame, (x) => x.includes('already exists'), 'conflict message'));
+  assert.match(f, /Create cluster/);
+  app.unmount();
+});
+
+test('delete asks for confirmation: n keeps, y deletes', async () => {
+  const b = new FakeBackend([cluster('alpha'), cluster('beta')]);
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('beta'), 'list');
+  await type(DOWN, 'd');
+  await until(frame, (x) => x.includes('Delete cluster "beta"'), 'confirmation');
+  await type('n');
+  await until(frame, (x) => !x.includes('Delete cluster'), 'back to the list');
+  assert.deepEqual(b.calls, []);
+  await type('d', 'y');
+  const f = plain(await until(frame, (x) => x.includes('deleting beta'), 'deleting'));
+  assert.match(f, /beta\s+Deleting/);
+  assert.deepEqual(b.calls, ['delete beta']);
+  app.unmount();
+});
+
+test('scale edits pool counts and sends them with If-Match; t stops a running cluster', async () => {
+  const b = new FakeBackend([cluster('alpha')]);
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('alpha'), 'list');
+  await type('s');
+  await until(frame, (x) => x.includes('Scale alpha'), 'scale form');
+  await type('\x7f', '4', ENTER);
+  await until(frame, (x) => x.includes('scaling alpha (workers=4)'), 'scaled');
+  assert.equal(b.calls[0], 'patch alpha {"spec":{"nodePools":[{"name":"workers","count":4}]}} "1"');
+  await type('t');
+  await until(frame, (x) => x.includes('stopping alpha'), 'stopping');
+  assert.equal(b.calls[1], 'patch alpha {"spec":{"desiredState":"stopped"}}');
+  app.unmount();
+});
+
+test('detail view shows spec, conditions, controllers and nodes; help overlay lists keys', async () => {
+  const c = cluster('alpha', 'Ready', {
+    status: {
+      phase: 'Ready',
+      observedGeneration: 1,
+      reason: 'Reconciled',
+      message: 'all good',
+      conditions: [{ type: 'Ready', status: 'True', reason: 'AllControllersReady', message: 'ready at generation 1', lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }],
+      controllers: [{ name: 'sim', observedGeneration: 1, conditions: [], updatedAt: new Date().toISOString() }],
+      nodes: [{ name: 'alpha-server-0', role: 'server', state: 'running', ready: true }],
+    },
+  });
+  const b = new FakeBackend([c]);
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('alpha'), 'list');
+  await type(ENTER);
+  const f = plain(await until(frame, (x) => x.includes('Conditions'), 'detail'));
+  assert.match(f, /Ready\s+True\s+AllControllersReady/);
+  assert.match(f, /sim\s+gen 1/);
+  assert.match(f, /alpha-server-0\s+server/);
+  assert.match(f, /mode dev/);
+  await type(ESC, '?');
+  await until(frame, (x) => x.includes('goman — keys'), 'help');
+  await type('x');
+  await until(frame, (x) => !x.includes('goman — keys'), 'help closed');
+  app.unmount();
+});
+
+test('a disconnected server shows a banner until it is back', async () => {
+  const b = new FakeBackend([cluster('alpha')]);
+  const { frame, app } = start(b);
+  await until(frame, (x) => x.includes('alpha'), 'list');
+  assert.doesNotMatch(frame() ?? '', /disconnected/);
+  b.emit({ type: 'disconnected', reason: 'connection refused' });
+  await until(frame, (x) => x.includes('disconnected — retrying'), 'banner');
+  b.emit({ type: 'connected' });
+  await until(frame, (x) => !x.includes('disconnected'), 'banner gone');
+  app.unmount();
+});
