@@ -118,7 +118,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (request.is404) return unmatched(request, reply);
     if (request.routeOptions.config.public !== true) await identify(request);
   });
-  instrumentHttp(app, registry, deps.store);
+  instrumentHttp(app, registry, deps.store, () => hub.size);
   await app.register(rateLimit, {
     global: true,
     max: deps.rateLimit?.max ?? 6000,

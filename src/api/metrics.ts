@@ -9,7 +9,7 @@ export function createMetricsRegistry(): Registry {
   return new Registry();
 }
 
-export function instrumentHttp(app: FastifyInstance, registry: Registry, store: ClusterStore): void {
+export function instrumentHttp(app: FastifyInstance, registry: Registry, store: ClusterStore, watchStreams: () => number): void {
   const requests = new Counter({
     name: 'goman_http_requests_total',
     help: 'HTTP requests by route template, method and status',
@@ -31,6 +31,14 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry, store: 
     async collect() {
       this.reset();
       for (const row of await store.countClusters()) this.set({ phase: row.phase, provider: row.provider }, row.count);
+    },
+  });
+  new Gauge({
+    name: 'goman_watch_streams',
+    help: 'Open /api/v1/watch event streams',
+    registers: [registry],
+    collect() {
+      this.set(watchStreams());
     },
   });
 

@@ -44,9 +44,9 @@ test('users see only their own clusters: another user\'s cluster is a 404, never
 test('roles: controllers cannot create, change or delete; users cannot report, register or manage tokens', async (t) => {
   const h = await harness(t);
   const c = (await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'demo' } })).json<Cluster>();
-  const forbidden = async (who: 'controller' | 'alice', opts: Parameters<typeof h.call>[1]): Promise<void> => {
+  const forbidden = async (who: 'controller' | 'alice', opts: { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; payload?: object }): Promise<void> => {
     const res = await h.call(who, opts);
-    assert.equal(res.statusCode, 403, `${who} ${opts.method} ${String(opts.url)}: ${res.body}`);
+    assert.equal(res.statusCode, 403, `${who} ${opts.method} ${opts.url}: ${res.body}`);
     assert.equal(res.json<{ code: string }>().code, 'FORBIDDEN');
   };
   await forbidden('controller', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'ctl' } });

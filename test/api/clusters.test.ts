@@ -213,7 +213,7 @@ test('bad input anywhere: a 4xx problem naming the field, and nothing changes', 
   const c = (await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'demo' } })).json<Cluster>();
   const before = await h.snapshot();
   const json = { 'content-type': 'application/json' };
-  const cases: { what: string; opts: Parameters<typeof h.call>[1]; status: number; path?: RegExp }[] = [
+  const cases: { what: string; opts: Parameters<typeof h.call>[1] & { url: string }; status: number; path?: RegExp }[] = [
     { what: 'malformed JSON', opts: { method: 'POST', url: '/api/v1/clusters', payload: '{"name": "x",', headers: json }, status: 400, path: /\(body\)/ },
     { what: 'empty body', opts: { method: 'POST', url: '/api/v1/clusters', payload: '', headers: json }, status: 400 },
     { what: 'unknown top-level field', opts: { method: 'POST', url: '/api/v1/clusters', payload: { name: 'x', color: 'red' } }, status: 400, path: /^\(root\)$|color/ },
@@ -241,7 +241,7 @@ test('bad input anywhere: a 4xx problem naming the field, and nothing changes', 
     { what: 'bad controller name', opts: { method: 'PUT', url: '/api/v1/controllers/Bad_Name', payload: { providers: ['sim'] } }, status: 400, path: /^name$/ },
   ];
   for (const { what, opts, status, path } of cases) {
-    const who = opts.url?.toString().includes('/status/') || opts.url?.toString().includes('/controllers/') ? 'admin' : 'alice';
+    const who = opts.url.includes('/status/') || opts.url.includes('/controllers/') ? 'admin' : 'alice';
     const res = await h.call(who, opts);
     assert.equal(res.statusCode, status, `${what}: ${res.body}`);
     assert.match(String(res.headers['content-type']), PROBLEM, what);
