@@ -20,7 +20,7 @@ import { JsonObjects } from '../store/s3/objects.ts';
 import type { AwsClients } from './clients.ts';
 import { accountId, awsErrorName, createAwsClients, gomanRegion } from './clients.ts';
 import type { AccountNames } from './names.ts';
-import { accountNames, DESIRED_PREFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from './names.ts';
+import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from './names.ts';
 import type { Progress } from './progress.ts';
 import { silentProgress } from './progress.ts';
 
@@ -104,7 +104,7 @@ function step(progress: Progress, deleted: boolean, resource: string): void {
 async function clusterNames(clients: AwsClients, n: AccountNames): Promise<string[]> {
   try {
     const { keys } = await new JsonObjects(clients.s3(), n.bucket).listKeys(DESIRED_PREFIX);
-    return keys.map((k) => k.slice(DESIRED_PREFIX.length).replace(/\.json$/, ''));
+    return keys.filter((k) => k.endsWith(DESIRED_SUFFIX)).map((k) => k.slice(DESIRED_PREFIX.length, -DESIRED_SUFFIX.length));
   } catch (e) {
     if (e instanceof GomanError && e.code === 'UNAVAILABLE') return [];
     throw e;

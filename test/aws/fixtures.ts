@@ -1,0 +1,125 @@
+// Shared pieces of the AWS tests. moto runs SSM SendCommand for real (it records the command,
+// document and parameters) but executes nothing on its fake instances, so its invocation
+// output is empty. FakeK3s stands in for THAT ONE thing only: the stdout K3s would print on
+// the node (node list, kubeconfig) and the node-side effects of install/join/label/drain.
+import { ListCommandsCommand } from '@aws-sdk/client-ssm';
+import type { AwsClients } from '../../src/aws/clients.ts';
+import type { NodeAgent, NodeCommand, NodeCommandResult } from '../../src/providers/aws/node-agent.ts';
+import { SsmNodeAgent } from '../../src/providers/aws/node-agent.ts';
+
+interface FakeNode {
+  name: string;
+  version: string;
+  ready: boolean;
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: string }[];
+}
+
+export const STABLE_VERSION = 'v1.31.4+k3s1';
+export const KUBECONFIG_SECRET = 'LS0tFAKE-CLIENT-KEY-DATA-7f3c9a';
+
+export class FakeK3s implements NodeAgent {
+  readonly ssm: SsmNodeAgent;
+  /** Per instance: the K3s node that instance runs, once installed. */
+  readonly nodes = new Map<string, FakeNode>();
+  readonly commands: NodeCommand[] = [];
+  readonly drained: string[] = [];
+  failNext = new Map<string, string>();
+
+  constructor(clients: AwsClients) {
+    this.ssm = new SsmNodeAgent((r) => clients.ssm(r), { pollMs: 20 });
+  }
+
+  async run(cmd: NodeCommand, signal?: AbortSignal): Promise<NodeCommandResult> {
+    const real = await this.ssm.run(cmd, signal); // over the wire to moto
+    this.commands.push(cmd);
+    const forced = this.failNext.get(cmd.script);
+    if (forced) {
+      this.failNext.delete(cmd.script);
+      return { status: 'Failed', stdout: '', stderr: forced };
+    }
+    const ok = (stdout = ''): NodeCommandResult => ({ ...real, status: 'Success', stdout });
+    const v = cmd.vars;
+    switch (cmd.script) {
+      case 'install-server':
+      case 'join-agent': {
+        const name = v.NODE_NAME ?? '';
+        const prev = this.nodes.get(cmd.instanceId);
+        this.nodes.set(cmd.instanceId, {
+          name,
+          version: v.K3S_VERSION === 'stable' || v.K3S_VERSION === 'latest' ? STABLE_VERSION : (v.K3S_VERSION ?? ''),
+          ready: true,
+          labels: prev?.labels ?? {},
+          taints: prev?.taints ?? [],
+        });
+        return ok();
+      }
+      case 'get-nodes': {
+        if (!this.nodes.has(cmd.instanceId)) return { status: 'Failed', stdout: '', stderr: 'k3s: command not found' };
+        const items = [...this.nodes.values()].map((n) => ({
+          metadata: { name: n.name, labels: n.labels },
+          spec: { taints: n.taints },
+          status: { conditions: [{ type: 'Ready', status: n.ready ? 'True' : 'False' }], nodeInfo: { kubeletVersion: n.version } },
+        }));
+        return ok(JSON.stringify({ items }));
+      }
+      case 'label-node': {
+        const node = [...this.nodes.values()].find((n) => n.name === v.NODE_NAME);
+        if (!node) return { status: 'Failed', stdout: '', stderr: 'no such node' };
+        for (const item of (v.LABELS ?? '').split(' ').filter(Boolean)) {
+          const [k = '', val = ''] = item.split('=');
+          node.labels[k] = val;
+        }
+        for (const item of (v.REMOVE_TAINTS ?? '').split(' ').filter(Boolean)) {
+          const [k] = item.split(':');
+          node.taints = node.taints.filter((t) => t.key !== k);
+        }
+        for (const item of (v.TAINTS ?? '').split(' ').filter(Boolean)) {
+          const m = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(item);
+          if (m) node.taints.push({ key: m[1] ?? '', ...(m[2] ? { value: m[2] } : {}), effect: m[3] ?? '' });
+        }
+        return ok();
+      }
+      case 'drain-node': {
+        this.drained.push(v.NODE_NAME ?? '');
+        for (const [id, n] of this.nodes) if (n.name === v.NODE_NAME) this.nodes.delete(id);
+        return ok();
+      }
+      case 'read-kubeconfig':
+        return ok(
+          `apiVersion: v1\nclusters:\n- cluster:\n    server: https://${v.PRIVATE_IP}:6443\n  name: ${v.CLUSTER}\nusers:\n- name: ${v.CLUSTER}\n  user:\n    client-key-data: ${KUBECONFIG_SECRET}\n`,
+        );
+    }
+  }
+
+  nodeByName(name: string): FakeNode | undefined {
+    return [...this.nodes.values()].find((n) => n.name === name);
+  }
+}
+
+/** Commands moto recorded (document name + parameters), straight from the SSM API. */
+export async function recordedCommands(clients: AwsClients, region: string): Promise<{ document: string; commands: string[]; comment: string }[]> {
+  const out: { document: string; commands: string[]; comment: string }[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ssm(region).send(new ListCommandsCommand({ NextToken }));
+    for (const c of page.Commands ?? []) out.push({ document: c.DocumentName ?? '', commands: c.Parameters?.commands ?? [], comment: c.Comment ?? '' });
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
