@@ -9,12 +9,16 @@
 // between that check and the enqueue can add one duplicate round of reconcile events, which
 // level-triggered controllers absorb; a claim it made without enqueuing delays those clusters
 // by one interval at most.)
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ClusterStore, LeaseStore } from '../store/port.ts';
 import { runWhileLeader } from './leader.ts';
 import type { LeaderTerm } from './leader.ts';
 
 export const SCHEDULER_LEASE = 'scheduler';
+
+/** Epoch milliseconds with sub-millisecond precision, so tick records time short ticks. */
+const clock = (): number => performance.timeOrigin + performance.now();
 
 export interface SchedulerOptions {
   store: Pick<ClusterStore, 'claimDueClusters' | 'enqueueReconcile'>;
@@ -73,7 +77,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   const record: TickInfo[] = [];
 
   async function tick(term: LeaderTerm): Promise<TickInfo> {
-    const info: TickInfo = { owner, fence: term.fence, startedAt: Date.now(), finishedAt: 0, batches: 0, enqueued: 0 };
+    const info: TickInfo = { owner, fence: term.fence, startedAt: clock(), finishedAt: 0, batches: 0, enqueued: 0 };
     try {
       while (info.batches < maxBatches) {
         if (!(await term.stillLeader())) {
@@ -95,7 +99,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       info.error = err instanceof Error ? err.message : String(err);
       logger?.warn({ err }, 'scheduler tick failed');
     }
-    info.finishedAt = Date.now();
+    info.finishedAt = clock();
     return info;
   }
 
