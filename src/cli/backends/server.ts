@@ -56,7 +56,8 @@ export class ServerBackend implements ClusterBackend {
   async *watch(signal: AbortSignal): AsyncIterable<WatchEvent> {
     let resumeFrom: string | undefined;
     let delay = this.backoff.min;
-    let connected = false;
+    // Report each change of state once: a server that stays down is one `disconnected`.
+    let state: 'unknown' | 'up' | 'down' = 'unknown';
     while (!signal.aborted) {
       const attempt = new AbortController();
       const onAbort = (): void => attempt.abort();
@@ -65,7 +66,7 @@ export class ServerBackend implements ClusterBackend {
       try {
         const res = await this.client.stream('/api/v1/watch', { resourceVersion: resumeFrom }, attempt.signal);
         if (!res.body) throw new Error('watch response has no body');
-        connected = true;
+        state = 'up';
         delay = this.backoff.min;
         yield { type: 'connected' };
         const parser = new SseParser();
@@ -98,8 +99,8 @@ export class ServerBackend implements ClusterBackend {
         attempt.abort();
       }
       if (signal.aborted) return;
-      if (connected) {
-        connected = false;
+      if (state !== 'down') {
+        state = 'down';
         yield { type: 'disconnected', reason };
       }
       await sleep(delay, signal);
