@@ -56,7 +56,7 @@ export async function runControllerProcess(opts: ControllerProcessOptions): Prom
   try {
     bus = await openBus(opts.busUrl, opts.busOptions);
     const host = await startController({
-      reconciler: createReconciler(opts.provider, { store, sim: opts.sim }),
+      reconciler: await createReconciler(opts.provider, { store, sim: opts.sim }),
       controlPlane: new ApiClient({ baseUrl: opts.serverUrl, token: opts.token, userAgent: `goman-controller/${opts.provider}` }),
       bus,
       leases: store,

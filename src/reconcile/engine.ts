@@ -37,7 +37,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     for (const provider of opts.providers) {
       controllers.push(
         await startController({
-          reconciler: createReconciler(provider, { store: opts.store, sim: opts.sim }),
+          reconciler: await createReconciler(provider, { store: opts.store, sim: opts.sim }),
           controlPlane: opts.controlPlane,
           bus: opts.bus,
           leases: opts.store,

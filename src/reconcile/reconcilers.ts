@@ -5,7 +5,7 @@ import { SimReconciler, type SimOptions } from '../providers/sim/reconciler.ts';
 import type { ProviderStateStore } from '../store/port.ts';
 import type { Reconciler } from './types.ts';
 
-export const RECONCILER_PROVIDERS = ['sim'] as const;
+export const RECONCILER_PROVIDERS = ['sim', 'aws'] as const;
 export type ReconcilerProvider = (typeof RECONCILER_PROVIDERS)[number];
 
 export interface ReconcilerDeps {
@@ -13,10 +13,15 @@ export interface ReconcilerDeps {
   sim?: SimOptions | undefined;
 }
 
-export function createReconciler(provider: string, deps: ReconcilerDeps): Reconciler {
+/** Async so the AWS SDK is loaded only by processes that run the aws controller. */
+export async function createReconciler(provider: string, deps: ReconcilerDeps): Promise<Reconciler> {
   switch (provider) {
     case 'sim':
       return new SimReconciler({ ...deps.sim, store: deps.store });
+    case 'aws': {
+      const [{ AwsReconciler }, { createAwsClients }] = await Promise.all([import('../providers/aws/reconciler.ts'), import('../aws/clients.ts')]);
+      return new AwsReconciler({ clients: createAwsClients() });
+    }
     default:
       throw validationFailed(`no built-in controller for provider "${provider}" (have: ${RECONCILER_PROVIDERS.join(', ')})`);
   }

@@ -1,0 +1,59 @@
+// `goman controller` (DESIGN §1): a provider controller outside the server. With the default
+// source it takes events from the bus and talks to a goman server through the current context
+// (a token with role controller); with `--source sqs` it is the serverless worker, the same
+// code the Lambda function runs, reading the bucket and queue of an `s3` context.
+import { GomanError, validationFailed } from '../domain/index.ts';
+import { resolveContext } from '../cli/config.ts';
+import { runControllerProcess } from '../reconcile/controller-process.ts';
+import { createLogger } from './logger.ts';
+import { defaultDataDir, seconds } from './settings.ts';
+import { untilSignal } from './signals.ts';
+
+export interface ControllerFlags {
+  provider: 'sim' | 'aws';
+  source?: 'bus' | 'sqs' | undefined;
+  context?: string | undefined;
+  databaseUrl?: string | undefined;
+  busUrl?: string | undefined;
+}
+
+export async function runController(flags: ControllerFlags): Promise<void> {
+  const context = await resolveContext({ context: flags.context });
+  const deadlineMs = seconds(process.env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000;
+  const logger = createLogger(process.env.GOMAN_LOG_LEVEL ?? 'info', `goman-controller-${flags.provider}`);
+
+  if (flags.source === 'sqs') {
+    if (flags.provider !== 'aws') throw validationFailed('--source sqs runs the aws controller; use --provider aws');
+    if (context.kind !== 's3') throw validationFailed(`--source sqs needs a context of kind s3 (run \`goman init\`); "${context.name}" is a server context`);
+    const [{ runSqsController }, { AwsReconciler }, { createAwsClients, accountId }, { accountNames }] = await Promise.all([
+      import('../aws/serverless-controller.ts'),
+      import('../providers/aws/reconciler.ts'),
+      import('../aws/clients.ts'),
+      import('../aws/names.ts'),
+    ]);
+    const clients = createAwsClients(context.region);
+    const names = accountNames(await accountId(clients), context.region);
+    const queueUrl = (await clients.sqs().send(new (await import('@aws-sdk/client-sqs')).GetQueueUrlCommand({ QueueName: names.queue }))).QueueUrl;
+    if (!queueUrl) throw new GomanError('NOT_FOUND', `queue ${names.queue} not found — run \`goman init\``);
+    const abort = new AbortController();
+    void untilSignal().then(() => abort.abort());
+    logger.info({ bucket: context.bucket, queue: names.queue }, 'serverless worker started');
+    await runSqsController({ clients, bucket: context.bucket, queueUrl, reconciler: new AwsReconciler({ clients }), signal: abort.signal });
+    return;
+  }
+
+  if (context.kind !== 'server') throw validationFailed(`context "${context.name}" is an s3 context; a bus controller needs a goman server context (or use --source sqs)`);
+  if (!context.token) throw validationFailed(`context "${context.name}" has no token; create one with \`goman token create --role controller\``);
+  const proc = await runControllerProcess({
+    serverUrl: context.server,
+    token: context.token,
+    databaseUrl: flags.databaseUrl,
+    dataDir: defaultDataDir(),
+    busUrl: flags.busUrl,
+    provider: flags.provider,
+    logger,
+  });
+  logger.info({ owner: proc.owner, provider: flags.provider }, 'controller started');
+  await untilSignal();
+  await proc.stop(deadlineMs);
+}

@@ -1,0 +1,111 @@
+// `goman serve` (DESIGN §1): the API, the outbox relay, the scheduler and, unless
+// --no-controllers, the built-in controllers, in one process. Embedded by default (SQLite in the
+// data dir, in-process bus); PostgreSQL + NATS when GOMAN_DATABASE_URL / GOMAN_BUS_URL are set.
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../api/app.ts';
+import { ensureAdminToken, issueToken } from '../api/tokens.ts';
+import { configPath, readConfig, upsertContext } from '../cli/config.ts';
+import { ApiClient } from '../client/api-client.ts';
+import { PROVIDERS } from '../domain/index.ts';
+import { openBus } from '../events/open.ts';
+import { startOutboxRelay } from '../events/outbox-relay.ts';
+import { nodeConfigRoutes } from '../nodeconfig/http.ts';
+import { processOwner } from '../reconcile/controller-process.ts';
+import { startEngine, type Engine } from '../reconcile/engine.ts';
+import { startScheduler } from '../reconcile/scheduler.ts';
+import { openStore } from '../store/open.ts';
+import { createLogger } from './logger.ts';
+import { serveSettings, type ServeFlags } from './settings.ts';
+import { untilSignal } from './signals.ts';
+import { gomanVersion } from './version.ts';
+import { afterWrites } from './write-hook.ts';
+
+const EMBEDDED_CONTROLLER_TOKEN_MS = 30 * 86_400_000;
+
+export async function runServe(flags: ServeFlags): Promise<void> {
+  const settings = serveSettings(flags);
+  const logger = createLogger(settings.logLevel);
+  if (!settings.databaseUrl) await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
+  const rawStore = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, activeReconcileMs: settings.reconcile.activeIntervalMs });
+  const bus = await openBus(settings.busUrl);
+  let poke = (): void => {};
+  const store = afterWrites(rawStore, () => poke());
+  const topology = settings.databaseUrl ? 'service' : 'embedded';
+
+  const app = await buildApi({
+    store,
+    bus,
+    auth: settings.auth,
+    logger,
+    version: gomanVersion(),
+    topology,
+    providers: [...PROVIDERS],
+    extraRoutes: [nodeConfigRoutes],
+  });
+  await app.listen({ host: settings.host, port: settings.port });
+  const { port } = app.server.address() as AddressInfo;
+  const clientHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
+  await rememberLocalContext(rawStore, url);
+
+  const owner = processOwner();
+  const registry = metricsRegistry(app);
+  const relay = startOutboxRelay({ store: rawStore, bus, leases: rawStore, owner, pollMs: 50, metrics: registry, logger });
+  poke = () => relay.poke();
+  const scheduler = startScheduler({
+    store: rawStore,
+    leases: rawStore,
+    owner,
+    tickMs: settings.reconcile.tickMs,
+    activeIntervalMs: settings.reconcile.activeIntervalMs,
+    stableIntervalMs: settings.reconcile.stableIntervalMs,
+    logger,
+  });
+
+  let engine: Engine | undefined;
+  let controllerTokenId: string | undefined;
+  if (settings.controllers) {
+    const token = await issueToken(rawStore, { subject: `embedded-controller@${owner}`, role: 'controller', expiresInMs: EMBEDDED_CONTROLLER_TOKEN_MS });
+    controllerTokenId = token.id;
+    engine = await startEngine({
+      store,
+      bus,
+      controlPlane: new ApiClient({ baseUrl: url, token: token.token, userAgent: 'goman-embedded-controller' }),
+      owner,
+      providers: ['sim'],
+      metrics: registry,
+      logger,
+    });
+  }
+  process.stderr.write(
+    `goman ${gomanVersion()} serving ${url} (${topology}: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}, ` +
+      `${settings.busUrl ? 'NATS' : 'in-process'} bus, ${engine ? 'sim controller' : 'no controllers'})\n`,
+  );
+
+  const signal = await untilSignal();
+  logger.info({ signal }, 'shutting down');
+  startDraining(app);
+  const deadline = settings.shutdownDeadlineMs;
+  await engine?.stop(deadline);
+  if (controllerTokenId) await rawStore.revokeToken(controllerTokenId).catch(() => false);
+  await Promise.allSettled([scheduler.stop(), relay.stop()]);
+  await closeGracefully(app, deadline);
+  await Promise.allSettled([bus.close()]);
+  await rawStore.close();
+}
+
+/**
+ * A fresh store gets an admin token, written to the CLI config as context `local` (0600), so a
+ * new user needs no set-up. On later starts only the URL is refreshed (the port may change).
+ */
+async function rememberLocalContext(store: Parameters<typeof ensureAdminToken>[0], url: string): Promise<void> {
+  const admin = await ensureAdminToken(store);
+  if (admin) {
+    await upsertContext({ name: 'local', kind: 'server', server: url, token: admin }, { makeCurrent: true });
+    process.stderr.write(`goman: admin token written to ${configPath()} as context "local"\n`);
+    return;
+  }
+  const local = (await readConfig()).contexts.find((c) => c.name === 'local');
+  if (local?.kind === 'server' && local.server !== url) await upsertContext({ ...local, server: url });
+}
