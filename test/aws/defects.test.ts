@@ -74,7 +74,7 @@ const tokenOf = async (name: string) =>
 test('trigger: the notification filters clusters/*.json — the suffix the store writes — and never status/', async () => {
   const cfg = await clients.s3().send(new GetBucketNotificationConfigurationCommand({ Bucket: init.names.bucket }));
   const rules = cfg.QueueConfigurations?.[0]?.Filter?.Key?.FilterRules ?? [];
-  const byName = Object.fromEntries(rules.map((r) => [r.Name?.toLowerCase(), r.Value]));
+  const byName = Object.fromEntries(rules.map((r): [string, string] => [r.Name?.toLowerCase() ?? '', r.Value ?? '']));
   assert.deepEqual(byName, { prefix: 'clusters/', suffix: '.json' });
   const c = await backend.create({ name: 'trig' });
   assert.equal((await backend.objects.get('clusters/trig.json'))?.body !== undefined, true, `the store writes clusters/${c.name}.json`);

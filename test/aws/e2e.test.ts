@@ -108,7 +108,7 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   const instances = await liveInstances('ap-south-1', 'demo');
   assert.equal(instances.length, 3);
   for (const i of instances) {
-    const tags = Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value]));
+    const tags = Object.fromEntries((i.Tags ?? []).map((t): [string, string] => [t.Key ?? '', t.Value ?? '']));
     assert.equal(tags.ManagedBy, 'goman');
     assert.equal(tags['goman:cluster-id'], created.id);
     assert.ok(['server', 'agent'].includes(tags['goman:role'] ?? ''));

@@ -70,7 +70,7 @@ export async function startMoto(t?: TestContext): Promise<Moto | null> {
     await waitUntilAnswering(endpoint, 30_000);
   } catch (e) {
     child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}\n${stderr}`);
+    throw new Error(`${(e as Error).message}\n${stderr}`, { cause: e });
   }
   return {
     endpoint,

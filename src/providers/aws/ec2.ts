@@ -60,6 +60,9 @@ export function clientToken(clusterId: string, slot: Slot, attempt: number): str
 
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
+/** Not terminated (yet): the instance still occupies its slot. */
+export const isLive = (i: InstanceInfo): boolean => LIVE_STATES.includes(i.state);
+
 export class ClusterCloud {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
@@ -117,9 +120,6 @@ export class ClusterCloud {
     return out.sort((a, b) => a.launchedAt - b.launchedAt || a.id.localeCompare(b.id));
   }
 
-  static isLive(i: InstanceInfo): boolean {
-    return LIVE_STATES.includes(i.state);
-  }
 
   async vpcId(): Promise<string> {
     if (this.cluster.spec.network?.vpcId) return this.cluster.spec.network.vpcId;

@@ -7,7 +7,7 @@ import type { Cluster, ClusterNode, ControllerReport, NodePool, ReportedConditio
 import { condition, serverCount } from '../../domain/index.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo, Slot } from './ec2.ts';
-import { classify, ClusterCloud, latestImage, nodeName, ProviderError, SERVER_POOL, slotKey } from './ec2.ts';
+import { classify, ClusterCloud, isLive, latestImage, nodeName, ProviderError, SERVER_POOL, slotKey } from './ec2.ts';
 import type { K3sNode } from './k3s.ts';
 import { labelTaintChanges, parseNodes, versionMatches } from './k3s.ts';
 import type { NodeAgent, NodeCommand } from './node-agent.ts';
@@ -71,7 +71,7 @@ export class AwsReconciler implements Reconciler {
   }
 
   private async teardown(cloud: ClusterCloud, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const live = (await cloud.instances()).filter(ClusterCloud.isLive);
+    const live = (await cloud.instances()).filter(isLive);
     await cloud.terminate(live.filter((i) => i.state !== 'shutting-down').map((i) => i.id));
     if (live.length > 0 || !(await cloud.deleteSecurityGroup())) {
       await ctx.report({
@@ -93,7 +93,7 @@ export class AwsReconciler implements Reconciler {
     await cloud.ensureToken();
     const slots = desiredSlots(cluster);
     const all = await cloud.instances();
-    const live = all.filter(ClusterCloud.isLive);
+    const live = all.filter(isLive);
     const bySlot = new Map<string, InstanceInfo>();
     const extras: InstanceInfo[] = [];
     for (const i of live) {
@@ -138,7 +138,7 @@ export class AwsReconciler implements Reconciler {
       const subnets = spec.network?.subnetIds ?? [];
       for (const slot of missing) {
         // A slot whose instance died gets a new attempt (a reused ClientToken would return the dead one).
-        const dead = all.filter((i) => i.key === slot.key && !ClusterCloud.isLive(i));
+        const dead = all.filter((i) => i.key === slot.key && !isLive(i));
         const attempt = Math.max(meta.attempts[slot.key] ?? 0, ...dead.map((i) => i.attempt + 1));
         meta.attempts[slot.key] = attempt;
         const id = await cloud.launch(slot, {
