@@ -14,11 +14,14 @@ const WRITES = new Set<string | symbol>([
 
 export function afterWrites(store: ClusterStore, onWrite: () => void): ClusterStore {
   return new Proxy(store, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || !WRITES.has(prop)) return value;
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      // Bound to the real store: its methods use private fields, which a proxy receiver lacks.
+      const method = (value as (...a: unknown[]) => unknown).bind(target);
+      if (!WRITES.has(prop)) return method;
       return async (...args: unknown[]) => {
-        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        const result: unknown = await method(...args);
         onWrite();
         return result;
       };
