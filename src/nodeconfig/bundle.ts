@@ -2,12 +2,13 @@
 // deployment order, values.yaml holds one top-level key per dependency (its alias when the
 // component's name differs from its chart's), and checksums.txt covers every other file.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ZipFile } from 'yazl';
 import { validationFailed } from '../domain/errors.ts';
 import type { RecipeResult } from './types.ts';
+import { writeFileAtomic } from './write-file.ts';
 
 export interface Toleration {
   key?: string;
@@ -121,14 +122,7 @@ export async function writeBundle(dir: string, files: Map<string, Buffer>): Prom
   const written: string[] = [];
   for (const [rel, content] of files) {
     const target = path.join(dir, rel);
-    const tmp = `${target}.tmp-${process.pid}`;
-    try {
-      await writeFile(tmp, content, { mode: 0o644 });
-      await rename(tmp, target);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await writeFileAtomic(target, content);
     written.push(target);
   }
   return written;

@@ -65,13 +65,13 @@ interface RecipeFlags {
 }
 
 export async function runSnapshot(flags: SnapshotFlags): Promise<void> {
-  const [{ collectSnapshot }, fmt, files] = await Promise.all([import('./snapshot/index.ts'), import('./format.ts'), import('./files.ts')]);
+  const [{ collectSnapshot }, fmt, { writeFileAtomic }] = await Promise.all([import('./snapshot/index.ts'), import('./format.ts'), import('./write-file.ts')]);
   const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
   const fallback: OutputFormat = flags.file ? (flags.file.endsWith('.json') ? 'json' : 'yaml') : process.stdout.isTTY ? 'table' : 'yaml';
   const format = outputFormat(flags.output, ['json', 'yaml', 'table'], fallback);
   const snapshot = await collectSnapshot(timeoutMs === undefined ? {} : { timeoutMs });
-  const text = format === 'table' ? fmt.snapshotTable(snapshot) : fmt.serialize(snapshot, format);
-  if (flags.file) await files.writeFileAtomic(flags.file, text);
+  const text = format === 'table' ? fmt.snapshotTable(snapshot) : await fmt.serialize(snapshot, format);
+  if (flags.file) await writeFileAtomic(flags.file, text);
   else process.stdout.write(text);
 }
 
@@ -96,7 +96,7 @@ export async function runRecipe(flags: RecipeFlags): Promise<void> {
   } else {
     criteria = criteriaMod.parseCriteria(given);
   }
-  process.stdout.write(fmt.serialize(buildRecipe(criteria), format));
+  process.stdout.write(await fmt.serialize(buildRecipe(criteria), format));
 }
 
 export async function runValidate(flags: { recipe: string; snapshot: string; output?: string }): Promise<boolean> {
@@ -105,7 +105,7 @@ export async function runValidate(flags: { recipe: string; snapshot: string; out
   const recipe = files.parseRecipe(await files.readDocument(flags.recipe), flags.recipe);
   const snapshot = files.parseSnapshot(await files.readDocument(flags.snapshot), flags.snapshot);
   const report = validate(recipe, snapshot);
-  process.stdout.write(format === 'table' ? fmt.validationTable(report) : fmt.serialize(report, format));
+  process.stdout.write(format === 'table' ? fmt.validationTable(report) : await fmt.serialize(report, format));
   return report.summary.failed === 0;
 }
 

@@ -1,6 +1,5 @@
-// Reading node-configuration documents (YAML or JSON, which YAML parses too) and writing
-// output files whole.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+// Reading node-configuration documents: YAML or JSON (which YAML parses too), schema-checked.
+import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { GomanError, validationFailed } from '../domain/errors.ts';
@@ -32,14 +31,3 @@ function parseWith<T>(schema: z.ZodType<T>, doc: unknown, what: string): T {
 
 export const parseSnapshot = (doc: unknown, what = 'snapshot'): Snapshot => parseWith(snapshotSchema, doc, what);
 export const parseRecipe = (doc: unknown, what = 'recipe'): RecipeResult => parseWith(recipeResultSchema, doc, what);
-
-export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}

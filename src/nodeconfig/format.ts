@@ -1,13 +1,15 @@
 // Output of node-configuration documents: json, yaml, or a table for people.
-import { stringify } from 'yaml';
 import type { Snapshot } from './types.ts';
 import type { ValidationReport } from './validate.ts';
 
 export const OUTPUT_FORMATS = ['json', 'yaml', 'table'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export function serialize(doc: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc);
+/** The YAML library loads only for YAML output, which keeps `-o json` starts short. */
+export async function serialize(doc: unknown, format: 'json' | 'yaml'): Promise<string> {
+  if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`;
+  const { stringify } = await import('yaml');
+  return stringify(doc);
 }
 
 export function table(header: string[], rows: string[][]): string {

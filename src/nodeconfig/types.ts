@@ -1,8 +1,9 @@
 // The node-configuration documents (DESIGN §9): Snapshot and RecipeResult. Zod schemas read
 // them back from files and request bodies, so a hand-edited document is checked, not trusted.
 import { z } from 'zod';
+import { ACCELERATORS, API_VERSION, INTENTS, OPERATORS, OSES, SERVICES } from './constants.ts';
 
-export const API_VERSION = 'goman.io/v1';
+export { ACCELERATORS, API_VERSION, INTENTS, OPERATORS, OSES, SERVICES };
 
 export const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 export type Scalar = z.infer<typeof scalarSchema>;
@@ -31,10 +32,6 @@ export const snapshotSchema = z.object({
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
-export const SERVICES = ['eks', 'gke', 'aks', 'oke', 'any'] as const;
-export const ACCELERATORS = ['h100', 'gb200', 'a100', 'l40', 'any'] as const;
-export const INTENTS = ['training', 'inference', 'any'] as const;
-export const OSES = ['ubuntu', 'rhel', 'cos', 'amazonlinux', 'any'] as const;
 
 export interface Criteria {
   service: (typeof SERVICES)[number];
@@ -44,7 +41,6 @@ export interface Criteria {
   nodes?: number;
 }
 
-export const OPERATORS = ['>=', '<=', '>', '<', '==', '!='] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 /** `Type.subtype.key <op> value`; the key may itself hold dots (sysctl names do). */

@@ -1,7 +1,6 @@
 // The GPU measurement: every GPU nvidia-smi reports, one subtype each, plus a `summary`.
 import type { Measurement, Scalar } from '../types.ts';
 import { CommandUnavailable, runCommand } from './exec.ts';
-import { parseNvidiaSmiXml } from './nvidia-smi-xml.ts';
 
 /** The nvidia-smi binary: an explicit option, then GOMAN_NVIDIA_SMI, then PATH. */
 export function nvidiaSmiPath(explicit?: string): string {
@@ -17,6 +16,8 @@ export async function collectGpu(signal: AbortSignal, command?: string): Promise
     if (e instanceof CommandUnavailable) return { type: 'GPU', subtypes: [], reason: e.message };
     throw e;
   }
+  // The XML parser loads only when there is XML: most nodes that run a snapshot have no GPU.
+  const { parseNvidiaSmiXml } = await import('./nvidia-smi-xml.ts');
   let report;
   try {
     report = parseNvidiaSmiXml(xml);

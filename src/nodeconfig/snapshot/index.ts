@@ -3,7 +3,8 @@
 // always succeeds (eidos failed the whole snapshot on one collector's error).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { API_VERSION, type Measurement, type MeasurementType, type Snapshot } from '../types.ts';
+import { API_VERSION } from '../constants.ts';
+import type { Measurement, MeasurementType, Snapshot } from '../types.ts';
 import { collectGpu } from './gpu.ts';
 import { collectK8s } from './k8s.ts';
 import { collectOs, DEFAULT_OS_SOURCES, type OsSources } from './os.ts';

@@ -2,8 +2,7 @@
 // works. The client library is imported only once a kubeconfig exists, so a node without
 // one pays nothing for it.
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type { RequestOptions } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { Measurement, Scalar, Subtype } from '../types.ts';
@@ -15,8 +14,8 @@ function kubeconfigAvailable(): boolean {
   return existsSync(path.join(os.homedir(), '.kube', 'config'));
 }
 
-function getJson(url: URL, opts: https.RequestOptions, signal: AbortSignal): Promise<unknown> {
-  const lib = url.protocol === 'http:' ? http : https;
+async function getJson(url: URL, opts: RequestOptions, signal: AbortSignal): Promise<unknown> {
+  const lib = url.protocol === 'http:' ? await import('node:http') : await import('node:https');
   return new Promise((resolve, reject) => {
     const req = lib.get(url, { ...opts, signal }, (res) => {
       const chunks: Buffer[] = [];
@@ -77,7 +76,7 @@ export async function collectK8s(signal: AbortSignal, nodeName = os.hostname()):
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   let server: string;
-  const opts: https.RequestOptions = {};
+  const opts: RequestOptions = {};
   try {
     kc.loadFromDefault();
     const cluster = kc.getCurrentCluster();

@@ -1,6 +1,7 @@
 // The OS measurement: os-release, kernel, kernel command line, a stable sysctl subset and
 // loaded modules. Every subtype is read on its own, so one unreadable file costs only itself.
-import { readFile, readdir } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Measurement, Scalar, Subtype } from '../types.ts';
@@ -68,37 +69,36 @@ export function parseCmdline(text: string): Record<string, Scalar> {
   return out;
 }
 
-async function walkSysctl(root: string, rel: string, out: Record<string, Scalar>, depth: number): Promise<void> {
-  const dir = path.join(root, rel);
+// /proc/sys is served from kernel memory: synchronous reads of a few hundred small files cost
+// less than as many thread-pool round trips, and they cannot block on a disk.
+function walkSysctl(root: string, rel: string, out: Record<string, Scalar>, depth: number): void {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(path.join(root, rel), { withFileTypes: true });
   } catch {
     return;
   }
-  await Promise.all(
-    entries.map(async (e) => {
-      const relPath = rel ? `${rel}/${e.name}` : e.name;
-      const key = relPath.replaceAll('/', '.');
-      if (isVolatileSysctl(key)) return;
-      if (e.isDirectory()) {
-        if (depth < 4) await walkSysctl(root, relPath, out, depth + 1);
-        return;
-      }
-      try {
-        const value = (await readFile(path.join(root, relPath), 'utf8')).trim().replace(/\s+/g, ' ');
-        if (value.length <= 256) out[key] = value;
-      } catch {
-        // write-only or permission-guarded entries are simply not part of the snapshot
-      }
-    }),
-  );
+  for (const e of entries) {
+    const relPath = rel ? `${rel}/${e.name}` : e.name;
+    const key = relPath.replaceAll('/', '.');
+    if (isVolatileSysctl(key)) continue;
+    if (e.isDirectory()) {
+      if (depth < 4) walkSysctl(root, relPath, out, depth + 1);
+      continue;
+    }
+    try {
+      const value = readFileSync(path.join(root, relPath), 'utf8').trim().replace(/\s+/g, ' ');
+      if (value.length <= 256) out[key] = value;
+    } catch {
+      // write-only or permission-guarded entries are simply not part of the snapshot
+    }
+  }
 }
 
 export async function readSysctl(procDir: string): Promise<Record<string, Scalar>> {
   const out: Record<string, Scalar> = {};
   const root = path.join(procDir, 'sys');
-  await Promise.all(SYSCTL_ROOTS.map((r) => walkSysctl(root, r, out, 0)));
+  for (const r of SYSCTL_ROOTS) walkSysctl(root, r, out, 0);
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
