@@ -51,6 +51,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     dataDir: defaultDataDir(),
     busUrl: flags.busUrl,
     provider: flags.provider,
+    leaseTtlMs: seconds(process.env, 'GOMAN_LEASE_TTL_SECONDS', 30) * 1000,
     logger,
   });
   logger.info({ owner: proc.owner, provider: flags.provider }, 'controller started');

@@ -61,6 +61,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     activeIntervalMs: settings.reconcile.activeIntervalMs,
     stableIntervalMs: settings.reconcile.stableIntervalMs,
     logger,
+    onTick: (tick) => logger.debug({ tick }, 'scheduler tick'),
   });
 
   let engine: Engine | undefined;
