@@ -74,7 +74,7 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
     dataDir: flags.dataDir ?? defaultDataDir(env),
     databaseUrl,
     busUrl,
-    auth: authMode === 'gateway' ? { mode: 'gateway', gatewaySecret: gatewaySecret as string } : { mode: 'token' },
+    auth: authMode === 'gateway' ? { mode: 'gateway', gatewaySecret: gatewaySecret! } : { mode: 'token' },
     logLevel,
     controllers: flags.controllers ?? true,
     reconcile: {

@@ -50,17 +50,17 @@ async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<vo
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last: Error | undefined;
   while (Date.now() < deadline) {
     try {
       const v = await fn();
       if (v !== undefined) return v;
     } catch (e) {
-      last = e;
+      last = e instanceof Error ? e : new Error(String(e));
     }
     await sleep(250);
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${procs.map((p) => `--- ${p.name}\n${p.out.join('').slice(-2000)}`).join('\n')}`);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}\n${procs.map((p) => `--- ${p.name}\n${p.out.join('').slice(-2000)}`).join('\n')}`);
 }
 
 async function listAll(client: ApiClient): Promise<Cluster[]> {
