@@ -163,6 +163,7 @@ export const EXTERNAL_COMMANDS: Record<string, { module: string; register: strin
   bundle: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'write a Helm umbrella chart for a recipe' },
   init: { module: '../aws/cli.ts', register: 'registerAwsCommands', description: 'create the serverless AWS resources (bucket, queue, Lambda, locks)' },
   uninit: { module: '../aws/cli.ts', register: 'registerAwsCommands', description: 'remove the serverless AWS resources' },
+  kubeconfig: { module: '../aws/cli.ts', register: 'registerAwsCommands', description: 'write the kubeconfig of an aws cluster to a local file (0600)' },
 };
 
 function registerExternalStubs(program: Command): void {

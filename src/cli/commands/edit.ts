@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { clusterSpecSchema, labelsSchema, stableStringify } from '../../domain/spec.ts';
+import { GomanError } from '../../domain/errors.ts';
 import { clusterName } from '../flags.ts';
 import type { GlobalOptions } from '../session.ts';
 import { openSession } from '../session.ts';
@@ -26,37 +27,43 @@ export async function edit(name: string, flags: GlobalOptions): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'goman-edit-'));
   const file = path.join(dir, `${name}.yaml`);
   try {
+    let problem: string | undefined;
     let text = `${HEADER}# cluster ${name}, generation ${cluster.generation}\n${stringify(original)}`;
     for (;;) {
       await writeFile(file, text, { mode: 0o600 });
       runEditor(file);
       const edited = await readFile(file, 'utf8');
+      // Quitting without touching the file after an error means "give up", as in kubectl edit.
+      if (problem !== undefined && edited === text) throw new GomanError('VALIDATION_FAILED', `edit cancelled, nothing changed: ${problem}`);
       const body = edited.replace(/^#.*\n/gm, '');
       if (body.trim() === '') {
         process.stderr.write('edit cancelled: the file is empty\n');
         return;
       }
-      let problem: string;
+      let parsed: ReturnType<typeof editableSchema.safeParse>;
       try {
-        const parsed = editableSchema.safeParse(parse(body));
-        if (parsed.success) {
-          if (stableStringify(parsed.data) === stableStringify(original)) {
-            process.stderr.write('edit cancelled, no changes made\n');
-            return;
-          }
-          // Labels removed in the editor must be removed on the server: merge patch null.
-          const labels: Record<string, string | null> = { ...parsed.data.labels };
-          for (const k of Object.keys(original.labels)) if (!(k in parsed.data.labels)) labels[k] = null;
-          const updated = await s.backend.patch(name, { spec: parsed.data.spec, labels }, etag);
-          if (s.format === 'table') s.write(`cluster ${name} edited (generation ${updated.generation})\n`);
-          else s.write(await serialize(updated, s.format));
-          return;
-        }
-        problem = issuesText(parsed.error.issues);
+        parsed = editableSchema.safeParse(parse(body));
       } catch (e) {
         problem = `not valid YAML: ${(e as Error).message.split('\n')[0]}`;
+        text = `# error: ${problem}\n${HEADER}${body}`;
+        continue;
       }
-      text = `# error: ${problem.replace(/\n/g, ' ')}\n${HEADER}${body}`;
+      if (!parsed.success) {
+        problem = issuesText(parsed.error.issues);
+        text = `# error: ${problem.replace(/\n/g, ' ')}\n${HEADER}${body}`;
+        continue;
+      }
+      if (stableStringify(parsed.data) === stableStringify(original)) {
+        process.stderr.write('edit cancelled, no changes made\n');
+        return;
+      }
+      // Labels removed in the editor must be removed on the server: merge patch null.
+      const labels: Record<string, string | null> = { ...parsed.data.labels };
+      for (const k of Object.keys(original.labels)) if (!(k in parsed.data.labels)) labels[k] = null;
+      const updated = await s.backend.patch(name, { spec: parsed.data.spec, labels }, etag);
+      if (s.format === 'table') s.write(`cluster ${name} edited (generation ${updated.generation})\n`);
+      else s.write(await serialize(updated, s.format));
+      return;
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
