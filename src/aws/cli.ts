@@ -20,4 +20,19 @@ export function registerAwsCommands(program: Command): void {
       const [{ uninitAws }, { lineProgress }] = await Promise.all([import('./uninit.ts'), import('./progress.ts')]);
       await uninitAws({ region: opts.region, force: Boolean(opts.force), progress: lineProgress() });
     });
+  program
+    .command('kubeconfig')
+    .description('write the kubeconfig of an aws cluster to a local file (0600)')
+    .argument('<name>', 'cluster name')
+    .option('--file <path>', 'where to write it ("-" for stdout; default ~/.kube/goman-NAME.yaml)')
+    .action(async (name: string, opts: { file?: string }, cmd: Command) => {
+      const [{ openSession }, { readKubeconfig, writeKubeconfig, defaultKubeconfigPath }] = await Promise.all([
+        import('../cli/session.ts'),
+        import('./kubeconfig.ts'),
+      ]);
+      const session = await openSession(cmd.optsWithGlobals());
+      const cluster = (await session.backend.get(name)).value;
+      const where = await writeKubeconfig(await readKubeconfig(cluster), opts.file ?? defaultKubeconfigPath(cluster.name));
+      if (where !== 'stdout') process.stderr.write(`kubeconfig for ${cluster.name} written to ${where}\nexport KUBECONFIG=${where}\n`);
+    });
 }
