@@ -18,6 +18,7 @@ import { h, ThemeContext, useLiveState } from './h.ts';
 import { HelpOverlay } from './help.ts';
 import { newRouter, route, RouterContext } from './input-router.ts';
 import { ScaleForm } from './scale-form.ts';
+import { edited } from './text-field.ts';
 import { matchesFilter, useClusters } from './use-clusters.ts';
 
 type Screen = 'list' | 'detail' | 'create' | 'scale' | 'delete' | 'help';
@@ -90,8 +91,7 @@ function Main({ backend, contextName }: AppProps) {
           setFilter('');
           setFiltering(false);
         } else if (key.return) setFiltering(false);
-        else if (key.backspace || key.delete) setFilter(filterNow.current.slice(0, -1));
-        else if (input && !key.ctrl && !key.meta) setFilter(filterNow.current + input);
+        else setFilter(edited(filterNow.current, input, key));
         return;
       }
       if (input === 'q') return exit();

@@ -19,10 +19,18 @@ export function Field(props: { label: string; value: string; focused: boolean; e
   );
 }
 
-/** Apply a keypress to a text value: printable input appends, backspace/delete removes. */
+/**
+ * Apply a keypress to a text value: printable input appends, backspace/delete removes. A
+ * chunk of several keys (fast typing, a paste, "\x7f\x7f") arrives as one input and is
+ * applied character by character; other control codes never reach the value.
+ */
 export function edited(value: string, input: string, key: { backspace: boolean; delete: boolean; ctrl: boolean; meta: boolean }): string {
-  if (key.backspace || key.delete) return value.slice(0, -1);
-  if (key.ctrl || key.meta || !input) return value;
-  // Only printable characters: pasted control codes must not reach the value.
-  return value + [...input].filter((ch) => ch >= ' ' && ch !== '\x7f').join('');
+  if (key.backspace || key.delete) return [...value].slice(0, -1).join('');
+  if (key.ctrl || key.meta) return value;
+  let out = [...value];
+  for (const ch of input) {
+    if (ch === '\x7f' || ch === '\b') out = out.slice(0, -1);
+    else if (ch >= ' ') out.push(ch);
+  }
+  return out.join('');
 }
