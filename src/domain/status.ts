@@ -11,6 +11,7 @@ import type {
 } from './cluster.ts';
 import { condition, findCondition, isTrue, stampConditions } from './conditions.ts';
 import type { ClusterSpec } from './spec.ts';
+import { stableStringify } from './spec.ts';
 
 export interface AggregateInput {
   generation: number;
@@ -147,9 +148,12 @@ export function aggregateStatus(input: AggregateInput): ClusterStatus {
   return status;
 }
 
-/** True when nothing a reader cares about moved, so a no-op write can skip the outbox. */
+/**
+ * True when nothing a reader cares about moved, so a no-op write can skip the outbox. Key order
+ * is ignored: PostgreSQL's jsonb hands objects back with its own key order.
+ */
 export function sameStatus(a: ClusterStatus, b: ClusterStatus): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return stableStringify(a) === stableStringify(b);
 }
 
 export function readyCondition(status: ClusterStatus): Condition | undefined {

@@ -176,3 +176,13 @@ describe('reports', () => {
     assert.equal(again.status.metadata?.endpoint, 'https://10.0.0.1:6443');
   });
 });
+
+describe('sameStatus', () => {
+  test('ignores key order (jsonb reorders keys) but not values', async () => {
+    const { sameStatus } = await import('../../src/domain/index.ts');
+    const a = emptyStatus();
+    const reordered = JSON.parse(JSON.stringify({ nodes: a.nodes, message: a.message, phase: a.phase, reason: a.reason, conditions: a.conditions, controllers: a.controllers, observedGeneration: a.observedGeneration })) as ClusterStatus;
+    assert.equal(sameStatus(a, reordered), true);
+    assert.equal(sameStatus(a, { ...a, phase: 'Ready' }), false);
+  });
+});

@@ -3,6 +3,7 @@ import {
   applyReport,
   conflict,
   notFound,
+  sameStatus,
   stableStringify,
   type Cluster,
   type ClusterStatus,
@@ -17,11 +18,9 @@ import { loadControllerStatuses, loadRegistry, lockCluster, recompute, removeClu
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
-// Key order is normalised too: jsonb hands objects back with its own key order, which
-// sameStatus (plain JSON.stringify) would count as a change.
 function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
   const strip = (s: ClusterStatus): ClusterStatus => ({ ...s, controllers: s.controllers.map((c) => ({ ...c, updatedAt: '' })) });
-  return stableStringify(strip(before)) !== stableStringify(strip(after));
+  return !sameStatus(strip(before), strip(after));
 }
 
 export async function reportStatus(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
