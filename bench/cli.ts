@@ -2,9 +2,6 @@
 // `goman serve` this script starts), each run as a fresh process, compared with `node -e 0`
 // measured in the same run on the same machine. Usage: npm run bench:cli [-- RUNS]
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { ApiClient } from '../src/client/api-client.ts';
 import { GOMAN_BIN, startServe } from '../test/helpers/serve.ts';
 
@@ -36,11 +33,6 @@ const base = median(baseline);
 console.log(`runs per command: ${runs} (node ${process.version})`);
 console.log(fmt('node -e 0', baseline));
 console.log(fmt('goman --version', time(GOMAN_BIN, ['--version']), base));
-// Node caches type-stripped TypeScript only when NODE_COMPILE_CACHE is set before the entry
-// file loads; main.ts enables the cache for everything it imports, but not for itself.
-const cacheDir = await mkdtemp(path.join(tmpdir(), 'goman-ncc-'));
-const cached = { ...process.env, NODE_COMPILE_CACHE: cacheDir };
-console.log(fmt('goman --version (cache env)', time(GOMAN_BIN, ['--version'], cached), base));
 
 const srv = await startServe({ args: ['--no-controllers'] });
 try {
@@ -49,8 +41,6 @@ try {
   const listRuns = time(GOMAN_BIN, ['list', '-o', 'json'], srv.env);
   console.log(fmt('goman list -o json (100)', listRuns, base));
   console.log(fmt('goman list (table, 100)', time(GOMAN_BIN, ['list'], srv.env), base));
-  console.log(fmt('list -o json (cache env)', time(GOMAN_BIN, ['list', '-o', 'json'], { ...srv.env, NODE_COMPILE_CACHE: cacheDir }), base));
 } finally {
   await srv.stop();
-  await rm(cacheDir, { recursive: true, force: true });
 }
