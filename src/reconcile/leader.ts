@@ -3,6 +3,7 @@
 // each time it changes hands, so work done under it can be checked against a newer holder.
 import type { Logger } from 'pino';
 import type { Lease, LeaseStore } from '../store/port.ts';
+import { sleepUnlessAborted } from '../util/sleep.ts';
 
 /** One term of leadership, handed to the job while it leads. */
 export interface LeaderTerm {
@@ -39,17 +40,6 @@ export interface LeaderHandle {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export function runWhileLeader(opts: LeaderOptions): LeaderHandle {
   const { leases, name, owner, ttlMs, logger } = opts;
@@ -127,7 +117,7 @@ export function runWhileLeader(opts: LeaderOptions): LeaderHandle {
       } else if (lease !== null) {
         await leases.releaseLease(lease).catch(() => undefined);
       }
-      await sleep(retryMs, stopping.signal);
+      await sleepUnlessAborted(retryMs, stopping.signal);
     }
   }
 

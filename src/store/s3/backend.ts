@@ -24,6 +24,7 @@ import type { HistoryEntry, LabelRequirement, Page } from '../port.ts';
 import type { DesiredDoc } from './documents.ts';
 import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc, quoteEtag, stripQuotes } from './documents.ts';
 import { JsonObjects, WriteConflict } from './objects.ts';
+import { sleepUnlessAborted } from '../../util/sleep.ts';
 
 export interface S3BackendOptions {
   bucket: string;
@@ -198,7 +199,7 @@ export class S3Backend implements ClusterBackend {
           yield { type: 'disconnected', reason: (e as Error).message };
         }
       }
-      await sleep(this.pollIntervalMs, signal);
+      await sleepUnlessAborted(this.pollIntervalMs, signal);
     }
   }
 
@@ -297,14 +298,3 @@ function matches(labels: Labels, selector: readonly LabelRequirement[]): boolean
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
