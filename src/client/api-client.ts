@@ -11,7 +11,7 @@ import type {
   FieldError,
   Labels,
 } from '../domain/index.ts';
-import { ERROR_CODES, GomanError } from '../domain/index.ts';
+import { ERROR_CODES, GomanError } from '../domain/errors.ts';
 import type { ControlPlane } from '../reconcile/types.ts';
 import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../store/port.ts';
 

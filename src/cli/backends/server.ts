@@ -7,6 +7,7 @@ import type { ClusterBackend, ClusterPatch, WatchEvent } from '../../client/back
 import type { CreateClusterBody, ListClustersParams } from '../../client/api-client.ts';
 import { SseParser } from '../sse.ts';
 import type { SseMessage } from '../sse.ts';
+import { sleepUnlessAborted } from '../../util/sleep.ts';
 
 export interface ServerBackendOptions {
   server: string;
@@ -103,7 +104,7 @@ export class ServerBackend implements ClusterBackend {
         state = 'down';
         yield { type: 'disconnected', reason };
       }
-      await sleep(delay, signal);
+      await sleepUnlessAborted(delay, signal);
       delay = Math.min(delay * 2, this.backoff.max);
     }
   }
@@ -162,14 +163,3 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
