@@ -26,6 +26,9 @@ export async function bundleLambda(): Promise<Buffer> {
     outfile: 'index.mjs',
     // Packages that only the CLI/TUI/server pull in through shared modules.
     external: ['pg-native'],
+    // CommonJS dependencies (the AWS SDK's) call require() for Node built-ins, which an ESM
+    // bundle lacks: give them one.
+    banner: { js: "import { createRequire as __gomanCreateRequire } from 'node:module'; const require = __gomanCreateRequire(import.meta.url);" },
     logLevel: 'silent',
   });
   const file = out.outputFiles[0];
