@@ -98,7 +98,7 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
       nodePools: [{ name: 'workers', count: 2, labels: { tier: 'web' }, taints: [{ key: 'dedicated', value: 'web', effect: 'NoSchedule' }] }],
     },
   });
-  await backend.create({ name: 'edge', spec: { region: 'eu-west-1' } });
+  await backend.create({ name: 'edge', spec: { region: 'eu-west-1', mode: 'ha' } });
   assert.equal(created.status.phase, 'Pending');
 
   const ready = await phaseAt('demo', 'Ready', 1);
@@ -137,9 +137,13 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   assert.equal(kubeconfig?.Type, 'SecureString');
   assert.match(kubeconfig?.Value ?? '', /server: https:\/\/\d+\.\d+\.\d+\.\d+:6443/, 'kubeconfig points at the private endpoint');
 
-  // The second region: instances there, none of them in the default region.
-  await phaseAt('edge', 'Ready', 1);
-  assert.equal((await liveInstances('eu-west-1', 'edge')).length, 1);
+  // The second region, in ha mode: three servers there, none of them in the default region.
+  const edge = await phaseAt('edge', 'Ready', 1);
+  assert.deepEqual(edge.status.nodes.map((n) => n.role), ['server', 'server', 'server']);
+  assert.equal((await liveInstances('eu-west-1', 'edge')).length, 3);
+  const edgeInstalls = (await recordedCommands(clients, 'eu-west-1')).filter((c) => c.comment === 'goman install-server');
+  assert.ok(edgeInstalls.some((c) => c.commands.includes(`CLUSTER_INIT='true'`)), 'the first server initialises the embedded etcd');
+  assert.ok(edgeInstalls.some((c) => /SERVER_URL='https:\/\/[\d.]+:6443'/.test(c.commands)), 'the other servers join it');
   assert.equal((await liveInstances('ap-south-1', 'edge')).length, 0);
 
   // Scale down: the node is drained before its instance goes.
