@@ -43,11 +43,13 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     providers: [...PROVIDERS],
     extraRoutes: [nodeConfigRoutes],
   });
-  await app.listen({ host: settings.host, port: settings.port });
-  const { port } = app.server.address() as AddressInfo;
   const clientHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
-  await rememberLocalContext(rawStore, url);
+  const urlFor = (port: number): string => `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
+  // The CLI config is written before the port answers, so whoever sees /readyz can use it.
+  if (settings.port !== 0) await rememberLocalContext(rawStore, urlFor(settings.port));
+  await app.listen({ host: settings.host, port: settings.port });
+  const url = urlFor((app.server.address() as AddressInfo).port);
+  if (settings.port === 0) await rememberLocalContext(rawStore, url);
 
   const owner = processOwner();
   const registry = metricsRegistry(app);
