@@ -176,7 +176,10 @@ test('edit: applies a change, aborts without one, re-opens on invalid input, con
   const noop = await goman(['edit', 'gamma'], { env: { EDITOR: 'true', VISUAL: 'true' } });
   assert.equal(noop.code, 0);
   assert.match(noop.stderr, /no changes made/);
-  assert.equal((await getJson('gamma')).resourceVersion, after1.resourceVersion);
+  // Nothing was sent: the spec and generation stand (controllers may still write status).
+  const after2 = await getJson('gamma');
+  assert.equal(after2.generation, after1.generation);
+  assert.deepEqual(after2.spec, after1.spec);
 
   // First pass writes an invalid mode; the second sees the error comment and fixes it.
   const seenError = path.join(tmp, 'seen-error');
