@@ -39,11 +39,13 @@ test('TUI in tmux: create, Ready live, scale, server restart, delete', async (t)
     return;
   }
   srv = await startServe();
+  // A clean environment (env -i): the tmux server inherits the runner's, and with CI set ink
+  // renders only the last frame, as it does for logs, not a terminal.
   const env = Object.entries({ ...srv.env, TERM: 'xterm-256color' })
     .filter(([k]) => /^(GOMAN_|XDG_CONFIG_HOME|NO_COLOR|TERM|PATH|HOME)/.test(k))
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
-  const started = tmux('new-session', '-d', '-s', 'tui', '-x', '160', '-y', '45', `env ${env} ${GOMAN_BIN}; sleep 30`);
+  const started = tmux('new-session', '-d', '-s', 'tui', '-x', '160', '-y', '45', `env -i ${env} ${GOMAN_BIN}; sleep 30`);
   assert.equal(started.status, 0, started.stderr);
 
   await see(/no clusters yet — press c to create one/, 'the empty list');
