@@ -5,14 +5,12 @@
 // claim + enqueue of 500 reconcile events) p50/p99 beside an empty `SELECT 1` round trip
 // measured in the same run. Goal: a tick <= 50 ms.
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
 import pg from 'pg';
-import { clusterSpecSchema } from '../src/domain/index.ts';
 import { startScheduler } from '../src/reconcile/scheduler.ts';
 import type { TickInfo } from '../src/reconcile/scheduler.ts';
 import { openStore } from '../src/store/open.ts';
-import { postgresKysely } from '../src/store/postgres/index.ts';
 import { freshPgDatabase } from '../test/helpers/peers.ts';
+import { seedClusters } from './seed.ts';
 
 if (process.argv[2]) process.env.GOMAN_TEST_DATABASE_URL = process.argv[2];
 const rows = Number(process.argv[3] ?? 100_000);
@@ -28,14 +26,7 @@ function pct(values: number[], q: number): number {
 const db = await freshPgDatabase();
 try {
   const store = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
-  const seed = await store.createCluster({ name: 'seed', labels: {}, spec: clusterSpecSchema.parse({}), createdBy: 'bench' });
-  const k = postgresKysely(db.url, 1);
-  // Copies of the seed row, due over the last `rows` seconds (oldest first by the index).
-  await sql`INSERT INTO clusters SELECT gen_random_uuid()::text, 'b' || g, labels, spec, status, phase, provider, generation,
-    observed_generation, resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers,
-    now() - (g || ' seconds')::interval FROM clusters, generate_series(1, ${rows - 1}) g WHERE id = ${seed.id}`.execute(k);
-  await sql`ANALYZE`.execute(k);
-  await k.destroy();
+  await seedClusters(store, db.url, rows);
   console.log(`seeded ${rows} clusters, all due`);
 
   const client = new pg.Client({ connectionString: db.url });

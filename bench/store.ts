@@ -6,10 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { clusterSpecSchema } from '../src/domain/index.ts';
 import { openStore } from '../src/store/open.ts';
 import { postgresKysely } from '../src/store/postgres/index.ts';
 import { freshPgDatabase } from '../test/helpers/peers.ts';
+import { seedClusters } from './seed.ts';
 
 const rows = Number(process.argv[3] ?? 100_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -41,12 +41,8 @@ const db = await freshPgDatabase();
 try {
   const store = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
   await store.registerController('bench', { providers: ['sim'], required: true });
-  const seed = await store.createCluster({ name: 'seed', labels: {}, spec: clusterSpecSchema.parse({}), createdBy: 'bench' });
+  await seedClusters(store, db.url, rows);
   const k = postgresKysely(db.url, 1);
-  await sql`INSERT INTO clusters SELECT gen_random_uuid()::text, 'b' || g, labels, spec, status, phase, provider, generation,
-    observed_generation, resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers,
-    now() - (g || ' seconds')::interval FROM clusters, generate_series(1, ${rows - 1}) g WHERE id = ${seed.id}`.execute(k);
-  await sql`ANALYZE`.execute(k);
   const ids = (await sql<{ id: string }>`SELECT id FROM clusters ORDER BY random() LIMIT 2000`.execute(k)).rows.map((r) => r.id);
   console.log(`seeded ${rows} clusters`);
 
