@@ -1,9 +1,9 @@
 // The transactional outbox read side: the relay, watch resume, pruning, scheduler output.
 import type { Phase } from '../../domain/index.ts';
 import type { EventType, OutboxRow } from '../port.ts';
-import type { SqlContext } from './context.ts';
+import { sql } from 'kysely';
+import { timeParam, type SqlContext } from './context.ts';
 import { iso, num } from './rows.ts';
-import { outboxValues } from './writes.ts';
 
 // Keeps IN lists well under SQLite's and pg's parameter limits.
 const CHUNK = 500;
@@ -75,14 +75,23 @@ export async function pruneOutbox(ctx: SqlContext, sentBefore: Date): Promise<nu
   return Number(result.numDeletedRows);
 }
 
+/** One INSERT … SELECT per chunk: the rows never travel to the process and back. */
 export async function enqueueReconcile(ctx: SqlContext, clusterIds: readonly string[]): Promise<number> {
   let count = 0;
   const at = new Date().toISOString();
+  const eventId = ctx.dialect === 'postgres' ? sql<string>`gen_random_uuid()::text` : sql<string>`lower(hex(randomblob(16)))`;
   for (const part of chunks([...new Set(clusterIds)])) {
-    const rows = await ctx.db.selectFrom('clusters').select(['id', 'name', 'provider', 'generation']).where('id', 'in', part).execute();
-    if (rows.length === 0) continue;
-    await ctx.db.insertInto('outbox').values(rows.map((r) => outboxValues(r, 'cluster.reconcile', at))).execute();
-    count += rows.length;
+    const result = await ctx.db
+      .insertInto('outbox')
+      .columns(['event_id', 'type', 'cluster_id', 'name', 'provider', 'generation', 'at'])
+      .expression(
+        ctx.db
+          .selectFrom('clusters')
+          .select([eventId.as('event_id'), sql<string>`${'cluster.reconcile'}`.as('type'), 'id', 'name', 'provider', 'generation', timeParam(ctx.dialect, at).as('at')])
+          .where('id', 'in', part),
+      )
+      .executeTakeFirst();
+    count += Number(result.numInsertedOrUpdatedRows ?? 0);
   }
   return count;
 }
