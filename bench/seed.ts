@@ -10,9 +10,13 @@ export async function seedClusters(store: ClusterStore, databaseUrl: string, row
   const seed = await store.createCluster({ name: 'seed', labels: {}, spec: clusterSpecSchema.parse({}), createdBy: 'bench' });
   const k = postgresKysely(databaseUrl, 1);
   try {
-    await sql`INSERT INTO clusters SELECT gen_random_uuid()::text, 'b' || g, labels, spec, status, phase, provider, generation,
-      observed_generation, resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers,
-      now() - (g || ' seconds')::interval FROM clusters, generate_series(1, ${rows - 1}) g WHERE id = ${seed.id}`.execute(k);
+    await sql`INSERT INTO clusters (id, name, labels, spec, status, phase, provider, generation, observed_generation,
+      resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers)
+      SELECT gen_random_uuid()::text, 'b' || g, labels, spec, status, phase, provider, generation, observed_generation,
+      resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers
+      FROM clusters, generate_series(1, ${rows - 1}) g WHERE id = ${seed.id}`.execute(k);
+    await sql`INSERT INTO reconcile_schedule (cluster_id, next_reconcile_at)
+      SELECT id, now() - (substr(name, 2)::int || ' seconds')::interval FROM clusters WHERE name LIKE 'b%'`.execute(k);
     await sql`ANALYZE`.execute(k);
   } finally {
     await k.destroy();

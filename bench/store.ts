@@ -60,7 +60,7 @@ try {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   const plan = await client.query<{ 'QUERY PLAN': string }>(
-    `EXPLAIN SELECT id FROM clusters WHERE next_reconcile_at <= $1 ORDER BY next_reconcile_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+    `EXPLAIN SELECT cluster_id FROM reconcile_schedule WHERE next_reconcile_at <= $1 ORDER BY next_reconcile_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
     [now.toISOString()],
   );
   console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));

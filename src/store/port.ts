@@ -163,7 +163,7 @@ export interface ClusterStore extends LeaseStore, ProviderStateStore {
   /** For the goman_clusters{phase,provider} gauge. */
   countClusters(): Promise<{ phase: Phase; provider: string; count: number }[]>;
 
-  // scheduler: claim due clusters by index (next_reconcile_at), pushing them forward.
+  // scheduler: claim due clusters by their due-time index, pushing them forward.
   claimDueClusters(now: Date, limit: number, intervals: { activeMs: number; stableMs: number }): Promise<string[]>;
 
 

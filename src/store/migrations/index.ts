@@ -1,7 +1,8 @@
 import { initial } from './001-initial.ts';
+import { reconcileSchedule } from './002-reconcile-schedule.ts';
 import type { Migration } from './types.ts';
 
 /** Every migration, in version order. Append only: never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, reconcileSchedule];
 export type { Migration } from './types.ts';
 export { migrate } from './runner.ts';

@@ -88,7 +88,7 @@ export async function enqueueReconcile(ctx: SqlContext, clusterIds: readonly str
         ctx.db
           .selectFrom('clusters')
           .select([eventId.as('event_id'), sql<string>`${'cluster.reconcile'}`.as('type'), 'id', 'name', 'provider', 'generation', timeParam(ctx.dialect, at).as('at')])
-          .where('id', 'in', part),
+          .where(ctx.dialect === 'postgres' ? sql<boolean>`id = any(${part}::text[])` : sql<boolean>`id in (${sql.join(part)})`),
       )
       .executeTakeFirst();
     count += Number(result.numInsertedOrUpdatedRows ?? 0);

@@ -1,5 +1,5 @@
-// The scheduler's claim: one statement takes up to `limit` due rows by the next_reconcile_at
-// index and pushes each forward by the active or the stable interval. PostgreSQL skips rows
+// The scheduler's claim: one statement takes up to `limit` due rows of reconcile_schedule by
+// its due-time index and pushes each forward by the active or the stable interval. PostgreSQL skips rows
 // another claimer (or a writer) holds, so concurrent schedulers never get the same row;
 // SQLite runs the statement under its single writer lock.
 import { sql } from 'kysely';
@@ -20,19 +20,22 @@ export async function claimDueClusters(
   const stable = timeParam(ctx.dialect, new Date(t + intervals.stableMs).toISOString());
   const youngSince = new Date(t - YOUNG_MS).toISOString();
   const due = ctx.db
-    .selectFrom('clusters')
-    .select('id')
+    .selectFrom('reconcile_schedule')
+    .select('cluster_id')
     .where('next_reconcile_at', '<=', now.toISOString())
     .orderBy('next_reconcile_at')
     .limit(limit)
     .$if(ctx.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
+  // Whether a cluster needs attention is read from its row; only the narrow schedule row is written.
+  const needsAttention = sql<boolean>`exists (select 1 from clusters c where c.id = reconcile_schedule.cluster_id
+    and (c.created_at > ${youngSince} or c.phase not in ('Ready', 'Stopped') or c.observed_generation < c.generation))`;
   const rows = await ctx.db
-    .updateTable('clusters')
-    .set({
-      next_reconcile_at: sql<string>`case when created_at > ${youngSince} or phase not in ('Ready', 'Stopped') or observed_generation < generation then ${active} else ${stable} end`,
-    })
-    .where('id', 'in', due)
-    .returning('id')
+    .updateTable('reconcile_schedule')
+    .set({ next_reconcile_at: sql<string>`case when ${needsAttention} then ${active} else ${stable} end` })
+    // PostgreSQL plans `IN (subquery)` as a hash join over a full scan; `= ANY(ARRAY(…))` takes
+    // the claimed keys by primary key instead.
+    .where(ctx.dialect === 'postgres' ? sql<boolean>`cluster_id = any(array(${due}))` : sql<boolean>`cluster_id in (${due})`)
+    .returning('cluster_id as id')
     .execute();
   return rows.map((r) => r.id);
 }

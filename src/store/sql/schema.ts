@@ -30,7 +30,6 @@ export interface ClustersTable {
   updated_at: Time;
   deletion_timestamp: NullableTime;
   finalizers: Json;
-  next_reconcile_at: Time;
 }
 
 export interface ControllerStatusesTable {
@@ -103,4 +102,10 @@ export interface Database {
   leases: LeasesTable;
   provider_state: ProviderStateTable;
   tokens: TokensTable;
+  reconcile_schedule: ReconcileScheduleTable;
+}
+
+export interface ReconcileScheduleTable {
+  cluster_id: string;
+  next_reconcile_at: Time;
 }

@@ -127,7 +127,7 @@ export async function appendOutbox(trx: Tx, cluster: Cluster, types: readonly Ev
   return Math.max(...rows.map((r) => num(r.seq)));
 }
 
-function rowValues(ctx: SqlContext, c: Cluster, now: Date) {
+function rowValues(c: Cluster) {
   return {
     id: c.id,
     name: c.name,
@@ -144,7 +144,6 @@ function rowValues(ctx: SqlContext, c: Cluster, now: Date) {
     updated_at: c.updatedAt,
     deletion_timestamp: c.deletionTimestamp ?? null,
     finalizers: toJson(c.finalizers),
-    next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
   };
 }
 
@@ -165,9 +164,15 @@ export async function saveCluster(
   const drafts = before ? [...history, ...phaseChange(before.status, next.status)] : history;
   const seq = await appendOutbox(trx, next, events, at);
   const saved: Cluster = { ...next, resourceVersion: String(seq), updatedAt: at };
-  const values = rowValues(ctx, saved, now);
-  if (before) await trx.updateTable('clusters').set(values).where('id', '=', saved.id).execute();
-  else await trx.insertInto('clusters').values(values).execute();
+  const values = rowValues(saved);
+  const next_reconcile_at = new Date(now.getTime() + ctx.activeMs).toISOString();
+  if (before) {
+    await trx.updateTable('clusters').set(values).where('id', '=', saved.id).execute();
+    await trx.updateTable('reconcile_schedule').set({ next_reconcile_at }).where('cluster_id', '=', saved.id).execute();
+  } else {
+    await trx.insertInto('clusters').values(values).execute();
+    await trx.insertInto('reconcile_schedule').values({ cluster_id: saved.id, next_reconcile_at }).execute();
+  }
   await appendHistory(trx, saved, drafts, at);
   return saved;
 }
