@@ -1,23 +1,15 @@
 // The transactional outbox read side: the relay, watch resume, pruning, scheduler output.
 import type { Phase } from '../../domain/index.ts';
 import type { EventType, OutboxRow } from '../port.ts';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { timeParam, type SqlContext } from './context.ts';
 import { iso, num } from './rows.ts';
+import type { OutboxTable } from './schema.ts';
 
 // Keeps IN lists well under SQLite's and pg's parameter limits.
 const CHUNK = 500;
 
-type OutboxSelect = {
-  seq: string | number | bigint;
-  event_id: string;
-  type: string;
-  cluster_id: string;
-  name: string;
-  provider: string;
-  generation: number;
-  at: Date | string;
-};
+type OutboxSelect = Omit<Selectable<OutboxTable>, 'sent_at'>;
 
 function outboxFromRow(r: OutboxSelect): OutboxRow {
   return {
