@@ -2,7 +2,8 @@
 // Lookups are cached briefly so the hot path does not hit the database on every request;
 // a revocation through this process drops its cache entry at once, and other replicas
 // honour it within the cache's TTL.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { newId } from '../util/ids.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import { validationFailed } from '../domain/index.ts';
 import type { ClusterStore, TokenRecord, TokenRole } from '../store/port.ts';
 
@@ -36,7 +37,7 @@ export async function issueToken(
 ): Promise<TokenRecord & { token: string }> {
   const token = generateToken();
   const record = await store.createToken({
-    id: randomUUID(),
+    id: newId(),
     subject: input.subject,
     role: input.role,
     createdAt: now.toISOString(),

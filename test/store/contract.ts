@@ -155,6 +155,17 @@ export function storeContract(label: string, open: OpenStore): void {
         }
       });
 
+      test('lists clusters in creation order even when they share a millisecond', async (t) => {
+        // Freeze the clock so every create gets the same createdAt: the order must come from the id.
+        t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-11-29T12:00:00.000Z') });
+        const provider = `p${uid()}`;
+        const made: string[] = [];
+        for (let i = 0; i < 12; i++) made.push((await create(provider)).id);
+        t.mock.timers.reset();
+        const listed = (await store.listClusters({ limit: 50, provider })).items.map((x) => x.id);
+        assert.deepEqual(listed, made);
+      });
+
       test('filters by phase, owner and label selector in the query, so pages stay full', async () => {
         const ctl = `ctl-${uid()}`;
         const provider = await providerWith(ctl);

@@ -1,6 +1,6 @@
 // The CLI/TUI backend over an S3 bucket (serverless mode). Every write is a conditional
 // write, so two users — or a user and the controller — never overwrite each other silently.
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../util/ids.ts';
 import { createAwsClients } from '../../aws/clients.ts';
 import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../../aws/names.ts';
 import { mergePatch } from '../../api/merge-patch.ts';
@@ -65,7 +65,7 @@ export class S3Backend implements ClusterBackend {
     const doc: DesiredDoc = {
       apiVersion: DOC_API_VERSION,
       kind: 'Cluster',
-      id: randomUUID(),
+      id: newId(),
       name: body.name,
       labels,
       spec,

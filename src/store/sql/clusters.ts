@@ -1,5 +1,5 @@
 // Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../util/ids.ts';
 import {
   canonicalSpec,
   conflict,
@@ -37,7 +37,7 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
       const at = now.toISOString();
       const registry = await loadRegistry(trx);
       const draft: Cluster = {
-        id: randomUUID(),
+        id: newId(),
         name: input.name,
         labels: input.labels,
         spec: input.spec,
