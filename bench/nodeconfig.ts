@@ -54,7 +54,7 @@ async function snapshotBench(): Promise<void> {
     writeFileSync(emptyTs, 'export {};\n');
     timeRuns('node empty.ts (type-stripping floor)', [emptyTs], env);
     const entries: [string, string][] = [['src/nodeconfig/main.ts snapshot', 'src/nodeconfig/main.ts']];
-    if (existsSync(path.join(REPO, 'src/cli/main.ts'))) entries.push(['goman snapshot (src/cli/main.ts)', 'src/cli/main.ts']);
+    if (existsSync(path.join(REPO, 'src/cmd/main.ts'))) entries.push(['goman snapshot (src/cmd/main.ts)', 'src/cmd/main.ts']);
     const cached = { ...env, NODE_COMPILE_CACHE: path.join(tmp, 'compile-cache') };
     const runs: [string, string, NodeJS.ProcessEnv][] = entries.map(([label, entry]) => [label, entry, env]);
     for (const [label, entry] of entries) runs.push([`${label} +NODE_COMPILE_CACHE`, entry, cached]);

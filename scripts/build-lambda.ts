@@ -1,7 +1,7 @@
-// `npm run build:lambda`: bundle src/lambda.ts into dist/lambda.zip for `goman init`.
+// `npm run build:lambda`: bundle src/cmd/lambda.ts into dist/lambda.zip for `goman init`.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleLambda, LAMBDA_ZIP } from '../src/aws/lambda-zip.ts';
+import { bundleLambda, LAMBDA_ZIP } from '../src/cli/aws/lambda-zip.ts';
 
 const zip = await bundleLambda();
 await mkdir(path.dirname(LAMBDA_ZIP), { recursive: true });

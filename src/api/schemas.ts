@@ -15,7 +15,7 @@ import {
   ERROR_CODES,
 } from '../domain/index.ts';
 
-import { SELECTOR_PATTERN } from './label-selector.ts';
+import { SELECTOR_PATTERN } from '../domain/label-selector.ts';
 import { EXPIRES_IN_PATTERN } from './tokens.ts';
 
 /** Named schemas: the OpenAPI document's components (a registry of our own, not zod's global one). */

@@ -39,7 +39,7 @@ export function buildProgram(version: string): Command {
     .option('--no-controllers', 'run the API, relay and scheduler only')
     .addOption(new Option('--auth <mode>', 'authentication (GOMAN_AUTH)').choices(['token', 'gateway']))
     .option('--log-level <level>', 'log level (GOMAN_LOG_LEVEL)')
-    .action(lazy(() => import('./commands/server.ts'), 'serve'));
+    .action(lazy(() => import('../cmd/process-commands.ts'), 'serve'));
 
   program
     .command('controller')
@@ -48,7 +48,7 @@ export function buildProgram(version: string): Command {
     .addOption(new Option('--source <source>', 'where events come from').choices(['bus', 'sqs']))
     .option('--database-url <url>', 'PostgreSQL URL (GOMAN_DATABASE_URL)')
     .option('--bus-url <url>', 'NATS URL (GOMAN_BUS_URL)')
-    .action(lazy(() => import('./commands/server.ts'), 'controller'));
+    .action(lazy(() => import('../cmd/process-commands.ts'), 'controller'));
 
   wait(
     program
@@ -161,9 +161,9 @@ export const EXTERNAL_COMMANDS: Record<string, { module: string; register: strin
   recipe: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'recommended component versions for a platform' },
   validate: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'check a snapshot against a recipe' },
   bundle: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'write a Helm umbrella chart for a recipe' },
-  init: { module: '../aws/cli.ts', register: 'registerAwsCommands', description: 'create the serverless AWS resources (bucket, queue, Lambda, locks)' },
-  uninit: { module: '../aws/cli.ts', register: 'registerAwsCommands', description: 'remove the serverless AWS resources' },
-  kubeconfig: { module: '../aws/cli.ts', register: 'registerAwsCommands', description: 'write the kubeconfig of an aws cluster to a local file (0600)' },
+  init: { module: './aws/register.ts', register: 'registerAwsCommands', description: 'create the serverless AWS resources (bucket, queue, Lambda, locks)' },
+  uninit: { module: './aws/register.ts', register: 'registerAwsCommands', description: 'remove the serverless AWS resources' },
+  kubeconfig: { module: './aws/register.ts', register: 'registerAwsCommands', description: 'write the kubeconfig of an aws cluster to a local file (0600)' },
 };
 
 function registerExternalStubs(program: Command): void {

@@ -1,13 +1,13 @@
 // The ClusterBackend for contexts of kind `server`: the goman REST API through ApiClient, and
 // live changes over Server-Sent Events (`GET /api/v1/watch`) that survive a server restart.
-import type { Cluster } from '../../domain/index.ts';
-import { isGomanError } from '../../domain/errors.ts';
-import { ApiClient, ApiError } from '../../client/api-client.ts';
-import type { ClusterBackend, ClusterPatch, WatchEvent } from '../../client/backend.ts';
-import type { CreateClusterBody, ListClustersParams } from '../../client/api-client.ts';
-import { SseParser } from '../sse.ts';
-import type { SseMessage } from '../sse.ts';
-import { sleepUnlessAborted } from '../../util/sleep.ts';
+import type { Cluster } from '../domain/index.ts';
+import { isGomanError } from '../domain/errors.ts';
+import { ApiClient, ApiError } from './api-client.ts';
+import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
+import type { CreateClusterBody, ListClustersParams } from './api-client.ts';
+import { SseParser } from '../cli/sse.ts';
+import type { SseMessage } from '../cli/sse.ts';
+import { sleepUnlessAborted } from '../util/sleep.ts';
 
 export interface ServerBackendOptions {
   server: string;

@@ -1,13 +1,13 @@
 // The CLI/TUI backend over an S3 bucket (serverless mode). Every write is a conditional
 // write, so two users — or a user and the controller — never overwrite each other silently.
-import { newId } from '../../util/ids.ts';
-import { createAwsClients } from '../../aws/clients.ts';
-import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../../aws/names.ts';
-import { mergePatch } from '../../api/merge-patch.ts';
-import { parseLabelSelector } from '../../api/label-selector.ts';
-import type { ClusterBackend, ClusterPatch, WatchEvent } from '../../client/backend.ts';
-import type { CreateClusterBody, ListClustersParams, Versioned } from '../../client/api-client.ts';
-import type { Cluster, ClusterSpec, Labels } from '../../domain/index.ts';
+import { newId } from '../util/ids.ts';
+import { createAwsClients } from '../aws/clients.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../aws/names.ts';
+import { mergePatch } from '../domain/merge-patch.ts';
+import { parseLabelSelector } from '../domain/label-selector.ts';
+import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
+import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
+import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
 import {
   canonicalSpec,
   clusterSpecSchema,
@@ -19,12 +19,12 @@ import {
   notFound,
   preconditionFailed,
   validationFailed,
-} from '../../domain/index.ts';
-import type { HistoryEntry, LabelRequirement, Page } from '../port.ts';
-import type { DesiredDoc } from './documents.ts';
-import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc, quoteEtag, stripQuotes } from './documents.ts';
-import { JsonObjects, WriteConflict } from './objects.ts';
-import { sleepUnlessAborted } from '../../util/sleep.ts';
+} from '../domain/index.ts';
+import type { HistoryEntry, LabelRequirement, Page } from '../store/port.ts';
+import type { DesiredDoc } from '../store/s3/documents.ts';
+import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc, quoteEtag, stripQuotes } from '../store/s3/documents.ts';
+import { JsonObjects, WriteConflict } from '../store/s3/objects.ts';
+import { sleepUnlessAborted } from '../util/sleep.ts';
 
 export interface S3BackendOptions {
   bucket: string;

@@ -9,8 +9,8 @@ import { ApiClient } from '../client/api-client.ts';
 import { openBus, type OpenBusOptions } from '../events/open.ts';
 import type { SimOptions } from '../providers/sim/reconciler.ts';
 import { openStore } from '../store/open.ts';
-import type { BackoffOptions } from './backoff.ts';
-import { startController } from './controller-host.ts';
+import type { BackoffOptions } from '../util/backoff.ts';
+import { startController } from '../reconcile/controller-host.ts';
 import { createReconciler } from './reconcilers.ts';
 
 export interface ControllerProcessOptions {

@@ -4,7 +4,7 @@
 // code the Lambda function runs, reading the bucket and queue of an `s3` context.
 import { GomanError, validationFailed } from '../domain/index.ts';
 import { resolveContext } from '../cli/config.ts';
-import { runControllerProcess } from '../reconcile/controller-process.ts';
+import { runControllerProcess } from './controller-process.ts';
 import { createLogger } from './logger.ts';
 import { defaultDataDir, seconds } from './settings.ts';
 import { untilSignal } from './signals.ts';
@@ -26,7 +26,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     if (flags.provider !== 'aws') throw validationFailed('--source sqs runs the aws controller; use --provider aws');
     if (context.kind !== 's3') throw validationFailed(`--source sqs needs a context of kind s3 (run \`goman init\`); "${context.name}" is a server context`);
     const [{ runSqsController }, { AwsReconciler }, { createAwsClients, accountId }, { accountNames }] = await Promise.all([
-      import('../aws/serverless-controller.ts'),
+      import('../reconcile/serverless-runner.ts'),
       import('../providers/aws/reconciler.ts'),
       import('../aws/clients.ts'),
       import('../aws/names.ts'),

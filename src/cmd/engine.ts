@@ -7,10 +7,10 @@ import type { Registry } from 'prom-client';
 import type { EventBus } from '../events/port.ts';
 import type { SimOptions } from '../providers/sim/reconciler.ts';
 import type { ClusterStore } from '../store/port.ts';
-import type { BackoffOptions } from './backoff.ts';
-import { startController, type ControllerHost } from './controller-host.ts';
+import type { BackoffOptions } from '../util/backoff.ts';
+import { startController, type ControllerHost } from '../reconcile/controller-host.ts';
 import { createReconciler } from './reconcilers.ts';
-import type { ControlPlane } from './types.ts';
+import type { ControlPlane } from '../reconcile/types.ts';
 
 export interface EngineOptions {
   store: ClusterStore;

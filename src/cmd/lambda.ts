@@ -1,8 +1,8 @@
 // The Lambda entry (DESIGN §8): an SQS batch in, the serverless runner per message, failed
 // messages reported back so only they are retried (ReportBatchItemFailures).
-import { createAwsClients } from './aws/clients.ts';
-import { ServerlessRunner } from './aws/serverless-controller.ts';
-import { AwsReconciler } from './providers/aws/reconciler.ts';
+import { createAwsClients } from '../aws/clients.ts';
+import { ServerlessRunner } from '../reconcile/serverless-runner.ts';
+import { AwsReconciler } from '../providers/aws/reconciler.ts';
 
 interface SqsEvent {
   Records: { messageId: string; body: string }[];

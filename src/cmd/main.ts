@@ -12,14 +12,14 @@ const version = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`goman ${version}\n`);
 } else if (argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY) {
-  await run(async () => (await import('./tui/main.ts')).runTui({}));
+  await run(async () => (await import('../cli/tui/main.ts')).runTui({}));
 } else {
   await run(async () => {
-    const { buildProgram, loadExternal } = await import('./program.ts');
+    const { buildProgram, loadExternal } = await import('../cli/program.ts');
     const program = buildProgram(version);
     const word = commandWord(argv);
     if (word) await loadExternal(program, word);
-    const { configureErrors } = await import('./commander-errors.ts');
+    const { configureErrors } = await import('../cli/commander-errors.ts');
     configureErrors(program);
     await program.parseAsync(argv, { from: 'user' });
   });
@@ -30,7 +30,7 @@ async function run(body: () => Promise<void>): Promise<void> {
     await body();
     process.exit(process.exitCode ?? 0);
   } catch (e) {
-    const { report } = await import('./report.ts');
+    const { report } = await import('../cli/report.ts');
     process.exit(report(e, argv.includes('--debug') || Boolean(process.env.GOMAN_DEBUG)));
   }
 }

@@ -1,6 +1,6 @@
 // `goman serve` and `goman controller`: settings from flags, then environment (flags win,
 // DESIGN §10), handed to the server runtime.
-import type { GlobalOptions } from '../session.ts';
+import type { GlobalOptions } from '../cli/session.ts';
 
 interface ServeFlags extends GlobalOptions {
   listen?: string;
@@ -15,7 +15,7 @@ interface ServeFlags extends GlobalOptions {
 const env = (name: string): string | undefined => process.env[name] || undefined;
 
 export async function serve(flags: ServeFlags): Promise<void> {
-  const { runServe } = await import('../../server/serve.ts');
+  const { runServe } = await import('./serve.ts');
   await runServe({
     listen: flags.listen ?? env('GOMAN_LISTEN'),
     dataDir: flags.dataDir ?? env('GOMAN_DATA_DIR'),
@@ -28,7 +28,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
 }
 
 export async function controller(flags: GlobalOptions & { provider: 'sim' | 'aws'; source?: 'bus' | 'sqs'; databaseUrl?: string; busUrl?: string }): Promise<void> {
-  const { runController } = await import('../../server/controller.ts');
+  const { runController } = await import('./controller.ts');
   await runController({
     provider: flags.provider,
     source: flags.source,

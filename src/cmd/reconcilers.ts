@@ -3,7 +3,7 @@
 import { validationFailed } from '../domain/index.ts';
 import { SimReconciler, type SimOptions } from '../providers/sim/reconciler.ts';
 import type { ProviderStateStore } from '../store/port.ts';
-import type { Reconciler } from './types.ts';
+import type { Reconciler } from '../reconcile/types.ts';
 
 export const RECONCILER_PROVIDERS = ['sim', 'aws'] as const;
 export type ReconcilerProvider = (typeof RECONCILER_PROVIDERS)[number];

@@ -11,14 +11,14 @@ import { PROVIDERS } from '../domain/index.ts';
 import { openBus } from '../events/open.ts';
 import { startOutboxRelay } from '../events/outbox-relay.ts';
 import { nodeConfigRoutes } from '../nodeconfig/http.ts';
-import { processOwner } from '../reconcile/controller-process.ts';
-import { startEngine, type Engine } from '../reconcile/engine.ts';
+import { processOwner } from './controller-process.ts';
+import { startEngine, type Engine } from './engine.ts';
 import { startScheduler } from '../reconcile/scheduler.ts';
 import { openStore } from '../store/open.ts';
 import { createLogger } from './logger.ts';
 import { serveSettings, type ServeFlags } from './settings.ts';
 import { untilSignal } from './signals.ts';
-import { gomanVersion } from './version.ts';
+import { gomanVersion } from '../util/version.ts';
 import { afterWrites } from './write-hook.ts';
 
 const EMBEDDED_CONTROLLER_TOKEN_MS = 30 * 86_400_000;

@@ -10,9 +10,9 @@
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { Backoff } from '../reconcile/backoff.ts';
-import { runWhileLeader } from '../reconcile/leader.ts';
-import type { LeaderTerm } from '../reconcile/leader.ts';
+import { Backoff } from '../util/backoff.ts';
+import { runWhileLeader } from '../lease/leader.ts';
+import type { LeaderTerm } from '../lease/leader.ts';
 import type { ClusterEvent, ClusterStore, LeaseStore, OutboxRow } from '../store/port.ts';
 import type { EventBus } from './port.ts';
 

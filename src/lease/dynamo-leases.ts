@@ -6,8 +6,8 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Lease, LeaseStore } from '../store/port.ts';
-import { awsErrorName } from './clients.ts';
-import { LOCK_TABLE } from './names.ts';
+import { awsErrorName } from '../aws/clients.ts';
+import { LOCK_TABLE } from '../aws/names.ts';
 
 const TTL_GRACE_S = 24 * 3600;
 

@@ -7,7 +7,7 @@ import type { Cluster, ControllerReport, ControllerStatus } from '../domain/inde
 import { isGomanError, stableStringify } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
 import type { ClusterEvent, Lease, LeaseStore } from '../store/port.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '../util/backoff.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from './types.ts';
 import { WorkQueue } from './work-queue.ts';

@@ -12,8 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ClusterStore, LeaseStore } from '../store/port.ts';
-import { runWhileLeader } from './leader.ts';
-import type { LeaderTerm } from './leader.ts';
+import { runWhileLeader } from '../lease/leader.ts';
+import type { LeaderTerm } from '../lease/leader.ts';
 
 export const SCHEDULER_LEASE = 'scheduler';
 

@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { isGomanError, isValidName } from '../domain/index.ts';
-import type { Reconciler, ReconcileContext } from '../reconcile/types.ts';
+import type { Reconciler, ReconcileContext } from './types.ts';
 import type { LeaseStore } from '../store/port.ts';
 import { composeCluster, parseDesired, parseStatusDoc } from '../store/s3/documents.ts';
 import { JsonObjects } from '../store/s3/objects.ts';
 import { StatusWriter } from '../store/s3/status-writer.ts';
-import type { AwsClients } from './clients.ts';
-import { DynamoLeaseStore } from './dynamo-leases.ts';
-import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from './names.ts';
+import type { AwsClients } from '../aws/clients.ts';
+import { DynamoLeaseStore } from '../lease/dynamo-leases.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../aws/names.ts';
 
 export interface ServerlessOptions {
   clients: AwsClients;

@@ -2,7 +2,7 @@
 // added while it is being processed is marked dirty and runs once more afterwards, so one key
 // never runs twice at once yet no change is missed. Errors retry with per-key backoff; a
 // result may ask to look again later (requeueAfter).
-import { Backoff, type BackoffOptions } from './backoff.ts';
+import { Backoff, type BackoffOptions } from '../util/backoff.ts';
 
 export interface WorkResult {
   requeueAfterMs?: number | undefined;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { GomanError } from '../../src/domain/index.ts';
-import { parseLabelSelector, SELECTOR_PATTERN } from '../../src/api/label-selector.ts';
-import { mergePatch } from '../../src/api/merge-patch.ts';
+import { parseLabelSelector, SELECTOR_PATTERN } from '../../src/domain/label-selector.ts';
+import { mergePatch } from '../../src/domain/merge-patch.ts';
 import { mapError, problemBody } from '../../src/api/problem.ts';
 import { generateToken, hashToken, parseExpiresIn } from '../../src/api/tokens.ts';
 

@@ -13,10 +13,10 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import yauzl from 'yauzl';
 import { createAwsClients } from '../../src/aws/clients.ts';
-import { initAws } from '../../src/aws/init.ts';
-import { bundleLambda } from '../../src/aws/lambda-zip.ts';
+import { initAws } from '../../src/cli/aws/init.ts';
+import { bundleLambda } from '../../src/cli/aws/lambda-zip.ts';
 import { statusKey } from '../../src/aws/names.ts';
-import { createS3Backend } from '../../src/store/s3/backend.ts';
+import { createS3Backend } from '../../src/client/s3-backend.ts';
 import type { Moto } from '../helpers/moto.ts';
 import { startMoto, useMotoEnv } from '../helpers/moto.ts';
 

@@ -9,7 +9,7 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const NODE = process.execPath;
 export const ENTRY = path.join(REPO, 'src/nodeconfig/main.ts');
 /** The full goman CLI, which loads the node-configuration commands on demand. */
-export const GOMAN = path.join(REPO, 'src/cli/main.ts');
+export const GOMAN = path.join(REPO, 'src/cmd/main.ts');
 
 export function tempDir(prefix = 'goman-nc-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));

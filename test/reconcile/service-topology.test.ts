@@ -15,7 +15,7 @@ import { createNatsBus } from '../../src/events/nats-bus.ts';
 import { startOutboxRelay } from '../../src/events/outbox-relay.ts';
 import { SimReconciler } from '../../src/providers/sim/reconciler.ts';
 import { startController } from '../../src/reconcile/controller-host.ts';
-import { runControllerProcess } from '../../src/reconcile/controller-process.ts';
+import { runControllerProcess } from '../../src/cmd/controller-process.ts';
 import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
 import type { Reconciler } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';

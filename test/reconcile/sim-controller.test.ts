@@ -19,7 +19,7 @@ import type { EventBus } from '../../src/events/port.ts';
 import { desiredSlots, slotKey } from '../../src/providers/sim/instances.ts';
 import { SIM_CONTROLLER, SimReconciler, type SimOptions } from '../../src/providers/sim/reconciler.ts';
 import { startController, type ControllerHost } from '../../src/reconcile/controller-host.ts';
-import { startEngine } from '../../src/reconcile/engine.ts';
+import { startEngine } from '../../src/cmd/engine.ts';
 import type { ControlPlane, Reconciler } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterStore } from '../../src/store/port.ts';

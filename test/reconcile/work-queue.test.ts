@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Backoff } from '../../src/reconcile/backoff.ts';
+import { Backoff } from '../../src/util/backoff.ts';
 import { WorkQueue } from '../../src/reconcile/work-queue.ts';
 
 /** A promise with its resolver outside, to hold a work item open while the test acts. */

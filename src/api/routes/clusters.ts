@@ -6,8 +6,8 @@ import { GomanError, clusterSpecSchema, isGomanError, labelsSchema } from '../..
 import type { ClusterStore } from '../../store/port.ts';
 import type { Identity } from '../auth.ts';
 import { ownerFilter } from '../auth.ts';
-import { parseLabelSelector } from '../label-selector.ts';
-import { mergePatch } from '../merge-patch.ts';
+import { parseLabelSelector } from '../../domain/label-selector.ts';
+import { mergePatch } from '../../domain/merge-patch.ts';
 import { zodFieldErrors } from '../problem.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';

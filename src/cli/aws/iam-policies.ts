@@ -1,8 +1,8 @@
 // IAM documents for goman's roles and queue (DESIGN §8): least privilege, scoped to the
 // resources goman made. EC2 actions that AWS cannot scope to a resource ARN at create time
 // (RunInstances on new ids, Describe*) are limited by region/tag conditions where AWS allows.
-import type { AccountNames } from './names.ts';
-import { INSTANCE_ROLE, LOCK_TABLE } from './names.ts';
+import type { AccountNames } from '../../aws/names.ts';
+import { INSTANCE_ROLE, LOCK_TABLE } from '../../aws/names.ts';
 
 export interface PolicyDocument {
   Version: '2012-10-17';

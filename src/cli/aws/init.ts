@@ -26,8 +26,8 @@ import {
   PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from './clients.ts';
-import { accountId, awsErrorName, createAwsClients, gomanRegion } from './clients.ts';
+import type { AwsClients } from '../../aws/clients.ts';
+import { accountId, awsErrorName, createAwsClients, gomanRegion } from '../../aws/clients.ts';
 import {
   assumeRolePolicy,
   INSTANCE_POLICY_NAME,
@@ -38,8 +38,8 @@ import {
   SSM_MANAGED_POLICY_ARN,
 } from './iam-policies.ts';
 import { LAMBDA_RUNTIME, loadLambdaZip } from './lambda-zip.ts';
-import type { AccountNames } from './names.ts';
-import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from './names.ts';
+import type { AccountNames } from '../../aws/names.ts';
+import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from '../../aws/names.ts';
 import type { Progress } from './progress.ts';
 import { silentProgress } from './progress.ts';
 
@@ -113,7 +113,7 @@ export async function initAws(opts: InitOptions = {}): Promise<InitResult> {
   await ensureFunction(clients, n, roleArn, queueUrl, opts.lambdaZip ?? loadLambdaZip, progress);
 
   if (opts.configFile !== false) {
-    const { upsertContext } = await import('../cli/config.ts');
+    const { upsertContext } = await import('../config.ts');
     await upsertContext({ name: 'aws', kind: 's3', bucket: n.bucket, region }, { makeCurrent: true, ...(opts.configFile ? { file: opts.configFile } : {}) });
     progress.step('updated', 'CLI context aws (current)');
   }

@@ -5,10 +5,10 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Cluster } from '../domain/index.ts';
-import { GomanError } from '../domain/index.ts';
-import { awsErrorName, createAwsClients } from './clients.ts';
-import { kubeconfigParameter } from './names.ts';
+import type { Cluster } from '../../domain/index.ts';
+import { GomanError } from '../../domain/index.ts';
+import { awsErrorName, createAwsClients } from '../../aws/clients.ts';
+import { kubeconfigParameter } from '../../aws/names.ts';
 
 export function defaultKubeconfigPath(name: string, env: Record<string, string | undefined> = process.env): string {
   return path.join(env.HOME || homedir(), '.kube', `goman-${name}.yaml`);

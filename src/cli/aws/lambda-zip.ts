@@ -1,13 +1,13 @@
-// The Lambda deployment package: src/lambda.ts bundled by esbuild into one ESM file, zipped.
+// The Lambda deployment package: src/cmd/lambda.ts bundled by esbuild into one ESM file, zipped.
 // `npm run build:lambda` writes it to dist/lambda.zip; `goman init` uses that file, or builds
 // it on the spot when running from a source checkout.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SCRIPT_DIR } from '../providers/aws/scripts.ts';
+import { SCRIPT_DIR } from '../../providers/aws/scripts.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-export const LAMBDA_ENTRY = path.join(ROOT, 'src/lambda.ts');
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+export const LAMBDA_ENTRY = path.join(ROOT, 'src/cmd/lambda.ts');
 export const LAMBDA_ZIP = path.join(ROOT, 'dist/lambda.zip');
 /** Lambda's Node.js runtime the bundle targets. */
 export const LAMBDA_RUNTIME = 'nodejs22.x';

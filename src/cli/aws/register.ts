@@ -27,7 +27,7 @@ export function registerAwsCommands(program: Command): void {
     .option('--file <path>', 'where to write it ("-" for stdout; default ~/.kube/goman-NAME.yaml)')
     .action(async (name: string, opts: { file?: string }, cmd: Command) => {
       const [{ openSession }, { readKubeconfig, writeKubeconfig, defaultKubeconfigPath }] = await Promise.all([
-        import('../cli/session.ts'),
+        import('../session.ts'),
         import('./kubeconfig.ts'),
       ]);
       const session = await openSession(cmd.optsWithGlobals());

@@ -15,12 +15,12 @@ import { DeleteEventSourceMappingCommand, DeleteFunctionCommand, ListEventSource
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { DeleteParametersCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
-import { GomanError } from '../domain/index.ts';
-import { JsonObjects } from '../store/s3/objects.ts';
-import type { AwsClients } from './clients.ts';
-import { accountId, awsErrorName, createAwsClients, gomanRegion } from './clients.ts';
-import type { AccountNames } from './names.ts';
-import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from './names.ts';
+import { GomanError } from '../../domain/index.ts';
+import { JsonObjects } from '../../store/s3/objects.ts';
+import type { AwsClients } from '../../aws/clients.ts';
+import { accountId, awsErrorName, createAwsClients, gomanRegion } from '../../aws/clients.ts';
+import type { AccountNames } from '../../aws/names.ts';
+import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from '../../aws/names.ts';
 import type { Progress } from './progress.ts';
 import { silentProgress } from './progress.ts';
 
@@ -87,7 +87,7 @@ export async function uninitAws(opts: UninitOptions = {}): Promise<void> {
   for (const role of [INSTANCE_ROLE, n.lambdaRole]) step(progress, await deleteRole(clients, role), `iam role ${role}`);
 
   if (opts.configFile !== false) {
-    const { removeContext } = await import('../cli/config.ts');
+    const { removeContext } = await import('../config.ts');
     try {
       await removeContext('aws', ...(opts.configFile ? [opts.configFile] : []));
       progress.step('deleted', 'CLI context aws');

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterBackend } from '../../client/backend.ts';
 import { GomanError } from '../../domain/errors.ts';
 import type { Context } from '../config.ts';
-import { ServerBackend } from './server.ts';
+import { ServerBackend } from '../../client/http-backend.ts';
 
-const S3_BACKEND = new URL('../../store/s3/backend.ts', import.meta.url);
+const S3_BACKEND = new URL('../../client/s3-backend.ts', import.meta.url);
 
 interface S3BackendModule {
   createS3Backend(opts: { bucket: string; region: string }): ClusterBackend | Promise<ClusterBackend>;

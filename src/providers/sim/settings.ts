@@ -1,7 +1,7 @@
 // Settings of the simulated provider (DESIGN §7): timings and failure injection, from
 // constructor options with environment defaults.
 import { validationFailed } from '../../domain/index.ts';
-import { seconds } from '../../server/settings.ts';
+import { seconds } from '../../cmd/settings.ts';
 
 export interface SimSettings {
   /** Launch (or start) to running. */
