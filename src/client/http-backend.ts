@@ -5,8 +5,8 @@ import { isGomanError } from '../domain/errors.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
 import type { CreateClusterBody, ListClustersParams } from './api-client.ts';
-import { SseParser } from '../cli/sse.ts';
-import type { SseMessage } from '../cli/sse.ts';
+import { SseParser } from './sse.ts';
+import type { SseMessage } from './sse.ts';
 import { sleepUnlessAborted } from '../util/sleep.ts';
 
 export interface ServerBackendOptions {

@@ -2,6 +2,7 @@
 // defaults. Parsed once at start-up so a bad value fails fast with one clear line.
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { envSeconds, type Env } from '../domain/env.ts';
 import { validationFailed } from '../domain/index.ts';
 
 export interface ServeFlags {
@@ -27,8 +28,6 @@ export interface ServeSettings {
   shutdownDeadlineMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
 export function defaultDataDir(env: Env = process.env): string {
   if (env.GOMAN_DATA_DIR) return env.GOMAN_DATA_DIR;
   const base = env.XDG_DATA_HOME || path.join(homedir(), '.local', 'share');
@@ -40,14 +39,6 @@ export function parseListen(value: string): { host: string; port: number } {
   const port = Number(m?.[3]);
   if (!m || port > 65535) throw validationFailed(`--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got "${value}")`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
-
-export function seconds(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw validationFailed(`${name} must be a number of seconds (got "${raw}")`);
-  return n;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -78,10 +69,10 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
     logLevel,
     controllers: flags.controllers ?? true,
     reconcile: {
-      activeIntervalMs: seconds(env, 'GOMAN_RECONCILE_ACTIVE_SECONDS', 30) * 1000,
-      stableIntervalMs: seconds(env, 'GOMAN_RECONCILE_STABLE_SECONDS', 300) * 1000,
-      tickMs: seconds(env, 'GOMAN_SCHEDULER_TICK_SECONDS', 1) * 1000,
+      activeIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_ACTIVE_SECONDS', 30) * 1000,
+      stableIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_STABLE_SECONDS', 300) * 1000,
+      tickMs: envSeconds(env, 'GOMAN_SCHEDULER_TICK_SECONDS', 1) * 1000,
     },
-    shutdownDeadlineMs: seconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000,
+    shutdownDeadlineMs: envSeconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000,
   };
 }

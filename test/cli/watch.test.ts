@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { ServerBackend, watchPayload } from '../../src/client/http-backend.ts';
-import { SseParser } from '../../src/cli/sse.ts';
+import { SseParser } from '../../src/client/sse.ts';
 import type { WatchEvent } from '../../src/client/backend.ts';
 import { cluster } from '../tui/fake-backend.ts';
 

@@ -1,7 +1,7 @@
 // Settings of the simulated provider (DESIGN §7): timings and failure injection, from
 // constructor options with environment defaults.
 import { validationFailed } from '../../domain/index.ts';
-import { seconds } from '../../cmd/settings.ts';
+import { envSeconds, type Env } from '../../domain/env.ts';
 
 export interface SimSettings {
   /** Launch (or start) to running. */
@@ -20,8 +20,6 @@ export interface SimSettings {
   stuckTimeoutMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
 function rate(env: Env, name: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return 0;
@@ -31,8 +29,8 @@ function rate(env: Env, name: string): number {
 }
 
 export function simSettings(opts: Partial<SimSettings> = {}, env: Env = process.env): SimSettings {
-  const bootMs = opts.bootMs ?? seconds(env, 'GOMAN_SIM_BOOT_SECONDS', 2) * 1000;
-  const installMs = opts.installMs ?? seconds(env, 'GOMAN_SIM_INSTALL_SECONDS', 3) * 1000;
+  const bootMs = opts.bootMs ?? envSeconds(env, 'GOMAN_SIM_BOOT_SECONDS', 2) * 1000;
+  const installMs = opts.installMs ?? envSeconds(env, 'GOMAN_SIM_INSTALL_SECONDS', 3) * 1000;
   const settings: SimSettings = {
     bootMs,
     installMs,

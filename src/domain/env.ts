@@ -1,0 +1,14 @@
+// Numbers from environment variables (DESIGN §10), shared by the server's and the providers'
+// settings: a bad value stops start-up with one line naming the variable.
+import { validationFailed } from './errors.ts';
+
+export type Env = Record<string, string | undefined>;
+
+/** A non-negative number of seconds, or `fallback` when unset or empty. */
+export function envSeconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw validationFailed(`${name} must be a number of seconds (got "${raw}")`);
+  return n;
+}
