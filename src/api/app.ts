@@ -94,6 +94,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   states.set(app, { draining: false, hub, registry });
+  // Per-request fields the auth hook fills in (declared in auth.ts).
+  app.decorateRequest('identity', null);
+  app.decorateRequest('authError', null);
 
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
   app.setErrorHandler(errorHandler);

@@ -5,15 +5,18 @@
 //
 // One relay is active across all processes (lease `outbox-relay`). A row is marked sent only
 // after the bus accepted it; a crash in between republishes it, and the NATS stream drops the
-// duplicate by its eventId. A bus error stops the batch at that row and retries it after a
-// backoff, so no row is ever skipped and per-cluster order holds.
+// duplicate by its eventId. A batch is published concurrently across clusters and in order
+// within each; a bus error ends that cluster's chain and the row is retried after a backoff, so
+// no row is ever skipped and per-cluster order holds.
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { Backoff } from '../util/backoff.ts';
 import { runWhileLeader } from '../lease/leader.ts';
 import type { LeaderTerm } from '../lease/leader.ts';
-import type { ClusterEvent, ClusterStore, LeaseStore, OutboxRow } from '../store/port.ts';
+import type { ClusterEvent } from '../domain/index.ts';
+import type { LeaseStore } from '../lease/port.ts';
+import type { ClusterStore, OutboxRow } from '../store/port.ts';
 import type { EventBus } from './port.ts';
 
 export const RELAY_LEASE = 'outbox-relay';
@@ -27,7 +30,7 @@ export interface OutboxRelayOptions {
   owner: string;
   /** Poll interval when nobody pokes (default 1 s). */
   pollMs?: number;
-  /** Rows read per round (default 100). */
+  /** Rows read, published and marked per round (default 500). */
   batch?: number;
   /** Sent rows are kept this long for watch resume (default 24 h). */
   retentionMs?: number;
@@ -56,7 +59,7 @@ function eventOf(row: OutboxRow): ClusterEvent {
 export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { store, bus, logger } = opts;
   const pollMs = opts.pollMs ?? 1_000;
-  const batch = opts.batch ?? 100;
+  const batch = opts.batch ?? 500;
   const retentionMs = opts.retentionMs ?? 24 * 3_600_000;
   const pruneEveryMs = opts.pruneEveryMs ?? 60_000;
   const backoff = new Backoff({ baseMs: 100, maxMs: 5_000 });
@@ -93,22 +96,44 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     });
   }
 
-  /** Publishes one batch in order; marks what the bus accepted even when a later row fails. */
+  /**
+   * Publishes one batch with every publish in flight at once (JetStream pipelines them on one
+   * connection and acks them asynchronously), except that the rows of one cluster go one after
+   * the other: a cluster's next row is sent only once the bus accepted the previous one, so a
+   * failure can never let a later event of a cluster overtake an earlier one. A failed row ends
+   * its cluster's chain for this round; the others go on. Everything accepted is marked sent in
+   * one statement, then a failure is rethrown so the round backs off and starts again from the
+   * first unmarked row.
+   */
   async function relayBatch(signal: AbortSignal): Promise<number> {
     const rows = await store.readUnsentOutbox(batch);
     const first = rows[0];
     oldestUnsentAt = first === undefined ? null : Date.parse(first.at);
-    const published: number[] = [];
-    try {
-      for (const row of rows) {
-        // A deposed relay stops at once; the new leader starts from the first unmarked row.
-        if (signal.aborted) break;
-        await bus.publish(eventOf(row));
-        published.push(row.seq);
-      }
-    } finally {
-      if (published.length > 0) await store.markOutboxSent(published);
+    const perCluster = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const chain = perCluster.get(row.clusterId);
+      if (chain === undefined) perCluster.set(row.clusterId, [row]);
+      else chain.push(row);
     }
+    const published: number[] = [];
+    const failures: unknown[] = [];
+    await Promise.all(
+      [...perCluster.values()].map(async (chain) => {
+        for (const row of chain) {
+          // A deposed relay stops at once; the new leader starts from the first unmarked row.
+          if (signal.aborted) return;
+          try {
+            await bus.publish(eventOf(row));
+          } catch (err) {
+            failures.push(err);
+            return;
+          }
+          published.push(row.seq);
+        }
+      }),
+    );
+    if (published.length > 0) await store.markOutboxSent(published);
+    if (failures.length > 0) throw failures[0];
     if (published.length === rows.length && rows.length < batch) oldestUnsentAt = null;
     return rows.length;
   }

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createNatsBus } from '../../src/events/nats-bus.ts';
 import { openBus } from '../../src/events/open.ts';
-import { NATS_URL, needPeer, reachable } from '../helpers/peers.ts';
+import { privateNatsServer } from '../helpers/nats-server.ts';
+import { NATS_URL, needPeer } from '../helpers/peers.ts';
 import { busContract } from './bus-contract.ts';
 import { eventually, makeEvent, sleep, uniq } from './helpers.ts';
 
@@ -80,38 +75,10 @@ test('openBus: nats:// opens the JetStream bus; stream creation is idempotent', 
   await deleteStream(names.stream);
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const address = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 test('nats bus: survives a NATS server restart (publish waits, consumers resume)', async (t: TestContext) => {
-  // Restarting the shared server would disturb other test files, so this test runs a private
-  // nats-server (the same binary CI installs) on a free port with its own storage directory.
-  if (spawnSync('nats-server', ['--version']).status !== 0) {
-    if (process.env.CI) throw new Error('nats-server binary is required in CI');
-    t.skip('nats-server binary not installed');
-    return;
-  }
-  const port = await freePort();
-  const url = `nats://127.0.0.1:${port}`;
-  const dir = mkdtempSync(path.join(tmpdir(), 'goman-nats-'));
-  const start = async (): Promise<ChildProcess> => {
-    const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
-    await eventually('private nats-server listening', () => reachable(url, 200));
-    return child;
-  };
-  const stop = async (child: ChildProcess): Promise<void> => {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  let server = await start();
-  const bus = await createNatsBus({ url, publishDeadlineMs: 20_000 });
+  const server = await privateNatsServer(t);
+  if (server === null) return;
+  const bus = await createNatsBus({ url: server.url, publishDeadlineMs: 20_000 });
   try {
     const seen = new Set<string>();
     await bus.subscribe('ctl-restart', async (e) => {
@@ -121,11 +88,11 @@ test('nats bus: survives a NATS server restart (publish waits, consumers resume)
     await bus.publish(before);
     await eventually('event before the restart', () => seen.has(before.eventId));
 
-    await stop(server);
+    await server.stop();
     const during = makeEvent(randomUUID());
     const publishing = bus.publish(during);
     await sleep(500);
-    server = await start();
+    await server.start();
     await publishing;
     await eventually('event published across the restart', () => seen.has(during.eventId), 20_000);
     const after = makeEvent(randomUUID());
@@ -133,7 +100,6 @@ test('nats bus: survives a NATS server restart (publish waits, consumers resume)
     await eventually('event after the restart', () => seen.has(after.eventId), 20_000);
   } finally {
     await bus.close();
-    await stop(server);
-    rmSync(dir, { recursive: true, force: true });
+    await server.dispose();
   }
 });

@@ -1,6 +1,7 @@
 // The transactional outbox read side: the relay, watch resume, pruning, scheduler output.
 import type { Phase } from '../../domain/index.ts';
-import type { EventType, OutboxRow } from '../port.ts';
+import type { EventType } from '../../domain/index.ts';
+import type { OutboxRow } from '../port.ts';
 import { sql, type Selectable } from 'kysely';
 import { timeParam, type SqlContext } from './context.ts';
 import { iso, num } from './rows.ts';
@@ -35,11 +36,12 @@ export async function readUnsentOutbox(ctx: SqlContext, limit: number): Promise<
   return rows.map(outboxFromRow);
 }
 
+/** One statement however many rows: the seqs travel as a single array parameter. */
 export async function markOutboxSent(ctx: SqlContext, seqs: readonly number[]): Promise<void> {
+  if (seqs.length === 0) return;
   const at = new Date().toISOString();
-  for (const part of chunks(seqs)) {
-    await ctx.db.updateTable('outbox').set({ sent_at: at }).where('seq', 'in', part).where('sent_at', 'is', null).execute();
-  }
+  const inList = ctx.dialect === 'postgres' ? sql<boolean>`seq = any(${[...seqs]}::bigint[])` : sql<boolean>`seq in (select value from json_each(${JSON.stringify(seqs)}))`;
+  await ctx.db.updateTable('outbox').set({ sent_at: at }).where(inList).where('sent_at', 'is', null).execute();
 }
 
 export async function readOutboxSince(ctx: SqlContext, afterSeq: number, limit: number): Promise<OutboxRow[]> {
