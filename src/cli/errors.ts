@@ -1,5 +1,6 @@
 // Exit codes and one-line error messages (DESIGN §10): every failure says what to do in one
 // line on stderr; the stack trace only with --debug.
+import { ServerUnreachableError } from '../client/errors.ts';
 import { GomanError } from '../domain/errors.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
@@ -45,7 +46,7 @@ export function describeError(e: unknown, target: Target = {}): string {
     const server = target.server ?? 'the server';
     switch (e.code) {
       case 'UNAVAILABLE':
-        if (target.server && /^goman server at \S+ (is unreachable|timed out)$/.test(e.message)) {
+        if (target.server && e instanceof ServerUnreachableError) {
           return `cannot reach goman server at ${target.server} — is \`goman serve\` running?${where}`;
         }
         return e.message;

@@ -11,21 +11,10 @@ import type {
   FieldError,
   Labels,
 } from '../domain/index.ts';
-import { ERROR_CODES, GomanError } from '../domain/errors.ts';
+import { ERROR_CODES } from '../domain/errors.ts';
 import type { ControlPlane } from '../reconcile/types.ts';
+import { ApiError, ServerUnreachableError } from './errors.ts';
 import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../store/port.ts';
-
-export class ApiError extends GomanError {
-  readonly status: number;
-  readonly requestId: string | undefined;
-
-  constructor(status: number, code: ErrorCode, message: string, errors?: FieldError[], requestId?: string) {
-    super(code, message, errors);
-    this.name = 'ApiError';
-    this.status = status;
-    this.requestId = requestId;
-  }
-}
 
 export interface ClientOptions {
   baseUrl: string;
@@ -181,8 +170,7 @@ export class ApiClient implements ControlPlane {
       res = await fetch(url, { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : null });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
-      const why = e instanceof Error && e.name === 'TimeoutError' ? 'timed out' : 'is unreachable';
-      throw new GomanError('UNAVAILABLE', `goman server at ${this.baseUrl} ${why}`);
+      throw new ServerUnreachableError(this.baseUrl, e instanceof Error && e.name === 'TimeoutError');
     }
     if (res.ok) return res;
     throw await toApiError(res);

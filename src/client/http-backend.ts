@@ -2,7 +2,8 @@
 // live changes over Server-Sent Events (`GET /api/v1/watch`) that survive a server restart.
 import type { Cluster } from '../domain/index.ts';
 import { isGomanError } from '../domain/errors.ts';
-import { ApiClient, ApiError } from './api-client.ts';
+import { ApiClient } from './api-client.ts';
+import { ApiError } from './errors.ts';
 import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
 import type { CreateClusterBody, ListClustersParams } from './api-client.ts';
 import { SseParser } from './sse.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { describeError, exitCodeFor, UsageError } from '../../src/cli/errors.ts';
 import { clusterName, parseDuration, parseLabel, parseOutput, parsePool } from '../../src/cli/flags.ts';
 import { age, colorEnabled, formatTable, truncate } from '../../src/cli/output.ts';
-import { ApiError } from '../../src/client/api-client.ts';
+import { ApiError, ServerUnreachableError } from '../../src/client/errors.ts';
 import { GomanError } from '../../src/domain/errors.ts';
 
 test('--pool NAME=COUNT[:TYPE]', () => {
@@ -82,7 +82,7 @@ test('exit codes: 2 usage, 3 not found, 4 conflict, 1 otherwise', () => {
 test('messages say what to do, in one line', () => {
   const where = { server: 'http://127.0.0.1:8080', context: 'local' };
   assert.equal(
-    describeError(new GomanError('UNAVAILABLE', 'goman server at http://127.0.0.1:8080 is unreachable'), where),
+    describeError(new ServerUnreachableError('http://127.0.0.1:8080', false), where),
     'cannot reach goman server at http://127.0.0.1:8080 — is `goman serve` running? (context local)',
   );
   assert.equal(
@@ -95,4 +95,15 @@ test('messages say what to do, in one line', () => {
     'invalid spec: spec.mode: bad; also',
   );
   assert.ok(!describeError(new Error('a\nb')).includes('\n'));
+});
+
+test('"cannot reach the server" is told from the error class, not from its message text', () => {
+  const where = { server: 'http://127.0.0.1:8080', context: 'local' };
+  assert.equal(
+    describeError(new ServerUnreachableError('http://127.0.0.1:8080', true), where),
+    'cannot reach goman server at http://127.0.0.1:8080 — is `goman serve` running? (context local)',
+  );
+  // The same words from anywhere else (an answer the server sent) are shown as they are.
+  const relayed = new ApiError(503, 'UNAVAILABLE', 'goman server at http://127.0.0.1:8080 is unreachable');
+  assert.equal(describeError(relayed, where), relayed.message);
 });
