@@ -178,7 +178,8 @@ test('relay batching (postgres + NATS): the bus restarts in the middle of a batc
     };
     const r = relay(store, store, counting, rows.length);
     try {
-      await (await eventually('the restart began', () => outage.restarted));
+      await eventually('the restart began', () => outage.restarted !== undefined);
+      await outage.restarted;
       assert.ok(ackedAtStop < rows.length, 'the server stopped before the batch was acknowledged');
       await eventually('every row marked sent', async () => (await store.readUnsentOutbox(1)).length === 0, { timeoutMs: 40_000 });
       await eventually('every row delivered', () => new Set(delivered).size >= rows.length, { timeoutMs: 40_000 });
