@@ -6,11 +6,12 @@
 // and `goman init` adds context `aws`. Both call `upsertContext`, e.g.
 //
 //   await upsertContext({ name: 'local', kind: 'server', server: 'http://127.0.0.1:8080', token }, { makeCurrent: true });
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { GomanError } from '../domain/errors.ts';
+import { makeDirectory, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 export const contextNameSchema = z
   .string()
@@ -71,16 +72,28 @@ export async function readConfig(file: string = configPath()): Promise<GomanConf
   return parsed.data;
 }
 
-/** Atomic (temp file + rename) so a crash never leaves half a config; 0600 in a 0700 directory. */
+/**
+ * Atomic (exclusive temp file + rename) so a crash never leaves half a config; 0600 in a 0700
+ * directory. Callers that read, change and write hold the lock (see `updateConfig`).
+ */
 export async function writeConfig(config: GomanConfig, file: string = configPath()): Promise<void> {
   const valid = configSchema.parse(config);
   const { stringify } = await import('yaml');
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
   await chmod(dir, 0o700);
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, stringify(valid), { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, stringify(valid), { mode: 0o600 });
+}
+
+/** Read, change and write the config under its lock, so concurrent goman processes never lose each other's changes. */
+async function updateConfig(file: string, change: (config: GomanConfig) => void): Promise<GomanConfig> {
+  await makeDirectory(path.dirname(file), 0o700);
+  return withFileLock(file, async () => {
+    const config = await readConfig(file);
+    change(config);
+    await writeConfig(config, file);
+    return config;
+  });
 }
 
 /** Add or replace the context with this name; `makeCurrent` also selects it. Returns the new config. */
@@ -88,35 +101,56 @@ export async function upsertContext(
   context: Context,
   opts: { makeCurrent?: boolean; file?: string } = {},
 ): Promise<GomanConfig> {
-  const file = opts.file ?? configPath();
   const valid = contextSchema.parse(context);
-  const config = await readConfig(file);
-  const i = config.contexts.findIndex((c) => c.name === valid.name);
-  if (i >= 0) config.contexts[i] = valid;
-  else config.contexts.push(valid);
-  if (opts.makeCurrent || !config.currentContext) config.currentContext = valid.name;
-  await writeConfig(config, file);
-  return config;
+  return updateConfig(opts.file ?? configPath(), (config) => {
+    const i = config.contexts.findIndex((c) => c.name === valid.name);
+    if (i >= 0) config.contexts[i] = valid;
+    else config.contexts.push(valid);
+    if (opts.makeCurrent || !config.currentContext) config.currentContext = valid.name;
+  });
+}
+
+/**
+ * Records a server's context under `name`, unless a context of that name already points at a
+ * different server or holds a different token: that one is kept (it may hold the only copy of
+ * another server's admin token) and the new one gets the first free `name-2`, `name-3`, …, and
+ * is made current only when `name` itself was used. Returns the name used.
+ */
+export async function addServerContext(
+  context: ServerContext,
+  opts: { makeCurrent?: boolean; file?: string } = {},
+): Promise<string> {
+  const wanted = serverContextSchema.parse(context);
+  let used = wanted.name;
+  await updateConfig(opts.file ?? configPath(), (config) => {
+    const same = (c: Context): boolean => c.kind === 'server' && c.server === wanted.server && (c.token ?? '') === (wanted.token ?? '');
+    const taken = (n: string): boolean => config.contexts.some((c) => c.name === n && !same(c));
+    for (let i = 2; taken(used); i++) used = `${wanted.name}-${i}`;
+    const entry = { ...wanted, name: used };
+    const at = config.contexts.findIndex((c) => c.name === used);
+    if (at >= 0) config.contexts[at] = entry;
+    else config.contexts.push(entry);
+    if ((opts.makeCurrent && used === wanted.name) || !config.currentContext) config.currentContext = used;
+  });
+  return used;
 }
 
 /** NOT_FOUND when no context has this name. */
 export async function useContext(name: string, file: string = configPath()): Promise<GomanConfig> {
-  const config = await readConfig(file);
-  if (!config.contexts.some((c) => c.name === name)) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
-  config.currentContext = name;
-  await writeConfig(config, file);
-  return config;
+  return updateConfig(file, (config) => {
+    if (!config.contexts.some((c) => c.name === name)) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
+    config.currentContext = name;
+  });
 }
 
 /** NOT_FOUND when no context has this name; clears currentContext if it pointed there. */
 export async function removeContext(name: string, file: string = configPath()): Promise<GomanConfig> {
-  const config = await readConfig(file);
-  const before = config.contexts.length;
-  config.contexts = config.contexts.filter((c) => c.name !== name);
-  if (config.contexts.length === before) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
-  if (config.currentContext === name) delete config.currentContext;
-  await writeConfig(config, file);
-  return config;
+  return updateConfig(file, (config) => {
+    const before = config.contexts.length;
+    config.contexts = config.contexts.filter((c) => c.name !== name);
+    if (config.contexts.length === before) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
+    if (config.currentContext === name) delete config.currentContext;
+  });
 }
 
 export interface ResolveOptions {
@@ -144,6 +178,9 @@ export async function resolveContext(opts: ResolveOptions = {}): Promise<Context
     }
   }
   if (env.GOMAN_SERVER) {
+    if (!serverContextSchema.shape.server.safeParse(env.GOMAN_SERVER).success) {
+      throw new GomanError('VALIDATION_FAILED', `GOMAN_SERVER "${env.GOMAN_SERVER}" is not an http(s) URL; set it to e.g. http://127.0.0.1:8080 or unset it`);
+    }
     const base: ServerContext = ctx?.kind === 'server' ? ctx : { name: 'env', kind: 'server', server: env.GOMAN_SERVER };
     ctx = { ...base, server: env.GOMAN_SERVER };
   }

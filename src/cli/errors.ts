@@ -2,6 +2,7 @@
 // line on stderr; the stack trace only with --debug.
 import { ServerUnreachableError } from '../client/errors.ts';
 import { GomanError } from '../domain/errors.ts';
+import { FileError } from '../util/files.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, conflict: 4 } as const;
 
@@ -20,7 +21,7 @@ export interface Target {
 }
 
 export function exitCodeFor(e: unknown): number {
-  if (e instanceof UsageError) return EXIT.usage;
+  if (e instanceof UsageError || e instanceof FileError) return EXIT.usage;
   if (e instanceof GomanError) {
     switch (e.code) {
       case 'VALIDATION_FAILED':
@@ -65,6 +66,28 @@ export function describeError(e: unknown, target: Target = {}): string {
         return e.message;
     }
   }
-  if (e instanceof Error) return e.message.split('\n')[0] ?? e.message;
+  if (e instanceof Error) return awsAdvice(e) ?? e.message.split('\n')[0] ?? e.message;
   return String(e);
+}
+
+const AWS_CREDENTIALS = 'AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+
+/** AWS SDK failures a user fixes in their own set-up, told by the SDK's error name. */
+function awsAdvice(e: Error): string | undefined {
+  switch (e.name) {
+    case 'CredentialsProviderError':
+      return `no AWS credentials found; set ${AWS_CREDENTIALS} (see docs/aws.md)`;
+    case 'ExpiredToken':
+    case 'ExpiredTokenException':
+      return 'your AWS credentials have expired; refresh them (e.g. `aws sso login`) and run again';
+    case 'InvalidClientTokenId':
+    case 'UnrecognizedClientException':
+    case 'SignatureDoesNotMatch':
+      return `AWS rejected your credentials; check ${AWS_CREDENTIALS}`;
+    case 'AccessDenied':
+    case 'AccessDeniedException':
+      return `AWS denied access (${e.message.split('\n')[0]}); give these credentials the permissions listed in docs/aws.md`;
+    default:
+      return undefined;
+  }
 }

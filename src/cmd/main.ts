@@ -16,7 +16,10 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
 } else {
   await run(async () => {
     const { buildProgram, loadExternal } = await import('../cli/program.ts');
-    const program = buildProgram(version);
+    const program = buildProgram(version, {
+      serve: async (flags) => (await import('./process-commands.ts')).serve(flags),
+      controller: async (flags) => (await import('./process-commands.ts')).controller(flags),
+    });
     const word = commandWord(argv);
     if (word) await loadExternal(program, word);
     const { configureErrors } = await import('../cli/commander-errors.ts');
@@ -26,13 +29,30 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
 }
 
 async function run(body: () => Promise<void>): Promise<void> {
+  let code: number;
   try {
     await body();
-    process.exit(process.exitCode ?? 0);
+    code = Number(process.exitCode ?? 0);
   } catch (e) {
     const { report } = await import('../cli/report.ts');
-    process.exit(report(e, argv.includes('--debug') || Boolean(process.env.GOMAN_DEBUG)));
+    code = report(e, argv.includes('--debug') || Boolean(process.env.GOMAN_DEBUG));
   }
+  await drained(process.stdout);
+  await drained(process.stderr);
+  process.exit(code);
+}
+
+/**
+ * process.exit() drops whatever a pipe has not taken yet (64 KiB and more of `-o json` into a
+ * slow reader), so exit only once the stream has flushed. A reader that went away (`| head`)
+ * is not an error: there is nobody left to tell.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.on('error', () => resolve());
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
 }
 
 /** The sub-command named on the line, skipping global flags and their values. */

@@ -4,8 +4,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../api/app.ts';
-import { ensureAdminToken, issueToken } from '../api/tokens.ts';
-import { configPath, readConfig, upsertContext } from '../cli/config.ts';
+import { ensureAdminToken, hashToken, issueToken } from '../api/tokens.ts';
+import { addServerContext, configPath, readConfig, upsertContext } from '../cli/config.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { PROVIDERS } from '../domain/index.ts';
 import { openBus } from '../events/open.ts';
@@ -105,10 +105,14 @@ export async function runServe(flags: ServeFlags): Promise<void> {
 async function rememberLocalContext(store: Parameters<typeof ensureAdminToken>[0], url: string): Promise<void> {
   const admin = await ensureAdminToken(store);
   if (admin) {
-    await upsertContext({ name: 'local', kind: 'server', server: url, token: admin }, { makeCurrent: true });
-    process.stderr.write(`goman: admin token written to ${configPath()} as context "local"\n`);
+    const name = await addServerContext({ name: 'local', kind: 'server', server: url, token: admin }, { makeCurrent: true });
+    const kept = name === 'local' ? '' : `; context "local" points at another server and was kept, use this one with --context ${name}`;
+    process.stderr.write(`goman: admin token written to ${configPath()} as context "${name}"${kept}\n`);
     return;
   }
+  // Refresh the URL only of a context this server issued the token of: another server's stays as it is.
   const local = (await readConfig()).contexts.find((c) => c.name === 'local');
-  if (local?.kind === 'server' && local.server !== url) await upsertContext({ ...local, server: url });
+  if (local?.kind === 'server' && local.server !== url && local.token && (await store.findTokenByHash(hashToken(local.token)))) {
+    await upsertContext({ ...local, server: url });
+  }
 }

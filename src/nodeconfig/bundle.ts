@@ -2,13 +2,12 @@
 // deployment order, values.yaml holds one top-level key per dependency (its alias when the
 // component's name differs from its chart's), and checksums.txt covers every other file.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ZipFile } from 'yazl';
 import { validationFailed } from '../domain/errors.ts';
 import type { RecipeResult } from './types.ts';
-import { writeFileAtomic } from './write-file.ts';
+import { makeDirectory, writeFileAtomic } from '../util/files.ts';
 
 export interface Toleration {
   key?: string;
@@ -118,7 +117,7 @@ export function bundleFiles(recipe: RecipeResult, opts: BundleOptions = {}): Map
 
 /** Writes the bundle into dir; each file lands whole (temp file + rename) or not at all. */
 export async function writeBundle(dir: string, files: Map<string, Buffer>): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const written: string[] = [];
   for (const [rel, content] of files) {
     const target = path.join(dir, rel);

@@ -65,13 +65,13 @@ interface RecipeFlags {
 }
 
 export async function runSnapshot(flags: SnapshotFlags): Promise<void> {
-  const [{ collectSnapshot }, fmt, { writeFileAtomic }] = await Promise.all([import('./snapshot/index.ts'), import('./format.ts'), import('./write-file.ts')]);
+  const [{ collectSnapshot }, fmt, { writeFileAtomic, namingFlag }] = await Promise.all([import('./snapshot/index.ts'), import('./format.ts'), import('../util/files.ts')]);
   const timeoutMs = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
   const fallback: OutputFormat = flags.file ? (flags.file.endsWith('.json') ? 'json' : 'yaml') : process.stdout.isTTY ? 'table' : 'yaml';
   const format = outputFormat(flags.output, ['json', 'yaml', 'table'], fallback);
   const snapshot = await collectSnapshot(timeoutMs === undefined ? {} : { timeoutMs });
   const text = format === 'table' ? fmt.snapshotTable(snapshot) : await fmt.serialize(snapshot, format);
-  if (flags.file) await writeFileAtomic(flags.file, text);
+  if (flags.file) await namingFlag('--file', writeFileAtomic(flags.file, text));
   else process.stdout.write(text);
 }
 
@@ -88,7 +88,7 @@ export async function runRecipe(flags: RecipeFlags): Promise<void> {
   const given = Object.fromEntries(Object.entries(explicit).filter(([, v]) => v !== undefined));
   let criteria;
   if (flags.snapshot) {
-    criteria = criteriaMod.criteriaFromSnapshot(files.parseSnapshot(await files.readDocument(flags.snapshot), flags.snapshot), given);
+    criteria = criteriaMod.criteriaFromSnapshot(files.parseSnapshot(await files.readDocument(flags.snapshot), `--snapshot ${flags.snapshot}`), given);
   } else if (flags.criteria) {
     const doc = await files.readDocument(flags.criteria);
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw validationFailed(`${flags.criteria}: criteria must be a mapping`);
@@ -102,21 +102,21 @@ export async function runRecipe(flags: RecipeFlags): Promise<void> {
 export async function runValidate(flags: { recipe: string; snapshot: string; output?: string }): Promise<boolean> {
   const [{ validate }, fmt, files] = await Promise.all([import('./validate.ts'), import('./format.ts'), import('./files.ts')]);
   const format = outputFormat(flags.output, ['json', 'yaml', 'table'], 'table');
-  const recipe = files.parseRecipe(await files.readDocument(flags.recipe), flags.recipe);
-  const snapshot = files.parseSnapshot(await files.readDocument(flags.snapshot), flags.snapshot);
+  const recipe = files.parseRecipe(await files.readDocument(flags.recipe), `--recipe ${flags.recipe}`);
+  const snapshot = files.parseSnapshot(await files.readDocument(flags.snapshot), `--snapshot ${flags.snapshot}`);
   const report = validate(recipe, snapshot);
   process.stdout.write(format === 'table' ? fmt.validationTable(report) : await fmt.serialize(report, format));
   return report.summary.failed === 0;
 }
 
 export async function runBundle(flags: { recipe: string; dir: string; name?: string; nodeSelector?: string[]; toleration?: string[] }): Promise<void> {
-  const [{ bundleFiles, writeBundle }, files] = await Promise.all([import('./bundle.ts'), import('./files.ts')]);
-  const recipe = files.parseRecipe(await files.readDocument(flags.recipe), flags.recipe);
+  const [{ bundleFiles, writeBundle }, files, { namingFlag }] = await Promise.all([import('./bundle.ts'), import('./files.ts'), import('../util/files.ts')]);
+  const recipe = files.parseRecipe(await files.readDocument(flags.recipe), `--recipe ${flags.recipe}`);
   const opts: Parameters<typeof bundleFiles>[1] = {};
   if (flags.name) opts.name = flags.name;
   if (flags.nodeSelector?.length) opts.nodeSelector = parseNodeSelector(flags.nodeSelector);
   if (flags.toleration?.length) opts.tolerations = flags.toleration.map(parseToleration);
-  const written = await writeBundle(flags.dir, bundleFiles(recipe, opts));
+  const written = await namingFlag('--dir', writeBundle(flags.dir, bundleFiles(recipe, opts)));
   process.stdout.write(`wrote ${written.length} files to ${flags.dir}\n`);
 }
 

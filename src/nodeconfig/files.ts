@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { GomanError, validationFailed } from '../domain/errors.ts';
+import { fileProblem } from '../util/files.ts';
 import { recipeResultSchema, snapshotSchema, type RecipeResult, type Snapshot } from './types.ts';
 
 export async function readDocument(file: string): Promise<unknown> {
@@ -11,7 +12,7 @@ export async function readDocument(file: string): Promise<unknown> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new GomanError('NOT_FOUND', `${file} not found`);
-    throw e;
+    throw validationFailed(`cannot read ${file}: ${fileProblem(e, file)}`);
   }
   try {
     return parseYaml(text) as unknown;
@@ -20,14 +21,17 @@ export async function readDocument(file: string): Promise<unknown> {
   }
 }
 
-function parseWith<T>(schema: z.ZodType<T>, doc: unknown, what: string): T {
+/** One line: the first problem, how many more, and how to make the right kind of document. */
+function parseWith<T>(schema: z.ZodType<T>, doc: unknown, what: string, kind: string, howTo: string): T {
   const r = schema.safeParse(doc);
   if (r.success) return r.data;
-  throw validationFailed(
-    `${what} is not valid`,
-    r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-  );
+  const [first] = r.error.issues;
+  const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problems)` : '';
+  const where = first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid';
+  throw validationFailed(`${what} is not a ${kind}: ${where}${more}; ${howTo}`);
 }
 
-export const parseSnapshot = (doc: unknown, what = 'snapshot'): Snapshot => parseWith(snapshotSchema, doc, what);
-export const parseRecipe = (doc: unknown, what = 'recipe'): RecipeResult => parseWith(recipeResultSchema, doc, what);
+export const parseSnapshot = (doc: unknown, what = 'snapshot'): Snapshot =>
+  parseWith(snapshotSchema, doc, what, 'snapshot', 'write one with `goman snapshot --file FILE`');
+export const parseRecipe = (doc: unknown, what = 'recipe'): RecipeResult =>
+  parseWith(recipeResultSchema, doc, what, 'recipe', 'write one with `goman recipe > FILE`');

@@ -2,13 +2,13 @@
 // SecureString /goman/<cluster>/kubeconfig in the cluster's own region; this writes it to a
 // local file with mode 0600 (never to S3, never to a log).
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Cluster } from '../../domain/index.ts';
 import { GomanError } from '../../domain/index.ts';
 import { awsErrorName, createAwsClients } from '../../aws/clients.ts';
 import { kubeconfigParameter } from '../../aws/names.ts';
+import { makeDirectory, writeFileAtomic } from '../../util/files.ts';
 
 export function defaultKubeconfigPath(name: string, env: Record<string, string | undefined> = process.env): string {
   return path.join(env.HOME || homedir(), '.kube', `goman-${name}.yaml`);
@@ -35,11 +35,7 @@ export async function writeKubeconfig(content: string, file: string): Promise<st
     process.stdout.write(content.endsWith('\n') ? content : `${content}\n`);
     return 'stdout';
   }
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, content, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, file);
+  await makeDirectory(path.dirname(file), 0o700);
+  await writeFileAtomic(file, content, { mode: 0o600 });
   return file;
 }

@@ -26,13 +26,14 @@ export function registerAwsCommands(program: Command): void {
     .argument('<name>', 'cluster name')
     .option('--file <path>', 'where to write it ("-" for stdout; default ~/.kube/goman-NAME.yaml)')
     .action(async (name: string, opts: { file?: string }, cmd: Command) => {
-      const [{ openSession }, { readKubeconfig, writeKubeconfig, defaultKubeconfigPath }] = await Promise.all([
+      const [{ openSession }, { readKubeconfig, writeKubeconfig, defaultKubeconfigPath }, { namingFlag }] = await Promise.all([
         import('../session.ts'),
         import('./kubeconfig.ts'),
+        import('../../util/files.ts'),
       ]);
       const session = await openSession(cmd.optsWithGlobals());
       const cluster = (await session.backend.get(name)).value;
-      const where = await writeKubeconfig(await readKubeconfig(cluster), opts.file ?? defaultKubeconfigPath(cluster.name));
+      const where = await namingFlag('--file', writeKubeconfig(await readKubeconfig(cluster), opts.file ?? defaultKubeconfigPath(cluster.name)));
       if (where !== 'stdout') process.stderr.write(`kubeconfig for ${cluster.name} written to ${where}\nexport KUBECONFIG=${where}\n`);
     });
 }

@@ -1,5 +1,6 @@
 // `goman token create|list|revoke` (admin): tokens are shown once, at creation.
 import { GomanError } from '../../domain/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { TokenRole } from '../../store/port.ts';
 import type { ServerBackend } from '../../client/http-backend.ts';
 import type { GlobalOptions, Session } from '../session.ts';
@@ -41,7 +42,11 @@ export async function listTokens(flags: GlobalOptions): Promise<void> {
   );
 }
 
+const TOKEN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function revokeToken(id: string, flags: GlobalOptions): Promise<void> {
+  // The id, not the token itself: say so before the server answers with a schema error.
+  if (!TOKEN_ID.test(id)) throw new UsageError(`"${id}" is not a token id; ids are the UUIDs in the ID column of \`goman token list\``);
   const s = await serverSession(flags);
   await s.backend.client.revokeToken(id);
   s.write(`token ${id} revoked\n`);
