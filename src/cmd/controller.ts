@@ -2,11 +2,12 @@
 // source it takes events from the bus and talks to a goman server through the current context
 // (a token with role controller); with `--source sqs` it is the serverless worker, the same
 // code the Lambda function runs, reading the bucket and queue of an `s3` context.
+import { envSeconds } from '../domain/env.ts';
 import { GomanError, validationFailed } from '../domain/index.ts';
 import { resolveContext } from '../cli/config.ts';
 import { runControllerProcess } from './controller-process.ts';
 import { createLogger } from './logger.ts';
-import { defaultDataDir, seconds } from './settings.ts';
+import { defaultDataDir } from './settings.ts';
 import { untilSignal } from './signals.ts';
 
 export interface ControllerFlags {
@@ -19,7 +20,7 @@ export interface ControllerFlags {
 
 export async function runController(flags: ControllerFlags): Promise<void> {
   const context = await resolveContext({ context: flags.context });
-  const deadlineMs = seconds(process.env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000;
+  const deadlineMs = envSeconds(process.env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000;
   const logger = createLogger(process.env.GOMAN_LOG_LEVEL ?? 'info', `goman-controller-${flags.provider}`);
 
   if (flags.source === 'sqs') {
@@ -51,7 +52,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     dataDir: defaultDataDir(),
     busUrl: flags.busUrl,
     provider: flags.provider,
-    leaseTtlMs: seconds(process.env, 'GOMAN_LEASE_TTL_SECONDS', 30) * 1000,
+    leaseTtlMs: envSeconds(process.env, 'GOMAN_LEASE_TTL_SECONDS', 30) * 1000,
     logger,
   });
   logger.info({ owner: proc.owner, provider: flags.provider }, 'controller started');
