@@ -4,3 +4,6 @@ export * from './cluster.ts';
 export * from './conditions.ts';
 export * from './status.ts';
 export * from './errors.ts';
+export * from './events.ts';
+export * from './resources.ts';
+export * from './plan.ts';

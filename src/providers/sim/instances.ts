@@ -16,6 +16,8 @@ const instanceSchema = z.object({
   role: z.enum(['server', 'agent']),
   pool: z.string().optional(),
   index: z.int().min(0),
+  /** Absent in states written before plans existed: such an instance is never replaced for its type. */
+  instanceType: z.string().optional(),
   state: z.enum(INSTANCE_STATES),
   /** When the instance entered its current state (epoch ms). */
   since: z.number(),
@@ -78,10 +80,6 @@ export function advance(i: SimInstance, now: number, s: SimSettings): boolean {
       i.bootedAt = i.since;
     } else if (i.state === 'running' && i.k3sInstalledAt === undefined && i.bootedAt !== undefined && now >= i.bootedAt + s.installMs) {
       i.k3sInstalledAt = i.bootedAt + s.installMs;
-    } else if (i.state === 'running' && i.drainingSince !== undefined && now >= i.drainingSince + s.transitionMs) {
-      i.state = 'terminating';
-      i.since = i.drainingSince + s.transitionMs;
-      delete i.drainingSince;
     } else if ((i.state === 'stopping' || i.state === 'terminating') && now >= i.since + s.transitionMs) {
       i.state = i.state === 'stopping' ? 'stopped' : 'terminated';
       i.since += s.transitionMs;
@@ -113,29 +111,6 @@ export function terminate(i: SimInstance, now: number): void {
   i.state = 'terminating';
   i.since = now;
   delete i.drainingSince;
-}
-
-/**
- * Scale-down: among live instances outside the desired slots, one per (role, pool) group at a
- * time, highest index first; a ready node is drained first, anything else terminated at once.
- * Returns true if it started something.
- */
-export function scaleDown(instances: SimInstance[], desired: ReadonlySet<string>, now: number): boolean {
-  const groups = new Map<string, SimInstance[]>();
-  for (const i of instances) {
-    if (!isLive(i) || desired.has(slotKey(i))) continue;
-    const g = `${i.role}/${i.pool ?? ''}`;
-    groups.set(g, [...(groups.get(g) ?? []), i]);
-  }
-  let started = false;
-  for (const excess of groups.values()) {
-    if (excess.some((i) => i.drainingSince !== undefined)) continue;
-    const victim = excess.reduce((a, b) => (b.index > a.index ? b : a));
-    if (victim.state === 'running' && victim.k3sInstalledAt !== undefined) victim.drainingSince = now;
-    else terminate(victim, now);
-    started = true;
-  }
-  return started;
 }
 
 /** Node name in K3s: servers and agents end differently, so no pool name can collide with a server. */

@@ -4,7 +4,7 @@
 // a second controller process picks up where the last one left off. Time moves by
 // timestamps compared on each pass (requeueAfter), never by sleeping.
 import { randomBytes } from 'node:crypto';
-import type { Cluster, ClusterNode, ControllerRegistrationInput, ControllerReport, LastError } from '../../domain/index.ts';
+import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerRegistrationInput, ControllerReport, LastError } from '../../domain/index.ts';
 import { condition, GomanError } from '../../domain/index.ts';
 import type { ReconcileContext, Reconciler, ReconcileResult } from '../../reconcile/types.ts';
 import type { ProviderStateStore } from '../../store/port.ts';
@@ -22,14 +22,17 @@ import {
   terminate,
   type SimInstance,
   type SimState,
-  type Slot,
 } from './instances.ts';
+import type { DesiredSlot } from './plan.ts';
+import { drainedAt, planSim, simSlots } from './plan.ts';
 import { simSettings, type SimSettings } from './settings.ts';
 
 export const SIM_PROVIDER = 'sim';
 export const SIM_CONTROLLER = 'sim-controller';
 
 export interface SimOptions extends Partial<SimSettings> {
+  /** Test hook: each action of the plan as the reconciler carries it out. */
+  onAction?: (action: Action) => void;
   /** Randomness for failure injection, in [0, 1). */
   random?: () => number;
   now?: () => number;
@@ -53,8 +56,10 @@ export class SimReconciler implements Reconciler {
   private readonly store: ProviderStateStore;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly onAction: ((action: Action) => void) | undefined;
 
   constructor(opts: SimReconcilerOptions) {
+    this.onAction = opts.onAction;
     this.store = opts.store;
     this.settings = simSettings(opts, opts.env);
     this.random = opts.random ?? Math.random;
@@ -87,79 +92,81 @@ export class SimReconciler implements Reconciler {
     return Number.isFinite(due) ? { requeueAfterMs: Math.max(1, due - now) } : {};
   }
 
+  private executed(action: Action): void {
+    this.onAction?.(action);
+  }
+
   /** Reads this cluster's simulated cloud (empty when it has none yet). */
   async load(clusterId: string): Promise<SimState> {
     const stored = await this.store.getProviderState(SIM_PROVIDER, clusterId);
     return stored === null || stored === undefined ? emptySimState() : simStateSchema.parse(stored);
   }
 
+  /** The plan for `spec` (default: the cluster's own) against the cloud as it is at `now`. */
+  async plan(cluster: Cluster, spec: ClusterSpec = cluster.spec, deleting = cluster.deletionTimestamp !== undefined): Promise<Action[]> {
+    const state = await this.load(cluster.id);
+    const now = this.now();
+    observe(state, now, this.settings);
+    return planSim({ name: cluster.name, spec, deleting }, state, now, this.settings);
+  }
+
   /**
-   * Acts and lets the clock act until nothing more moves at `now`, so with zero timings a
-   * cluster converges in one pass. Each empty slot gets at most one launch attempt per pass.
+   * Lets the clock act, plans once, and runs each action of that plan as soon as it can run,
+   * in plan order, letting the clock act between rounds, until nothing more moves at `now`
+   * (so with zero timings a cluster converges in one pass). A failed launch is retried on
+   * the next pass, with a fresh plan.
    */
   private converge(cluster: Cluster, state: SimState, now: number): LaunchError[] {
-    const s = this.settings;
     const errors: LaunchError[] = [];
-    const attempted = new Set<string>();
-    const desired = desiredSlots(cluster.spec);
-    const wanted = new Set(desired.map(slotKey));
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const i of state.instances) {
-        if (!isLive(i)) continue;
-        if (cluster.deletionTimestamp !== undefined || (i.state === 'pending' && i.stuck && now >= i.since + s.stuckTimeoutMs)) {
-          terminate(i, now);
-          changed = true;
-        } else if (!wanted.has(slotKey(i))) {
-          changed = this.scaleDown(i, now) || changed;
-        } else if (cluster.spec.desiredState === 'stopped' && (i.state === 'pending' || i.state === 'running')) {
-          i.state = 'stopping';
-          i.since = now;
-          changed = true;
-        } else if (cluster.spec.desiredState === 'running' && i.state === 'stopped') {
-          i.state = 'pending';
-          i.since = now;
-          changed = true;
+    observe(state, now, this.settings);
+    const plan = planSim({ name: cluster.name, spec: cluster.spec, deleting: cluster.deletionTimestamp !== undefined }, state, now, this.settings);
+    const slots = new Map(simSlots(cluster.name, cluster.spec).map((slot) => [slot.node, slot]));
+    const pending = new Set(plan.keys());
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const k of pending) {
+        const action = plan[k]!;
+        // Deleting the state and releasing the finalizer is reconcile's last step, once no instance is left.
+        if (action.kind === 'delete-resources') {
+          if (state.instances.length > 0) continue;
+          this.executed(action);
+          return errors;
         }
-      }
-      if (cluster.deletionTimestamp === undefined && cluster.spec.desiredState === 'running') {
-        // Any instance not yet terminated still holds its slot: a replacement waits for it.
-        const occupied = new Set(state.instances.map(slotKey));
-        for (const slot of desired) {
-          const key = slotKey(slot);
-          if (occupied.has(key) || attempted.has(key)) continue;
-          attempted.add(key);
+        if (action.kind === 'launch') {
+          const slot = slots.get(action.node ?? '');
+          if (!slot || state.instances.some((i) => nodeName(cluster.name, i) === slot.node)) continue;
+          pending.delete(k);
           const err = this.launch(cluster, state, slot, now);
           if (err) errors.push(err);
-          else changed = true;
+          else this.executed(action);
+          progress = true;
+          continue;
+        }
+        const instance = state.instances.find((i) => isLive(i) && nodeName(cluster.name, i) === action.node);
+        if (instance && execute(action, instance, now, this.settings)) {
+          pending.delete(k);
+          this.executed(action);
+          progress = true;
         }
       }
-      for (const i of state.instances) changed = advance(i, now, s) || changed;
-      state.instances = state.instances.filter((i) => i.state !== 'terminated');
+      if (observe(state, now, this.settings)) progress = true;
     }
     return errors;
   }
 
-  /** An instance outside the spec: drain a ready node first, terminate anything else now. */
-  private scaleDown(i: SimInstance, now: number): boolean {
-    if (i.drainingSince !== undefined) return false;
-    if (i.state === 'running' && i.k3sInstalledAt !== undefined) i.drainingSince = now;
-    else terminate(i, now);
-    return true;
-  }
-
-  private launch(cluster: Cluster, state: SimState, slot: Slot, now: number): LaunchError | undefined {
+  private launch(cluster: Cluster, state: SimState, slot: DesiredSlot, now: number): LaunchError | undefined {
     const key = slotKey(slot);
     if (this.random() < this.settings.failRate) {
-      return { slot: key, code: 'LaunchFailed', message: `simulated transient failure launching ${nodeName(cluster.name, slot)}`, retryable: true };
+      return { slot: key, code: 'LaunchFailed', message: `simulated transient failure launching ${slot.node}`, retryable: true };
     }
     if (this.random() < this.settings.capacityErrorRate) {
-      return { slot: key, code: 'InsufficientCapacity', message: `no simulated capacity for ${cluster.spec.instanceType} (${nodeName(cluster.name, slot)})`, retryable: true };
+      return { slot: key, code: 'InsufficientCapacity', message: `no simulated capacity for ${slot.instanceType} (${slot.node})`, retryable: true };
     }
     const instance: SimInstance = {
       id: `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
       role: slot.role,
       index: slot.index,
+      instanceType: slot.instanceType,
       state: 'pending',
       since: now,
       privateIp: privateIp(cluster.id, state.nextHost++),
@@ -211,6 +218,43 @@ export class SimReconciler implements Reconciler {
       },
       lastError: firstError ? { code: firstError.code, message: firstError.message, retryable: true } : null,
     };
+  }
+}
+
+/** The clock's part: boots, installs and transitions finish; terminated instances leave. */
+function observe(state: SimState, now: number, s: SimSettings): boolean {
+  let changed = false;
+  for (const i of state.instances) changed = advance(i, now, s) || changed;
+  const before = state.instances.length;
+  state.instances = state.instances.filter((i) => i.state !== 'terminated');
+  return changed || state.instances.length !== before;
+}
+
+/** Runs one planned action on its instance if it can run now; false when it must wait. */
+function execute(action: Action, i: SimInstance, now: number, s: SimSettings): boolean {
+  switch (action.kind) {
+    case 'drain':
+      if (i.state !== 'running' || i.drainingSince !== undefined) return false;
+      i.drainingSince = now;
+      return true;
+    case 'terminate': {
+      const drained = drainedAt(i, s);
+      if (drained !== undefined && now < drained) return false;
+      terminate(i, now);
+      return true;
+    }
+    case 'stop':
+      if (i.state !== 'pending' && i.state !== 'running') return false;
+      i.state = 'stopping';
+      i.since = now;
+      return true;
+    case 'start':
+      if (i.state !== 'stopped') return false;
+      i.state = 'pending';
+      i.since = now;
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -9,12 +9,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Cluster, ClusterSpecInput } from '../../../src/domain/index.ts';
 import { clusterSpecSchema, isGomanError } from '../../../src/domain/index.ts';
-import { advance, desiredSlots, isLive, slotKey, type SimInstance } from '../../../src/providers/sim/instances.ts';
+import { advance, desiredSlots, isLive, slotKey, terminate, type SimInstance } from '../../../src/providers/sim/instances.ts';
 import { SIM_CONTROLLER, SimReconciler } from '../../../src/providers/sim/reconciler.ts';
 import { simSettings } from '../../../src/providers/sim/settings.ts';
 import type { ReconcileContext } from '../../../src/reconcile/types.ts';
 import { openStore } from '../../../src/store/open.ts';
-import type { ClusterStore, Lease } from '../../../src/store/port.ts';
+import type { Lease } from '../../../src/lease/port.ts';
+import type { ClusterStore } from '../../../src/store/port.ts';
 
 let dir: string;
 let store: ClusterStore;
@@ -89,7 +90,7 @@ test('desired slots: 1 or 3 servers by mode, then each pool count', () => {
   assert.deepEqual(ha, ['server//0', 'server//1', 'server//2', 'agent/gpu/0', 'agent/gpu/1']);
 });
 
-test('an instance moves by timestamps: boot, then K3s install, stop and terminate take their times', () => {
+test('an instance moves by timestamps: boot, then K3s install, drain and terminate take their times', () => {
   const s = simSettings({ bootMs: 2000, installMs: 3000, transitionMs: 500 }, {});
   const i: SimInstance = { id: 'i-1', role: 'server', index: 0, state: 'pending', since: 0, privateIp: '10.0.0.1', launchedAt: 0 };
   assert.equal(advance(i, 1999, s), false);
@@ -100,8 +101,11 @@ test('an instance moves by timestamps: boot, then K3s install, stop and terminat
   assert.equal(i.k3sInstalledAt, 5000, 'installed at boot + install time, not at the time it was looked at');
   i.drainingSince = 10_000;
   advance(i, 10_600, s);
-  assert.equal(i.state, 'terminating');
+  assert.equal(i.state, 'running', 'a drained node waits for the terminate action of the plan');
+  terminate(i, 10_600);
   advance(i, 11_000, s);
+  assert.equal(i.state, 'terminating');
+  advance(i, 11_100, s);
   assert.equal(i.state, 'terminated');
 });
 
