@@ -2,25 +2,68 @@
 // when it runs, so `goman --version` and `goman --help` stay as fast as node itself.
 import { Command, Option } from 'commander';
 import { collect } from './flags.ts';
+import type { GlobalOptions } from './session.ts';
 
-type Action = (...args: unknown[]) => Promise<void>;
+/** What a command's implementation is handed: its positional arguments, then the merged options. */
+type Impl = (...args: never[]) => Promise<void>;
 
-/** An action that loads `module` and calls its export `fn` with the command's positional args and merged options. */
-function lazy(load: () => Promise<Record<string, unknown>>, fn: string): Action {
+/**
+ * An action that loads its module only when the command runs and calls the implementation
+ * `pick` names. `pick` is a typed property access, so a renamed or missing export fails the
+ * type check instead of failing at run time.
+ */
+function lazy<M>(load: () => Promise<M>, pick: (mod: M) => Impl): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const positional = args.slice(0, -2);
-    const mod = await load();
-    const impl = mod[fn] as (...a: unknown[]) => Promise<void>;
+    const impl = pick(await load()) as (...a: unknown[]) => Promise<void>;
     await impl(...positional, cmd.optsWithGlobals());
   };
+}
+
+/** Options of `goman serve`, as commander parses them (flags only; the environment is read later). */
+export interface ServeFlags extends GlobalOptions {
+  listen?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  busUrl?: string;
+  controllers: boolean;
+  auth?: string;
+  logLevel?: string;
+}
+
+export interface ControllerFlags extends GlobalOptions {
+  provider: 'sim' | 'aws';
+  source?: 'bus' | 'sqs';
+  databaseUrl?: string;
+  busUrl?: string;
+}
+
+/**
+ * The commands that start a long-running process. Wiring a process is the composition root's
+ * job (src/cmd), so it hands them in; without them (completion, tests) the commands still show
+ * in help and say they are not available.
+ */
+export interface ProcessCommands {
+  serve(flags: ServeFlags): Promise<void>;
+  controller(flags: ControllerFlags): Promise<void>;
+}
+
+const noProcesses: ProcessCommands = {
+  serve: () => unavailable('serve'),
+  controller: () => unavailable('controller'),
+};
+
+async function unavailable(name: string): Promise<never> {
+  const { UsageError } = await import('./errors.ts');
+  throw new UsageError(`\`goman ${name}\` is not available in this build`);
 }
 
 const clusters = () => import('./commands/clusters.ts');
 const wait = (c: Command): Command =>
   c.option('--wait', 'wait until the change is done, showing progress').option('--timeout <duration>', 'give up waiting after this long', '10m');
 
-export function buildProgram(version: string): Command {
+export function buildProgram(version: string, processes: ProcessCommands = noProcesses): Command {
   const program = new Command('goman')
     .description('Manage the whole life of K3s clusters on cloud VMs.\nRun with no arguments on a terminal for the interactive UI.')
     .version(version, '-v, --version')
@@ -39,7 +82,7 @@ export function buildProgram(version: string): Command {
     .option('--no-controllers', 'run the API, relay and scheduler only')
     .addOption(new Option('--auth <mode>', 'authentication (GOMAN_AUTH)').choices(['token', 'gateway']))
     .option('--log-level <level>', 'log level (GOMAN_LOG_LEVEL)')
-    .action(lazy(() => import('../cmd/process-commands.ts'), 'serve'));
+    .action(lazy(async () => processes, (p) => p.serve));
 
   program
     .command('controller')
@@ -48,7 +91,7 @@ export function buildProgram(version: string): Command {
     .addOption(new Option('--source <source>', 'where events come from').choices(['bus', 'sqs']))
     .option('--database-url <url>', 'PostgreSQL URL (GOMAN_DATABASE_URL)')
     .option('--bus-url <url>', 'NATS URL (GOMAN_BUS_URL)')
-    .action(lazy(() => import('../cmd/process-commands.ts'), 'controller'));
+    .action(lazy(async () => processes, (p) => p.controller));
 
   wait(
     program
@@ -63,7 +106,7 @@ export function buildProgram(version: string): Command {
       .option('--k3s-version <version>', 'K3s version: stable, latest or e.g. v1.31.4+k3s1')
       .option('--pool <NAME=COUNT[:TYPE]>', 'node pool (repeatable)', collect)
       .option('-l, --label <KEY=VALUE>', 'label (repeatable)', collect),
-  ).action(lazy(clusters, 'create'));
+  ).action(lazy(clusters, (m) => m.create));
 
   program
     .command('list')
@@ -72,15 +115,15 @@ export function buildProgram(version: string): Command {
     .option('--phase <phase>', 'only clusters in this phase')
     .addOption(new Option('--provider <provider>', 'only clusters of this provider').choices(['sim', 'aws']))
     .option('-l, --selector <selector>', 'label selector, e.g. team=a,env!=prod')
-    .action(lazy(clusters, 'list'));
+    .action(lazy(clusters, (m) => m.list));
 
-  program.command('get').description('show one cluster').argument('<name>').action(lazy(clusters, 'get'));
+  program.command('get').description('show one cluster').argument('<name>').action(lazy(clusters, (m) => m.get));
 
   program
     .command('edit')
     .description('edit a cluster spec and labels in $EDITOR')
     .argument('<name>')
-    .action(lazy(() => import('./commands/edit.ts'), 'edit'));
+    .action(lazy(() => import('./commands/edit.ts'), (m) => m.edit));
 
   wait(
     program
@@ -88,10 +131,10 @@ export function buildProgram(version: string): Command {
       .description('change node pool sizes')
       .argument('<name>')
       .requiredOption('--pool <NAME=COUNT>', 'pool size (repeatable)', collect),
-  ).action(lazy(clusters, 'scale'));
+  ).action(lazy(clusters, (m) => m.scale));
 
-  wait(program.command('stop').description('stop a cluster (instances stopped, state kept)').argument('<name>')).action(lazy(clusters, 'stop'));
-  wait(program.command('start').description('start a stopped cluster').argument('<name>')).action(lazy(clusters, 'start'));
+  wait(program.command('stop').description('stop a cluster (instances stopped, state kept)').argument('<name>')).action(lazy(clusters, (m) => m.stop));
+  wait(program.command('start').description('start a stopped cluster').argument('<name>')).action(lazy(clusters, (m) => m.start));
   wait(
     program
       .command('delete')
@@ -99,16 +142,16 @@ export function buildProgram(version: string): Command {
       .description('delete a cluster and its cloud resources')
       .argument('<name>')
       .option('-y, --yes', 'do not ask for confirmation'),
-  ).action(lazy(clusters, 'remove'));
+  ).action(lazy(clusters, (m) => m.remove));
 
   program
     .command('events')
     .description('history of a cluster: spec changes, phase transitions, errors')
     .argument('<name>')
     .option('--limit <n>', 'most recent entries to show', '50')
-    .action(lazy(clusters, 'events'));
+    .action(lazy(clusters, (m) => m.events));
 
-  program.command('watch').description('stream cluster changes as they happen').action(lazy(clusters, 'watch'));
+  program.command('watch').description('stream cluster changes as they happen').action(lazy(clusters, (m) => m.watch));
 
   const token = program.command('token').description('API tokens (admin)');
   const tokens = () => import('./commands/tokens.ts');
@@ -118,15 +161,15 @@ export function buildProgram(version: string): Command {
     .requiredOption('--subject <subject>', 'who the token is for, e.g. an email')
     .addOption(new Option('--role <role>', 'role').choices(['user', 'controller', 'admin']).default('user'))
     .option('--expires-in <duration>', 'lifetime, e.g. 30d or 12h')
-    .action(lazy(tokens, 'createToken'));
-  token.command('list').description('list tokens').action(lazy(tokens, 'listTokens'));
-  token.command('revoke').description('revoke a token').argument('<id>').action(lazy(tokens, 'revokeToken'));
+    .action(lazy(tokens, (m) => m.createToken));
+  token.command('list').description('list tokens').action(lazy(tokens, (m) => m.listTokens));
+  token.command('revoke').description('revoke a token').argument('<id>').action(lazy(tokens, (m) => m.revokeToken));
 
   const context = program.command('context').description('where commands go: goman servers or S3 buckets');
   const contexts = () => import('./commands/contexts.ts');
-  context.command('list').description('list contexts').action(lazy(contexts, 'listContexts'));
-  context.command('current').description('print the current context').action(lazy(contexts, 'currentContext'));
-  context.command('use').description('make a context current').argument('<name>').action(lazy(contexts, 'useContextCmd'));
+  context.command('list').description('list contexts').action(lazy(contexts, (m) => m.listContexts));
+  context.command('current').description('print the current context').action(lazy(contexts, (m) => m.currentContext));
+  context.command('use').description('make a context current').argument('<name>').action(lazy(contexts, (m) => m.useContextCmd));
   context
     .command('add')
     .description('add or replace a context')
@@ -136,34 +179,43 @@ export function buildProgram(version: string): Command {
     .option('--bucket <bucket>', 'S3 bucket (serverless mode)')
     .option('--region <region>', 'AWS region of the bucket', process.env.GOMAN_REGION ?? 'ap-south-1')
     .option('--no-use', 'do not make it the current context')
-    .action(lazy(contexts, 'addContext'));
-  context.command('remove').alias('rm').description('remove a context').argument('<name>').action(lazy(contexts, 'removeContextCmd'));
+    .action(lazy(contexts, (m) => m.addContext));
+  context.command('remove').alias('rm').description('remove a context').argument('<name>').action(lazy(contexts, (m) => m.removeContextCmd));
 
   program
     .command('completion')
     .description('print a shell completion script')
     .addArgument(new Command().createArgument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .action(lazy(() => import('./commands/completion.ts'), 'completion'));
+    .action(async (shell: 'bash' | 'zsh' | 'fish', _opts: unknown, cmd: Command) => {
+      const { completion } = await import('./commands/completion.ts');
+      await completion(shell, cmd.parent ?? cmd);
+    });
 
   // For shell completion: cluster names of the current context, one per line.
-  program.command('__names', { hidden: true }).action(lazy(clusters, 'names'));
+  program.command('__names', { hidden: true }).action(lazy(clusters, (m) => m.names));
 
   registerExternalStubs(program);
   return program;
 }
 
+/** A module that registers real commands in place of stubs. */
+type Registrar = () => Promise<(program: Command) => void>;
+
+const nodeConfigCommands: Registrar = async () => (await import('../nodeconfig/cli.ts')).registerNodeConfigCommands;
+const awsCommands: Registrar = async () => (await import('./aws/register.ts')).registerAwsCommands;
+
 /**
  * Commands other parts of goman implement (node configuration, serverless AWS set-up). Their
  * modules register the real commands; until one is needed, a stub stands in for help output.
  */
-export const EXTERNAL_COMMANDS: Record<string, { module: string; register: string; description: string }> = {
-  snapshot: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: "capture this node's OS, GPU, systemd and Kubernetes configuration" },
-  recipe: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'recommended component versions for a platform' },
-  validate: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'check a snapshot against a recipe' },
-  bundle: { module: '../nodeconfig/cli.ts', register: 'registerNodeConfigCommands', description: 'write a Helm umbrella chart for a recipe' },
-  init: { module: './aws/register.ts', register: 'registerAwsCommands', description: 'create the serverless AWS resources (bucket, queue, Lambda, locks)' },
-  uninit: { module: './aws/register.ts', register: 'registerAwsCommands', description: 'remove the serverless AWS resources' },
-  kubeconfig: { module: './aws/register.ts', register: 'registerAwsCommands', description: 'write the kubeconfig of an aws cluster to a local file (0600)' },
+export const EXTERNAL_COMMANDS: Record<string, { load: Registrar; description: string }> = {
+  snapshot: { load: nodeConfigCommands, description: "capture this node's OS, GPU, systemd and Kubernetes configuration" },
+  recipe: { load: nodeConfigCommands, description: 'recommended component versions for a platform' },
+  validate: { load: nodeConfigCommands, description: 'check a snapshot against a recipe' },
+  bundle: { load: nodeConfigCommands, description: 'write a Helm umbrella chart for a recipe' },
+  init: { load: awsCommands, description: 'create the serverless AWS resources (bucket, queue, Lambda, locks)' },
+  uninit: { load: awsCommands, description: 'remove the serverless AWS resources' },
+  kubeconfig: { load: awsCommands, description: 'write the kubeconfig of an aws cluster to a local file (0600)' },
 };
 
 function registerExternalStubs(program: Command): void {
@@ -173,10 +225,7 @@ function registerExternalStubs(program: Command): void {
       .description(ext.description)
       .allowUnknownOption()
       .allowExcessArguments()
-      .action(async () => {
-        const { UsageError } = await import('./errors.ts');
-        throw new UsageError(`\`goman ${name}\` is not available in this build`);
-      });
+      .action(() => unavailable(name));
   }
 }
 
@@ -187,17 +236,17 @@ function registerExternalStubs(program: Command): void {
 export async function loadExternal(program: Command, name: string): Promise<boolean> {
   const ext = EXTERNAL_COMMANDS[name];
   if (!ext) return false;
-  const url = new URL(ext.module, import.meta.url);
-  const { existsSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  if (!existsSync(fileURLToPath(url))) return false;
-  const mod = (await import(url.href)) as Record<string, unknown>;
-  const register = mod[ext.register];
-  if (typeof register !== 'function') return false;
-  const siblings = Object.entries(EXTERNAL_COMMANDS).filter(([, e]) => e.module === ext.module).map(([n]) => n);
+  let register: (program: Command) => void;
+  try {
+    register = await ext.load();
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') return false;
+    throw e;
+  }
+  const siblings = Object.entries(EXTERNAL_COMMANDS).filter(([, e]) => e.load === ext.load).map(([n]) => n);
   // commander has no removeCommand: drop the stubs from its list before the module adds the real ones.
   const list = program.commands as Command[];
   for (let i = list.length - 1; i >= 0; i--) if (siblings.includes(list[i]?.name() ?? '')) list.splice(i, 1);
-  (register as (p: Command) => void)(program);
+  register(program);
   return true;
 }

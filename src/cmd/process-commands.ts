@@ -1,16 +1,6 @@
 // `goman serve` and `goman controller`: settings from flags, then environment (flags win,
 // DESIGN §10), handed to the server runtime.
-import type { GlobalOptions } from '../cli/session.ts';
-
-interface ServeFlags extends GlobalOptions {
-  listen?: string;
-  dataDir?: string;
-  databaseUrl?: string;
-  busUrl?: string;
-  controllers: boolean;
-  auth?: string;
-  logLevel?: string;
-}
+import type { ControllerFlags, ServeFlags } from '../cli/program.ts';
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 
@@ -27,7 +17,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   });
 }
 
-export async function controller(flags: GlobalOptions & { provider: 'sim' | 'aws'; source?: 'bus' | 'sqs'; databaseUrl?: string; busUrl?: string }): Promise<void> {
+export async function controller(flags: ControllerFlags): Promise<void> {
   const { runController } = await import('./controller.ts');
   await runController({
     provider: flags.provider,

@@ -1,7 +1,6 @@
 // `goman completion bash|zsh|fish`: generated from the command tree, so it never drifts from
 // the real flags. Cluster names complete from `goman __names` (the current context).
 import type { Command } from 'commander';
-import { buildProgram } from '../program.ts';
 
 interface Spec {
   name: string;
@@ -23,7 +22,9 @@ function spec(cmd: Command): Spec {
   };
 }
 
-export function completionScript(shell: 'bash' | 'zsh' | 'fish', root: Spec = spec(buildProgram('0'))): string {
+/** The script for `shell`, from the program's own command tree. */
+export function completionScript(shell: 'bash' | 'zsh' | 'fish', program: Command): string {
+  const root = spec(program);
   return shell === 'fish' ? fish(root) : bash(root, shell === 'zsh');
 }
 
@@ -73,6 +74,6 @@ function flag(f: string): string {
   return f.startsWith('--') ? `-l ${f.slice(2)}` : `-s ${f.slice(1)}`;
 }
 
-export async function completion(shell: 'bash' | 'zsh' | 'fish'): Promise<void> {
-  process.stdout.write(completionScript(shell));
+export async function completion(shell: 'bash' | 'zsh' | 'fish', program: Command): Promise<void> {
+  process.stdout.write(completionScript(shell, program));
 }
