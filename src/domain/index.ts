@@ -7,3 +7,4 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './resources.ts';
 export * from './plan.ts';
+export * from './cost.ts';
