@@ -104,7 +104,7 @@ export const fetchFromAws: FetchPrices = async (pairs, signal) => {
         }),
         { abortSignal: signal },
       );
-      out.push(...parsePriceList(res.PriceList ?? [], fetchedAt));
+      out.push(...parsePriceList((res.PriceList ?? []).map((p: unknown) => String(p)), fetchedAt));
     }
     return out;
   } finally {
