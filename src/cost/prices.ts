@@ -104,7 +104,9 @@ export const fetchFromAws: FetchPrices = async (pairs, signal) => {
         }),
         { abortSignal: signal },
       );
-      out.push(...parsePriceList((res.PriceList ?? []).map((p: unknown) => String(p)), fetchedAt));
+      // The SDK types items as lazily parsed JSON; on the wire they are JSON strings.
+      const items = (res as { PriceList?: readonly unknown[] }).PriceList ?? [];
+      out.push(...parsePriceList(items.map((p) => String(p)), fetchedAt));
     }
     return out;
   } finally {
