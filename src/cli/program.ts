@@ -45,8 +45,8 @@ export interface ControllerFlags extends GlobalOptions {
  * in help and say they are not available.
  */
 export interface ProcessCommands {
-  serve(flags: ServeFlags): Promise<void>;
-  controller(flags: ControllerFlags): Promise<void>;
+  serve: (flags: ServeFlags) => Promise<void>;
+  controller: (flags: ControllerFlags) => Promise<void>;
 }
 
 const noProcesses: ProcessCommands = {
