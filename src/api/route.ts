@@ -1,13 +1,15 @@
-// A route is declared once, with zod schemas for what it accepts and returns; `mountRoutes`
-// validates requests with those schemas and `buildOpenApi` documents the same objects.
-// (This is the whole of our "zod type provider".)
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// A route is declared once, with zod schemas for what it accepts and returns. `mountRoutes`
+// hands those schemas to fastify (`schema.params/querystring/body/response`) with zod
+// compilers, so fastify validates the request before the handler runs and serialises the
+// reply through its response schema; `buildOpenApi` documents the very same objects.
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 import type { z } from 'zod';
 import { GomanError } from '../domain/index.ts';
-import type { TokenRole } from '../store/port.ts';
+import type { TokenRole } from '../domain/index.ts';
 import type { Identity } from './auth.ts';
-import { requireRole } from './auth.ts';
+import { requireIdentity, requireRole } from './auth.ts';
 import { HttpProblem, zodFieldErrors } from './problem.ts';
+import { problemSchema } from './schemas.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -54,41 +56,89 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   return def;
 }
 
-const ALL_ROLES: readonly TokenRole[] = ['user', 'controller', 'admin'];
 const ANONYMOUS: Identity = Object.freeze({ key: 'anonymous', subject: 'anonymous', role: 'user' });
 
-function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> | undefined {
-  if (!schema) return undefined;
-  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
-  if (result.success) return result.data;
-  throw new GomanError('VALIDATION_FAILED', `invalid ${where}`, zodFieldErrors(result.error));
-}
+const WHERE: Record<string, string> = { body: 'body', querystring: 'query parameters', params: 'path parameters' };
+
+/** fastify's validator compiler for zod: the parsed (defaulted, coerced) value replaces the raw one. */
+// fastify types every compiler's input as FastifySchema; in our routes each part is a zod schema.
+const zod = (schema: FastifySchema): z.ZodType => schema as z.ZodType;
+
+const zodValidator: FastifySchemaCompiler<FastifySchema> = ({ schema, httpPart }) => {
+  const where = WHERE[httpPart ?? ''] ?? httpPart ?? 'request';
+  return (data: unknown) => {
+    // fastify hands an absent body over as null; absent query or params are empty objects.
+    const result = zod(schema).safeParse(data ?? (httpPart === 'body' ? undefined : {}));
+    if (result.success) return { value: result.data };
+    return { error: new GomanError('VALIDATION_FAILED', `invalid ${where}`, zodFieldErrors(result.error)) };
+  };
+};
+
+/** fastify's serializer compiler for zod: a reply that breaks its own contract is a 500, never sent. */
+const zodSerializer: FastifySerializerCompiler<FastifySchema> = ({ schema, httpStatus }) => {
+  return (data: unknown): string => {
+    const result = zod(schema).safeParse(data);
+    if (result.success) return JSON.stringify(result.data);
+    const where = zodFieldErrors(result.error).slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+    throw new Error(`the ${httpStatus ?? ''} response does not match its schema (${where})`);
+  };
+};
 
 function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+function fastifySchema(def: RouteDef): FastifySchema {
+  const response: Record<string, z.ZodType> = { '4xx': problemSchema, '5xx': problemSchema };
+  for (const [status, r] of Object.entries(def.responses)) if (r.schema && !r.contentType) response[status] = r.schema;
+  return {
+    ...(def.params ? { params: def.params } : {}),
+    ...(def.query ? { querystring: def.query } : {}),
+    ...(def.body ? { body: def.body } : {}),
+    response,
+  };
+}
+
 export function mountRoutes(app: FastifyInstance, routes: readonly RouteDef[]): void {
   for (const def of routes) {
     const isPublic = def.auth === 'public';
-    const roles = def.auth === 'public' ? ALL_ROLES : def.auth;
+    const roles = def.auth === 'public' ? null : def.auth;
     const bodyTypes = def.bodyTypes ?? ['application/json'];
     app.route({
       method: def.method,
       url: def.url,
       config: { public: isPublic },
-      handler: async (request, reply) => {
-        const identity = isPublic ? ANONYMOUS : requireRole(request, roles);
-        if (def.body && request.body !== undefined && !bodyTypes.includes(mediaType(request))) {
-          throw new HttpProblem(415, 'VALIDATION_FAILED', `unsupported content type: send ${bodyTypes.join(' or ')}`, [
-            { path: 'content-type', message: `must be ${bodyTypes.join(' or ')}` },
-          ]);
-        }
-        const params = parse(def.params, request.params, 'path parameters');
-        const query = parse(def.query, request.query, 'query parameters');
-        const body = parse(def.body, request.body, 'body');
-        return def.handler({ request, reply, params, query, body, identity });
-      },
+      schema: fastifySchema(def),
+      validatorCompiler: zodValidator,
+      serializerCompiler: zodSerializer,
+      // Before validation: a body this route does not take in that media type is a 415, not field errors.
+      ...(def.body
+        ? {
+            preValidation: async (request: FastifyRequest) => {
+              if (request.body !== undefined && request.body !== null && !bodyTypes.includes(mediaType(request))) {
+                throw new HttpProblem(415, 'VALIDATION_FAILED', `unsupported content type: send ${bodyTypes.join(' or ')}`, [
+                  { path: 'content-type', message: `must be ${bodyTypes.join(' or ')}` },
+                ]);
+              }
+            },
+          }
+        : {}),
+      ...(roles
+        ? {
+            preHandler: async (request: FastifyRequest) => {
+              requireRole(request, roles);
+            },
+          }
+        : {}),
+      handler: async (request, reply) =>
+        def.handler({
+          request,
+          reply,
+          params: request.params,
+          query: request.query,
+          body: request.body,
+          identity: isPublic ? ANONYMOUS : requireIdentity(request),
+        }),
     });
   }
 }
