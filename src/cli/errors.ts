@@ -52,10 +52,12 @@ export function describeError(e: unknown, target: Target = {}): string {
         }
         return e.message;
       case 'UNAUTHENTICATED':
-        return `token rejected by ${server}; create a new one with \`goman token create\` or \`goman context add\`${where}`;
+        return `token rejected by ${server} (unknown, revoked or expired); ask an admin of that server for a new token, then \`goman context add NAME --server URL --token TOKEN\`${where}`;
       case 'FORBIDDEN':
-        return `${e.message} — your token's role does not allow this${where}`;
+        return `${e.message} — your token's role does not allow this; ask an admin for a token with that role${where}`;
       case 'CONFLICT':
+        // The server says why (being deleted, name taken): a stale read is PRECONDITION_FAILED.
+        return e.message;
       case 'PRECONDITION_FAILED':
         return `${e.message}: it changed since you read it; run again`;
       case 'VALIDATION_FAILED':

@@ -23,6 +23,15 @@ export function parsePool(value: string): PoolFlag {
   return instanceType ? { name, count: n, instanceType } : { name, count: n };
 }
 
+/** Refuses a repeatable flag that names the same key twice (`--pool w=2 --pool w=3`): which one was meant? */
+export function uniqueKeys(flag: string, keys: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (seen.has(k)) throw new UsageError(`${flag} names "${k}" more than once; give each once`);
+    seen.add(k);
+  }
+}
+
 /** `key=value`. */
 export function parseLabel(value: string): [string, string] {
   const i = value.indexOf('=');

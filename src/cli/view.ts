@@ -12,9 +12,14 @@ export function readyNodes(c: Pick<Cluster, 'status'>): number {
   return c.status.nodes.filter((n) => n.ready).length;
 }
 
-/** "2/3": nodes ready of those the spec asks for. */
+/** More nodes than the spec asks for: a scale-down is removing some. */
+export function shrinking(c: Pick<Cluster, 'spec' | 'status'>): boolean {
+  return c.status.nodes.length > expectedNodes(c);
+}
+
+/** "2/3": nodes ready of those the spec asks for; "5→2" while a scale-down removes nodes. */
 export function nodesText(c: Pick<Cluster, 'spec' | 'status'>): string {
-  return `${readyNodes(c)}/${expectedNodes(c)}`;
+  return shrinking(c) ? `${c.status.nodes.length}→${expectedNodes(c)}` : `${readyNodes(c)}/${expectedNodes(c)}`;
 }
 
 /** Why the cluster is not (yet) where it should be, or the phase's own message. */

@@ -6,7 +6,7 @@ import type { Cluster } from '../domain/cluster.ts';
 import { GomanError, isGomanError } from '../domain/errors.ts';
 import type { Terminal } from './output.ts';
 import { paint, PHASE_COLORS, truncate } from './output.ts';
-import { nodesText, phaseOf, statusMessage } from './view.ts';
+import { nodesText, phaseOf, shrinking, statusMessage } from './view.ts';
 
 export type WaitGoal = 'ready' | 'stopped' | 'gone';
 
@@ -18,7 +18,7 @@ export interface WaitOptions {
 
 export function progressLine(c: Cluster, color: boolean): string {
   const phase = phaseOf(c);
-  return `${c.name}  ${paint(phase.padEnd(12), PHASE_COLORS[phase], color)}  nodes ${nodesText(c)} ready  ${statusMessage(c)}`;
+  return `${c.name}  ${paint(phase.padEnd(12), PHASE_COLORS[phase], color)}  nodes ${nodesText(c)}${shrinking(c) ? '' : ' ready'}  ${statusMessage(c)}`;
 }
 
 /** Has the cluster reached the goal at its current generation? */

@@ -6,14 +6,15 @@ const env = (name: string): string | undefined => process.env[name] || undefined
 
 export async function serve(flags: ServeFlags): Promise<void> {
   const { runServe } = await import('./serve.ts');
+  // Flags only: the settings read the environment themselves, so their errors can say which one was wrong.
   await runServe({
-    listen: flags.listen ?? env('GOMAN_LISTEN'),
-    dataDir: flags.dataDir ?? env('GOMAN_DATA_DIR'),
-    databaseUrl: flags.databaseUrl ?? env('GOMAN_DATABASE_URL'),
-    busUrl: flags.busUrl ?? env('GOMAN_BUS_URL'),
+    listen: flags.listen,
+    dataDir: flags.dataDir,
+    databaseUrl: flags.databaseUrl,
+    busUrl: flags.busUrl,
     controllers: flags.controllers,
-    auth: flags.auth ?? env('GOMAN_AUTH'),
-    logLevel: flags.logLevel ?? env('GOMAN_LOG_LEVEL'),
+    auth: flags.auth,
+    logLevel: flags.logLevel,
   });
 }
 

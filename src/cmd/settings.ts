@@ -34,30 +34,33 @@ export function defaultDataDir(env: Env = process.env): string {
   return path.join(base, 'goman');
 }
 
-export function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string, source = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
   const port = Number(m?.[3]);
-  if (!m || port > 65535) throw validationFailed(`--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got "${value}")`);
+  if (!m || port > 65535) throw validationFailed(`${source} must be HOST:PORT, e.g. 127.0.0.1:8080 (got "${value}")`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Where a setting came from, for messages: the flag when given, else the environment variable. */
+const whence = (flagValue: unknown, flag: string, envName: string): string => (flagValue !== undefined ? flag : envName);
+
 export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeSettings {
-  const { host, port } = parseListen(flags.listen ?? env.GOMAN_LISTEN ?? '127.0.0.1:8080');
+  const { host, port } = parseListen(flags.listen ?? env.GOMAN_LISTEN ?? '127.0.0.1:8080', whence(flags.listen, '--listen', 'GOMAN_LISTEN'));
   const authMode = flags.auth ?? env.GOMAN_AUTH ?? 'token';
-  if (authMode !== 'token' && authMode !== 'gateway') throw validationFailed(`GOMAN_AUTH must be "token" or "gateway" (got "${authMode}")`);
+  if (authMode !== 'token' && authMode !== 'gateway') throw validationFailed(`${whence(flags.auth, '--auth', 'GOMAN_AUTH')} must be "token" or "gateway" (got "${authMode}")`);
   const gatewaySecret = env.GOMAN_GATEWAY_SECRET;
   if (authMode === 'gateway' && (!gatewaySecret || gatewaySecret.length < 16)) {
     throw validationFailed('GOMAN_AUTH=gateway needs GOMAN_GATEWAY_SECRET of at least 16 characters');
   }
   const logLevel = flags.logLevel ?? env.GOMAN_LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw validationFailed(`GOMAN_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel)) throw validationFailed(`${whence(flags.logLevel, '--log-level', 'GOMAN_LOG_LEVEL')} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const databaseUrl = flags.databaseUrl ?? env.GOMAN_DATABASE_URL;
   const busUrl = flags.busUrl ?? env.GOMAN_BUS_URL;
-  if (busUrl && !/^nats:\/\//.test(busUrl)) throw validationFailed(`GOMAN_BUS_URL must be a nats:// URL (got "${busUrl}")`);
+  if (busUrl && !/^nats:\/\//.test(busUrl)) throw validationFailed(`${whence(flags.busUrl, '--bus-url', 'GOMAN_BUS_URL')} must be a nats:// URL (got "${busUrl}")`);
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw validationFailed('GOMAN_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite store)');
+    throw validationFailed(`${whence(flags.databaseUrl, '--database-url', 'GOMAN_DATABASE_URL')} must be a postgres:// URL (leave it unset for the embedded SQLite store)`);
   }
   return {
     host,

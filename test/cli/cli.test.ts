@@ -130,10 +130,35 @@ test('create -f: YAML spec file, bare spec, flags override; bad files exit 2', a
   await fails(['create', '-f', bare], 2, /a cluster name is required/);
 });
 
+test('commands refuse what they would otherwise ignore', async () => {
+  await fails(['create', 'dup', '--pool', 'workers=2', '--pool', 'workers=3'], 2, /^goman: --pool names "workers" more than once; give each once$/);
+  await fails(['create', 'dup', '-l', 'team=a', '-l', 'team=b'], 2, /^goman: --label names "team" more than once/);
+  await fails(['create', 'dup', '--instance-type', ''], 2, /^goman: --instance-type: the value is empty/);
+  await fails(['create', 'dup', '--region', ' '], 2, /^goman: --region: the value is empty/);
+  await fails(['list', '--context', ''], 2, /^goman: --context: the value is empty/);
+  await fails(['scale', 'alpha', '--pool', 'workers=1:t3.large'], 2, /^goman: --pool "workers=1:t3\.large": scale changes node counts only \(NAME=COUNT\); change an instance type with `goman edit alpha`$/);
+  await fails(['scale', 'alpha', '--pool', 'workers=1', '--pool', 'workers=2'], 2, /--pool names "workers" more than once/);
+  await fails(['stop', 'alpha', '--timeout', '5s'], 2, /^goman: --timeout only applies with --wait/);
+  await fails(['get', 'dup'], 3, /not found/);
+});
+
+test('usage messages name the real cause: a command group lists its subcommands, a bad flag is named', async () => {
+  for (const group of ['token', 'context']) {
+    const r = await goman([group]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`Usage: goman ${group}`));
+    assert.doesNotMatch(r.stderr, /outputHelp/);
+  }
+  await fails(['serve', '--log-level', 'bogus', '--listen', '127.0.0.1:0'], 2, /^goman: --log-level must be one of .* \(got "bogus"\)$/);
+  await fails(['serve', '--listen', '127.0.0.1:0'], 2, /^goman: GOMAN_LOG_LEVEL must be one of/, { env: { GOMAN_LOG_LEVEL: 'loud' } });
+  await fails(['list'], 2, /^goman: GOMAN_SERVER "notaurl" is not an http\(s\) URL/, { env: { GOMAN_SERVER: 'notaurl' } });
+});
+
 test('scale, stop and start with --wait; events', async () => {
   const r = await goman(['scale', 'alpha', '--pool', 'workers=1', '--wait', '--timeout', '60s']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /cluster alpha scaled \(workers=1\)/);
+  assert.match(r.stdout, /cluster alpha scaling: workers 2→1/);
+  for (const m of r.stderr.matchAll(/nodes (\d+)\/(\d+)/g)) assert.ok(Number(m[1]) <= Number(m[2]), `progress never shows more ready nodes than wanted: ${m[0]}`);
   let c = await getJson('alpha');
   assert.equal(c.spec.nodePools[0]?.count, 1);
   assert.equal(c.status.phase, 'Ready');
@@ -144,6 +169,10 @@ test('scale, stop and start with --wait; events', async () => {
   assert.equal((await goman(['stop', 'alpha', '--wait', '--timeout', '60s'])).code, 0);
   c = await getJson('alpha');
   assert.equal(c.status.phase, 'Stopped');
+  const again = await ok(['stop', 'alpha']);
+  assert.equal(again, 'cluster alpha already stopped\n', 'a stopped cluster is not "stopping"');
+  assert.equal((await getJson('alpha')).generation, c.generation, 'nothing was sent');
+  assert.equal(await ok(['scale', 'alpha', '--pool', 'workers=1']), 'cluster alpha unchanged: workers is already 1\n');
   assert.equal((await goman(['start', 'alpha', '--wait', '--timeout', '60s'])).code, 0);
   assert.equal((await getJson('alpha')).status.phase, 'Ready');
 
@@ -196,6 +225,20 @@ test('edit: applies a change, aborts without one, re-opens on invalid input, con
   await fails(['edit', 'gamma'], 4, /changed since you read it; run again/, { env: { EDITOR: racing, VISUAL: racing } });
 });
 
+test('edit gives up when the editor keeps writing the same invalid text', async () => {
+  for (const [kind, content] of [
+    ['yaml', 'spec: [unclosed'],
+    ['schema', 'spec: {mode: bogus}'],
+  ] as const) {
+    const runs = path.join(tmp, `runs-${kind}`);
+    const stubborn = await editor(`stubborn-${kind}.sh`, `echo run >> ${runs}\nprintf '%s\\n' '${content}' > "$1"`);
+    const r = await runGoman(['edit', 'gamma'], { env: { ...srv.env, EDITOR: stubborn, VISUAL: stubborn }, timeoutMs: 20_000 });
+    assert.equal(r.code, 2, `${kind}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), /^goman: edit cancelled, the same invalid text again: /);
+    assert.equal((await readFile(runs, 'utf8')).split('\n').filter(Boolean).length, 2, `${kind}: the editor ran once more after the error, then goman gave up`);
+  }
+});
+
 test('watch streams changes as JSON lines', async () => {
   const child = spawn(GOMAN_BIN, ['watch', '-o', 'json'], { env: srv.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -220,7 +263,8 @@ test('delete: refuses without --yes off a terminal, then --wait until gone', asy
   await fails(['delete', 'beta'], 2, /refusing to delete beta without --yes/);
   const r = await goman(['delete', 'beta', '--yes', '--wait', '--timeout', '60s']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /cluster beta deleting/);
+  assert.match(r.stdout, /cluster beta deleting\n/);
+  assert.match(r.stdout, /cluster beta deleted\n$/, 'the wait ends by saying it is done');
   await fails(['get', 'beta'], 3, /not found/);
   await ok(['create', 'beta']); // the name is free again
 });
@@ -245,7 +289,8 @@ test('tokens: create, use, list, revoke; a revoked token is rejected with advice
   assert.ok(rec);
   assert.match(await ok(['token', 'list']), /dev@example\.com\s+user/);
   await ok(['token', 'revoke', rec.id]);
-  await fails(['list'], 1, /^goman: token rejected by http:\/\/127\.0\.0\.1:\d+; create a new one with `goman token create` or `goman context add` \(context local\)$/, { env: user });
+  await fails(['list'], 1, /^goman: token rejected by http:\/\/127\.0\.0\.1:\d+ \(unknown, revoked or expired\); ask an admin of that server for a new token, then `goman context add NAME --server URL --token TOKEN` \(context local\)$/, { env: user });
+  await fails(['token', 'revoke', 'not-an-id'], 2, /^goman: "not-an-id" is not a token id; ids are the UUIDs in the ID column of `goman token list`$/);
   await fails(['token', 'create', '--subject', 'x', '--role', 'king'], 2, /'king' is invalid/);
 });
 

@@ -6,6 +6,11 @@ import { clusterName, parseDuration, parseLabel, parseOutput, parsePool } from '
 import { age, colorEnabled, formatTable, truncate } from '../../src/cli/output.ts';
 import { ApiError, ServerUnreachableError } from '../../src/client/errors.ts';
 import { GomanError } from '../../src/domain/errors.ts';
+import { emptyStatus } from '../../src/domain/cluster.ts';
+import type { Cluster, ClusterNode } from '../../src/domain/cluster.ts';
+import { clusterSpecSchema } from '../../src/domain/spec.ts';
+import { nodesText } from '../../src/cli/view.ts';
+import { progressLine } from '../../src/cli/wait.ts';
 
 test('--pool NAME=COUNT[:TYPE]', () => {
   assert.deepEqual(parsePool('workers=3'), { name: 'workers', count: 3 });
@@ -87,7 +92,7 @@ test('messages say what to do, in one line', () => {
   );
   assert.equal(
     describeError(new ApiError(401, 'UNAUTHENTICATED', 'bad token'), where),
-    'token rejected by http://127.0.0.1:8080; create a new one with `goman token create` or `goman context add` (context local)',
+    'token rejected by http://127.0.0.1:8080 (unknown, revoked or expired); ask an admin of that server for a new token, then `goman context add NAME --server URL --token TOKEN` (context local)',
   );
   assert.match(describeError(new ApiError(412, 'PRECONDITION_FAILED', 'cluster x was modified'), where), /changed since you read it; run again$/);
   assert.equal(
@@ -95,6 +100,15 @@ test('messages say what to do, in one line', () => {
     'invalid spec: spec.mode: bad; also',
   );
   assert.ok(!describeError(new Error('a\nb')).includes('\n'));
+});
+
+test('messages give the real cause: a cluster being deleted is no stale read, and advice needs no admin rights', () => {
+  const where = { server: 'http://127.0.0.1:8080', context: 'local' };
+  assert.equal(describeError(new ApiError(409, 'CONFLICT', 'cluster x is being deleted'), where), 'cluster x is being deleted');
+  assert.doesNotMatch(describeError(new ApiError(401, 'UNAUTHENTICATED', 'bad token'), where), /create a new one with `goman token create`/);
+  assert.match(describeError(new ApiError(403, 'FORBIDDEN', 'role "user" may not do this (needs controller or admin)'), where), /ask an admin for a token with that role \(context local\)$/);
+  const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+  assert.match(describeError(noCredentials), /^no AWS credentials found; set AWS_PROFILE/);
 });
 
 test('"cannot reach the server" is told from the error class, not from its message text', () => {
@@ -106,4 +120,17 @@ test('"cannot reach the server" is told from the error class, not from its messa
   // The same words from anywhere else (an answer the server sent) are shown as they are.
   const relayed = new ApiError(503, 'UNAVAILABLE', 'goman server at http://127.0.0.1:8080 is unreachable');
   assert.equal(describeError(relayed, where), relayed.message);
+});
+
+test('progress during a scale-down counts the nodes leaving, never "5/2"', () => {
+  const spec = clusterSpecSchema.parse({ provider: 'sim', mode: 'dev', nodePools: [{ name: 'workers', count: 1 }] });
+  const node = (i: number): ClusterNode => ({ name: `n${i}`, role: i === 0 ? 'server' : 'agent', state: 'running', ready: true });
+  const cluster = (nodes: number): Cluster => ({
+    id: 'x', name: 'x', labels: {}, spec, generation: 2, resourceVersion: '1', createdBy: 'a', createdAt: '', updatedAt: '', finalizers: [],
+    status: { ...emptyStatus(), phase: 'Updating', nodes: Array.from({ length: nodes }, (_, i) => node(i)) },
+  });
+  assert.equal(nodesText(cluster(5)), '5→2');
+  assert.match(progressLine(cluster(5), false), /nodes 5→2 {2}/);
+  assert.equal(nodesText(cluster(2)), '2/2');
+  assert.match(progressLine(cluster(1), false), /nodes 1\/2 ready/);
 });

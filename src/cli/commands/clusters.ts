@@ -7,13 +7,14 @@ import { clusterSpecSchema, labelsSchema } from '../../domain/spec.ts';
 import type { ClusterSpecInput, NodePool } from '../../domain/spec.ts';
 import { GomanError } from '../../domain/errors.ts';
 import { UsageError } from '../errors.ts';
-import { clusterName, parseDuration, parseLabel, parsePool } from '../flags.ts';
+import { clusterName, parseDuration, parseLabel, parsePool, uniqueKeys } from '../flags.ts';
 import type { Session, GlobalOptions } from '../session.ts';
 import { openSession } from '../session.ts';
 import { age, formatTable, paint, PHASE_COLORS, serialize } from '../output.ts';
 import type { Column } from '../output.ts';
 import { nodesText, phaseOf, statusMessage } from '../view.ts';
 import type { WaitGoal } from '../wait.ts';
+import { reached, waitFor } from '../wait.ts';
 import { describeCluster } from './describe.ts';
 
 interface WaitFlags {
@@ -52,14 +53,18 @@ export async function createBody(nameArg: string | undefined, flags: CreateFlags
   if (flags.k3sVersion) spec.k3sVersion = flags.k3sVersion;
   if (flags.pool?.length) {
     const pools = [...(spec.nodePools ?? [])];
-    for (const p of flags.pool.map(parsePool)) {
+    const given = flags.pool.map(parsePool);
+    uniqueKeys('--pool', given.map((p) => p.name));
+    for (const p of given) {
       const i = pools.findIndex((q) => q.name === p.name);
       if (i >= 0) pools[i] = { ...pools[i], ...p };
       else pools.push(p);
     }
     spec.nodePools = pools;
   }
-  const labels = { ...fromFile.labels, ...Object.fromEntries((flags.label ?? []).map(parseLabel)) };
+  const labelFlags = (flags.label ?? []).map(parseLabel);
+  uniqueKeys('--label', labelFlags.map(([k]) => k));
+  const labels = { ...fromFile.labels, ...Object.fromEntries(labelFlags) };
   const name = nameArg ?? fromFile.name;
   if (!name) throw new UsageError('a cluster name is required: goman create NAME, or "name:" in the -f file');
   if (nameArg && fromFile.name && nameArg !== fromFile.name) {
@@ -200,21 +205,31 @@ interface ScaleFlags extends GlobalOptions, WaitFlags {
 export async function scale(name: string, flags: ScaleFlags): Promise<void> {
   clusterName(name);
   const timeoutMs = flags.wait ? parseDuration(flags.timeout ?? '10m') : 0;
-  const wanted = flags.pool.map(parsePool);
+  const wanted = flags.pool.map((value) => {
+    const w = parsePool(value);
+    if (w.instanceType) throw new UsageError(`--pool "${value}": scale changes node counts only (NAME=COUNT); change an instance type with \`goman edit ${name}\``);
+    return w;
+  });
+  uniqueKeys('--pool', wanted.map((w) => w.name));
   const s = await openSession(flags);
   const { value, etag } = await s.backend.get(name);
   const pools: NodePool[] = value.spec.nodePools.map((p) => ({ ...p }));
+  const changes: string[] = [];
   for (const w of wanted) {
     const pool = pools.find((p) => p.name === w.name);
     if (!pool) {
       const known = pools.map((p) => p.name).join(', ') || 'none';
       throw new GomanError('NOT_FOUND', `cluster ${name} has no node pool "${w.name}" (pools: ${known}); add pools with \`goman edit ${name}\``);
     }
+    if (pool.count !== w.count) changes.push(`${w.name} ${pool.count}→${w.count}`);
     pool.count = w.count;
-    if (w.instanceType) pool.instanceType = w.instanceType;
   }
-  const updated = await s.backend.patch(name, { spec: { nodePools: pools } }, etag);
-  await show(s, updated, `cluster ${name} scaled (${wanted.map((w) => `${w.name}=${w.count}`).join(', ')})\n`);
+  if (changes.length === 0) {
+    await show(s, value, `cluster ${name} unchanged: ${wanted.map((w) => `${w.name} is already ${w.count}`).join(', ')}\n`);
+  } else {
+    const updated = await s.backend.patch(name, { spec: { nodePools: pools } }, etag);
+    await show(s, updated, `cluster ${name} scaling: ${changes.join(', ')}\n`);
+  }
   if (flags.wait) await waitGoal(s, name, 'ready', timeoutMs);
 }
 
@@ -230,9 +245,17 @@ async function setDesiredState(name: string, desiredState: 'running' | 'stopped'
   clusterName(name);
   const timeoutMs = flags.wait ? parseDuration(flags.timeout ?? '10m') : 0;
   const s = await openSession(flags);
-  const updated = await s.backend.patch(name, { spec: { desiredState } });
-  await show(s, updated, `cluster ${name} ${desiredState === 'stopped' ? 'stopping' : 'starting'}\n`);
-  if (flags.wait) await waitGoal(s, name, desiredState === 'stopped' ? 'stopped' : 'ready', timeoutMs);
+  const goal = desiredState === 'stopped' ? 'stopped' : 'ready';
+  const { value } = await s.backend.get(name);
+  if (value.spec.desiredState === desiredState && !value.deletionTimestamp) {
+    // Nothing to send; say where it stands instead of announcing a change that is not happening.
+    const where = reached(value, goal) ? `already ${desiredState === 'stopped' ? 'stopped' : 'running'}` : `already ${desiredState === 'stopped' ? 'stopping' : 'starting'} (phase ${phaseOf(value)})`;
+    await show(s, value, `cluster ${name} ${where}\n`);
+  } else {
+    const updated = await s.backend.patch(name, { spec: { desiredState } });
+    await show(s, updated, `cluster ${name} ${desiredState === 'stopped' ? 'stopping' : 'starting'}\n`);
+  }
+  if (flags.wait) await waitGoal(s, name, goal, timeoutMs);
 }
 
 export async function remove(name: string, flags: GlobalOptions & WaitFlags & { yes?: boolean }): Promise<void> {
@@ -250,7 +273,10 @@ export async function remove(name: string, flags: GlobalOptions & WaitFlags & { 
   const result = await s.backend.delete(name);
   if (s.format !== 'table') s.write(await serialize(result, s.format));
   else s.write(`cluster ${name} ${result ? 'deleting' : 'deleted'}\n`);
-  if (flags.wait && result) await waitGoal(s, name, 'gone', timeoutMs);
+  if (flags.wait && result) {
+    await waitGoal(s, name, 'gone', timeoutMs);
+    if (s.format === 'table') s.write(`cluster ${name} deleted\n`);
+  }
 }
 
 export async function events(name: string, flags: GlobalOptions & { limit?: string }): Promise<void> {
@@ -309,7 +335,6 @@ async function show(s: Session, cluster: Cluster, message: string): Promise<void
 }
 
 async function waitGoal(s: Session, name: string, goal: WaitGoal, timeoutMs: number): Promise<void> {
-  const { waitFor } = await import('../wait.ts');
   // Progress is for people: on stderr, so `-o json` output on stdout stays machine-readable.
   const term = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, color: s.term.color && process.stderr.isTTY === true };
   await waitFor(s.backend, name, goal, { timeoutMs, term, write: (t) => void process.stderr.write(t) });

@@ -28,14 +28,18 @@ export async function edit(name: string, flags: GlobalOptions): Promise<void> {
   const file = path.join(dir, `${name}.yaml`);
   try {
     let problem: string | undefined;
+    let rejected: string | undefined;
     let text = `${HEADER}# cluster ${name}, generation ${cluster.generation}\n${stringify(original)}`;
     for (;;) {
       await writeFile(file, text, { mode: 0o600 });
       runEditor(file);
       const edited = await readFile(file, 'utf8');
-      // Quitting without touching the file after an error means "give up", as in kubectl edit.
-      if (problem !== undefined && edited === text) throw new GomanError('VALIDATION_FAILED', `edit cancelled, nothing changed: ${problem}`);
       const body = edited.replace(/^#.*\n/gm, '');
+      // After an error, text that is still the rejected text means "give up", as in kubectl
+      // edit: an editor (or script) that keeps writing the same thing would otherwise loop.
+      if (problem !== undefined && (edited === text || body === rejected)) {
+        throw new GomanError('VALIDATION_FAILED', `edit cancelled, the same invalid text again: ${problem}`);
+      }
       if (body.trim() === '') {
         process.stderr.write('edit cancelled: the file is empty\n');
         return;
@@ -45,11 +49,13 @@ export async function edit(name: string, flags: GlobalOptions): Promise<void> {
         parsed = editableSchema.safeParse(parse(body));
       } catch (e) {
         problem = `not valid YAML: ${(e as Error).message.split('\n')[0]}`;
+        rejected = body;
         text = `# error: ${problem}\n${HEADER}${body}`;
         continue;
       }
       if (!parsed.success) {
         problem = issuesText(parsed.error.issues);
+        rejected = body;
         text = `# error: ${problem.replace(/\n/g, ' ')}\n${HEADER}${body}`;
         continue;
       }
