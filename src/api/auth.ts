@@ -4,7 +4,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { GomanError } from '../domain/index.ts';
-import type { TokenRole } from '../store/port.ts';
+import type { TokenRole } from '../domain/index.ts';
 import type { TokenVerifier } from './tokens.ts';
 
 export interface Identity {

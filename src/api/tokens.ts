@@ -5,7 +5,8 @@
 import { newId } from '../util/ids.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { validationFailed } from '../domain/index.ts';
-import type { ClusterStore, TokenRecord, TokenRole } from '../store/port.ts';
+import type { TokenRecord, TokenRole } from '../domain/index.ts';
+import type { ClusterStore } from '../store/port.ts';
 
 export const TOKEN_PREFIX = 'gmn_';
 const TOKEN_SHAPE = /^gmn_[A-Za-z0-9_-]{43}$/;

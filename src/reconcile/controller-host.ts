@@ -87,7 +87,8 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
     if (!providers.has(event.provider)) return;
     if (event.type === 'cluster.deleted') queue.forget(event.clusterId);
     if (IGNORED_EVENTS.has(event.type)) return;
-    queue.add(event.clusterId);
+    // The scheduler's periodic look waits behind events of real change (work-queue.ts).
+    queue.add(event.clusterId, event.type === 'cluster.reconcile' ? 'resync' : 'event');
   });
   log.info({ owner, providers: [...providers] }, 'controller started');
 

@@ -2,11 +2,19 @@
 // added while it is being processed is marked dirty and runs once more afterwards, so one key
 // never runs twice at once yet no change is missed. Errors retry with per-key backoff; a
 // result may ask to look again later (requeueAfter).
+//
+// Two priorities, as controller-runtime's priority queue: keys added for an event (new work, a
+// spec change, a requeue the reconciler asked for) run before keys added by a periodic resync.
+// Under a burst of new clusters the scheduler's resyncs of recently written ones (every 30 s
+// while young) would otherwise sit in the same FIFO and delay the new work behind them.
 import { Backoff, type BackoffOptions } from '../util/backoff.ts';
 
 export interface WorkResult {
   requeueAfterMs?: number | undefined;
 }
+
+/** `event`: something changed, run it first; `resync`: a periodic look, after any event work. */
+export type Priority = 'event' | 'resync';
 
 /** Processes one key. Throwing means "retry with backoff"; the signal aborts at a shutdown deadline. */
 export type WorkFn = (key: string, signal: AbortSignal) => Promise<WorkResult | void>;
@@ -37,9 +45,11 @@ export class WorkQueue {
   private readonly onError: WorkQueueOptions['onError'];
   /** Waiting keys in arrival order; a Set so a key waits at most once. */
   private readonly waiting = new Set<string>();
+  /** Waiting resync keys, taken only when `waiting` is empty; never also in `waiting`. */
+  private readonly resyncs = new Set<string>();
   private readonly processing = new Map<string, InFlight>();
-  /** Keys added while processing: they go back to `waiting` when that run ends. */
-  private readonly dirty = new Set<string>();
+  /** Keys added while processing, with their priority: they wait again when that run ends. */
+  private readonly dirty = new Map<string, Priority>();
   private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly idleWaiters: (() => void)[] = [];
   private stopping = false;
@@ -53,7 +63,7 @@ export class WorkQueue {
 
   /** Keys waiting to run (including dirty keys waiting behind their own run); not delayed ones. */
   get depth(): number {
-    return this.waiting.size + this.dirty.size;
+    return this.waiting.size + this.resyncs.size + this.dirty.size;
   }
 
   get inFlight(): number {
@@ -64,10 +74,15 @@ export class WorkQueue {
     return this.stopping;
   }
 
-  add(key: string): void {
+  /** An event for a key already waiting as a resync moves it up; a resync never moves a key down. */
+  add(key: string, priority: Priority = 'event'): void {
     if (this.stopping) return;
-    if (this.processing.has(key)) this.dirty.add(key);
-    else this.waiting.add(key);
+    if (this.processing.has(key)) {
+      if (priority === 'event' || !this.dirty.has(key)) this.dirty.set(key, priority);
+    } else if (priority === 'event') {
+      this.resyncs.delete(key);
+      this.waiting.add(key);
+    } else if (!this.waiting.has(key)) this.resyncs.add(key);
     this.pump();
   }
 
@@ -118,6 +133,7 @@ export class WorkQueue {
   async shutdown(deadlineMs: number, graceMs = 1_000): Promise<ShutdownResult> {
     this.stopping = true;
     this.waiting.clear();
+    this.resyncs.clear();
     this.dirty.clear();
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
@@ -133,9 +149,10 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (!this.stopping && this.processing.size < this.concurrency && this.waiting.size > 0) {
-      const key = this.waiting.values().next().value as string;
-      this.waiting.delete(key);
+    while (!this.stopping && this.processing.size < this.concurrency && this.waiting.size + this.resyncs.size > 0) {
+      const from = this.waiting.size > 0 ? this.waiting : this.resyncs;
+      const key = from.values().next().value as string;
+      from.delete(key);
       const controller = new AbortController();
       const flight: InFlight = { controller, done: Promise.resolve() };
       this.processing.set(key, flight);
@@ -158,7 +175,9 @@ export class WorkQueue {
       }
     } finally {
       this.processing.delete(key);
-      if (this.dirty.delete(key) && !this.stopping) this.waiting.add(key);
+      const again = this.dirty.get(key);
+      this.dirty.delete(key);
+      if (again !== undefined && !this.stopping) (again === 'event' ? this.waiting : this.resyncs).add(key);
       this.pump();
       if (this.depth === 0 && this.processing.size === 0) this.notifyIdle();
     }

@@ -181,3 +181,47 @@ test('shutdown stops taking work, waits for in-flight items, then aborts them at
   assert.deepEqual(seen.sort(), ['quick', 'slow'], 'waiting, delayed and late keys never ran');
   assert.equal(q.depth, 0);
 });
+
+test('resync keys wait behind event keys; an event for a waiting resync key moves it up', async () => {
+  const runs: string[] = [];
+  const hold = gate();
+  const q = new WorkQueue({
+    concurrency: 1,
+    process: async (key) => {
+      runs.push(key);
+      if (key === 'blocker') await hold.promise;
+    },
+  });
+  q.add('blocker');
+  await until(() => q.inFlight === 1, 'blocker to start');
+  q.add('r1', 'resync');
+  q.add('r2', 'resync');
+  q.add('e1');
+  q.add('r2');
+  q.add('e2', 'resync');
+  q.add('e2');
+  q.add('e1', 'resync');
+  assert.equal(q.depth, 4, 'each key waits once, whatever its priority');
+  hold.open();
+  await q.idle();
+  assert.deepEqual(runs, ['blocker', 'e1', 'r2', 'e2', 'r1']);
+});
+
+test('a resync of a key in flight runs it once more, after waiting event keys', async () => {
+  const runs: string[] = [];
+  const hold = gate();
+  const q = new WorkQueue({
+    concurrency: 1,
+    process: async (key) => {
+      runs.push(key);
+      if (runs.length === 1) await hold.promise;
+    },
+  });
+  q.add('k');
+  await until(() => q.inFlight === 1, 'k to start');
+  q.add('k', 'resync');
+  q.add('e');
+  hold.open();
+  await q.idle();
+  assert.deepEqual(runs, ['k', 'e', 'k']);
+});
