@@ -1,0 +1,48 @@
+// The relay wake-up: every store write that appends to the outbox wakes it once, after the
+// write resolves; reads never do. Real SQLite store (no mock).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { afterWrites } from '../../src/cmd/write-hook.ts';
+import { clusterSpecSchema } from '../../src/domain/index.ts';
+import { openStore } from '../../src/store/open.ts';
+
+test('writes that append to the outbox wake the relay once each; reads and other writes do not', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-write-hook-'));
+  const raw = await openStore({ dataDir: dir });
+  t.after(async () => {
+    await raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let wakes = 0;
+  const store = afterWrites(raw, () => wakes++);
+  assert.equal(store.kind, 'sqlite');
+
+  const created = await store.createCluster({ name: 'a', labels: {}, spec: clusterSpecSchema.parse({}), createdBy: 'alice' });
+  assert.equal(wakes, 1);
+  await store.getCluster(created.id);
+  await store.listClusters({ limit: 10 });
+  await store.readUnsentOutbox(10);
+  await store.putProviderState('sim', created.id, { n: 1 });
+  assert.equal(wakes, 1, 'reads and provider state do not touch the outbox');
+
+  await store.updateCluster(created.id, { labels: { team: 'a' } });
+  await store.enqueueReconcile([created.id]);
+  await store.deleteCluster(created.id);
+  assert.equal(wakes, 4);
+});
+
+test('a failed write does not wake the relay', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-write-hook-'));
+  const raw = await openStore({ dataDir: dir });
+  t.after(async () => {
+    await raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let wakes = 0;
+  const store = afterWrites(raw, () => wakes++);
+  await assert.rejects(store.updateCluster('no-such-id', { labels: {} }));
+  assert.equal(wakes, 0);
+});
