@@ -71,8 +71,8 @@ function requestId(req: { headers: Record<string, string | string[] | undefined>
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const registry = deps.metrics ?? createMetricsRegistry();
-  const hub = new WatchHub(deps.store, deps.bus, deps.watch);
   const verifier = new TokenVerifier(deps.store, deps.tokenCacheMs ?? 5000);
+  const hub = new WatchHub(deps.store, deps.bus, { recheckMs: verifier.ttlMs / 2, ...deps.watch });
   const identify = makeIdentify(deps.auth, verifier);
 
   const app = Fastify({
@@ -142,7 +142,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const routes: RouteDef[] = [
     ...clusterRoutes(deps.store),
     ...controllerRoutes(deps.store),
-    ...watchRoutes(hub),
+    ...watchRoutes(hub, verifier),
     ...tokenRoutes(deps.store, verifier),
   ];
   routes.push(

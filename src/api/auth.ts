@@ -47,17 +47,21 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** The token of an `Authorization: Bearer <token>` header, if that is what was sent. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header(request, 'authorization') ?? '')?.[1];
+}
+
 export function makeIdentify(opts: AuthOptions, verifier: TokenVerifier) {
   if (opts.mode === 'gateway' && !opts.gatewaySecret) throw new GomanError('VALIDATION_FAILED', 'gateway auth needs a gateway secret');
   return async function identify(request: FastifyRequest): Promise<void> {
     request.identity = null;
     request.authError = null;
-    const authorization = header(request, 'authorization');
-    if (authorization !== undefined) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      const record = m ? await verifier.verify(m[1]!) : null;
+    if (header(request, 'authorization') !== undefined) {
+      const token = bearerToken(request);
+      const record = token ? await verifier.verify(token) : null;
       if (record) request.identity = { key: `token:${record.id}`, subject: record.subject, role: record.role };
-      else request.authError = m ? 'the token is unknown, expired or revoked' : 'Authorization must be "Bearer <token>"';
+      else request.authError = token ? 'the token is unknown, expired or revoked' : 'Authorization must be "Bearer <token>"';
       return;
     }
     if (opts.mode !== 'gateway' || !opts.gatewaySecret) return;

@@ -61,13 +61,14 @@ export async function ensureAdminToken(store: ClusterStore): Promise<string | nu
 
 interface CacheEntry {
   record: TokenRecord | null;
-  until: number;
+  /** When it was read from the store. */
+  at: number;
 }
 
 export class TokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly store: ClusterStore;
-  private readonly ttlMs: number;
+  readonly ttlMs: number;
   private readonly maxEntries: number;
 
   constructor(store: ClusterStore, ttlMs = 5000, maxEntries = 10_000) {
@@ -76,13 +77,16 @@ export class TokenVerifier {
     this.maxEntries = maxEntries;
   }
 
-  /** The token's record when it is known, unexpired and not revoked; null otherwise. */
-  async verify(token: string, now = Date.now()): Promise<TokenRecord | null> {
+  /**
+   * The token's record when it is known, unexpired and not revoked; null otherwise. A cached
+   * answer older than `maxAgeMs` (default: the TTL) is read again.
+   */
+  async verify(token: string, now = Date.now(), maxAgeMs = this.ttlMs): Promise<TokenRecord | null> {
     if (!TOKEN_SHAPE.test(token)) return null;
     const hash = hashToken(token);
     let entry = this.cache.get(hash);
-    if (!entry || entry.until <= now) {
-      entry = { record: await this.store.findTokenByHash(hash), until: now + this.ttlMs };
+    if (!entry || entry.at + maxAgeMs <= now) {
+      entry = { record: await this.store.findTokenByHash(hash), at: now };
       if (this.cache.size >= this.maxEntries) this.cache.clear();
       this.cache.set(hash, entry);
     }
@@ -90,6 +94,14 @@ export class TokenVerifier {
     if (!rec) return null;
     if (rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now) return null;
     return rec;
+  }
+
+  /**
+   * For a long-lived request (a watch stream) checked every TTL/2: reads at most TTL/2 old, so a
+   * revocation or expiry is noticed within one TTL.
+   */
+  stillValid(token: string): () => Promise<boolean> {
+    return async () => (await this.verify(token, Date.now(), this.ttlMs / 2)) !== null;
   }
 
   /** Forget a revoked token at once (this process); other processes within the TTL. */

@@ -3,9 +3,18 @@
 // One hub per app reads the outbox (woken by bus.tap(), and by a slow poll as a safety net),
 // re-reads each changed cluster once, and fans the result out to every stream whose caller may
 // see that cluster. The SSE `id:` is the outbox seq, so `?resourceVersion=<id>` (or a cluster's
-// resourceVersion from a list) resumes exactly there. Each stream's unsent bytes are bounded:
-// a client that does not read is disconnected; nobody ever waits for it.
+// resourceVersion from a list) resumes exactly there. A resume point outside the retained
+// outbox (too old, or newer than anything written) is a 410: the client lists again.
+//
+// Each stream's unsent bytes are bounded. Catch-up (the backlog after a resume point) is read
+// page by page and written with backpressure: the next event waits until the socket drains, so
+// any backlog streams to a reader that reads; one that stalls for `stallMs` is dropped. Live
+// events are fanned out without waiting: a stream that falls `clientBufferBytes` behind is
+// dropped, so nobody ever waits for a slow client. A token-authenticated stream re-checks its
+// token every `recheckMs` and ends once it is revoked or expired.
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
 import type { ClusterStore, OutboxRow } from '../store/port.ts';
@@ -19,7 +28,17 @@ export interface WatchOptions {
   clientBufferBytes?: number;
   /** Outbox poll interval: the only trigger without a bus, a safety net with one. */
   pollMs?: number;
+  /** How long catch-up waits for a client to read before dropping it. */
+  stallMs?: number;
+  /** How often a stream re-checks its credential (the token cache's TTL). */
+  recheckMs?: number;
 }
+
+/** Is the caller's credential still good? (Revoked and expired tokens are not.) */
+export type StillValid = () => Promise<boolean>;
+
+/** Catch-up waits for the socket to drain once this much is unsent. */
+const CATCH_UP_HIGH_WATER = 64 * 1024;
 
 const PAGE = 500;
 const MAX_OWNERS = 100_000;
@@ -36,18 +55,36 @@ class WatchStream {
   private readonly res: ServerResponse;
   private readonly owner: string | undefined;
   private readonly maxBuffer: number;
+  private readonly stallMs: number;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly recheck: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly onClose: (s: WatchStream) => void;
 
-  constructor(res: ServerResponse, identity: Identity, cursor: number, opts: Required<WatchOptions>, onClose: (s: WatchStream) => void) {
+  constructor(res: ServerResponse, identity: Identity, cursor: number, opts: Required<WatchOptions>, stillValid: StillValid | undefined, onClose: (s: WatchStream) => void) {
     this.res = res;
     this.owner = ownerFilter(identity);
     this.cursor = cursor;
     this.maxBuffer = opts.clientBufferBytes;
+    this.stallMs = opts.stallMs;
     this.onClose = onClose;
     this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), opts.heartbeatMs);
+    if (stillValid) {
+      let checking = false;
+      this.recheck = setInterval(() => {
+        if (checking) return;
+        checking = true;
+        stillValid()
+          .then((ok) => ok || this.close())
+          .catch(() => {}) // the store is unreachable for now: keep the stream, check again later
+          .finally(() => (checking = false));
+      }, opts.recheckMs);
+    }
     res.on('close', () => this.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   send(r: Resolved): void {
@@ -66,13 +103,34 @@ class WatchStream {
   write(chunk: string): void {
     if (this.closed) return;
     this.res.write(chunk);
-    if (this.res.writableLength > this.maxBuffer) this.res.destroy(); // too slow: drop, never wait
+    // Live: too slow, drop, never wait. Catch-up bounds itself by waiting in `drained`.
+    if (!this.catchingUp && this.res.writableLength > this.maxBuffer) this.res.destroy();
+  }
+
+  /** Catch-up's backpressure: true once the client has read enough, false if it stalled or left. */
+  async drained(): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.res.writableLength <= CATCH_UP_HIGH_WATER) return true;
+    const ctl = new AbortController();
+    try {
+      await Promise.race([once(this.res, 'drain', { signal: ctl.signal }), sleep(this.stallMs, undefined, { signal: ctl.signal })]);
+    } catch {
+      return false; // closed while waiting
+    } finally {
+      ctl.abort();
+    }
+    if (this.closed || this.res.writableLength > CATCH_UP_HIGH_WATER) {
+      this.res.destroy(); // stalled: drop
+      return false;
+    }
+    return true;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.recheck);
     if (!this.res.destroyed) this.res.end();
     this.onClose(this);
   }
@@ -99,6 +157,8 @@ export class WatchHub {
       heartbeatMs: opts.heartbeatMs ?? 15_000,
       clientBufferBytes: opts.clientBufferBytes ?? 1024 * 1024,
       pollMs: opts.pollMs ?? (bus ? 5000 : 1000),
+      stallMs: opts.stallMs ?? 30_000,
+      recheckMs: opts.recheckMs ?? 5000,
     };
   }
 
@@ -106,7 +166,10 @@ export class WatchHub {
     return this.streams.size;
   }
 
-  /** Validate the resume point; throws 410 (before any byte is sent) when it is too old. */
+  /**
+   * Validate the resume point; throws 410 (before any byte is sent) when it is too old, or newer
+   * than anything written (a later event would otherwise be skipped up to it without a word).
+   */
   async prepare(resourceVersion: number | undefined): Promise<number> {
     await this.start();
     if (resourceVersion === undefined) {
@@ -120,10 +183,17 @@ export class WatchHub {
         { path: 'resourceVersion', message: 'too old' },
       ]);
     }
+    // Read forward without moving the hub's head: that is the live streams' delivery mark.
+    const newest = resourceVersion > this.head ? await this.findHead(this.head) : this.head;
+    if (resourceVersion > newest) {
+      throw new HttpProblem(410, 'VALIDATION_FAILED', `resourceVersion ${resourceVersion} is newer than the latest event (${newest}); list again and watch from there`, [
+        { path: 'resourceVersion', message: 'newer than the latest event' },
+      ]);
+    }
     return resourceVersion;
   }
 
-  async open(res: ServerResponse, identity: Identity, cursor: number, requestId: string): Promise<void> {
+  async open(res: ServerResponse, identity: Identity, cursor: number, requestId: string, stillValid?: StillValid): Promise<void> {
     res.socket?.setTimeout(0);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -132,7 +202,7 @@ export class WatchHub {
       'x-accel-buffering': 'no',
       'x-request-id': requestId,
     });
-    const stream = new WatchStream(res, identity, cursor, this.opts, (s) => this.streams.delete(s));
+    const stream = new WatchStream(res, identity, cursor, this.opts, stillValid, (s) => this.streams.delete(s));
     this.streams.add(stream);
     stream.write('retry: 3000\n: connected\n\n');
     try {
@@ -207,7 +277,11 @@ export class WatchHub {
   private async catchUp(stream: WatchStream): Promise<void> {
     for (;;) {
       const rows = await this.store.readOutboxSince(stream.cursor, PAGE);
-      for (const row of rows) stream.send(await this.resolve(row));
+      for (const row of rows) {
+        stream.send(await this.resolve(row));
+        if (!(await stream.drained())) return;
+      }
+      if (stream.isClosed) return;
       // Checked without an await in between: from here on the pump delivers to this stream.
       if (rows.length < PAGE && stream.cursor >= this.head) {
         stream.catchingUp = false;

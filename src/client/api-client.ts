@@ -14,7 +14,7 @@ import type {
 import { ERROR_CODES } from '../domain/errors.ts';
 import type { ControlPlane } from '../reconcile/types.ts';
 import { ApiError, ServerUnreachableError } from './errors.ts';
-import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../store/port.ts';
+import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../domain/index.ts';
 
 export interface ClientOptions {
   baseUrl: string;

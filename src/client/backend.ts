@@ -1,7 +1,7 @@
 // What the CLI and TUI need from "where clusters live": a goman server (HTTP API) or, in the
 // serverless mode, an S3 bucket. Contexts pick the implementation; commands never know which.
 import type { Cluster, ClusterSpecInput, Labels } from '../domain/index.ts';
-import type { HistoryEntry, Page } from '../store/port.ts';
+import type { HistoryEntry, Page } from '../domain/index.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
 
 export interface ClusterPatch {

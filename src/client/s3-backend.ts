@@ -20,7 +20,7 @@ import {
   preconditionFailed,
   validationFailed,
 } from '../domain/index.ts';
-import type { HistoryEntry, LabelRequirement, Page } from '../store/port.ts';
+import type { HistoryEntry, LabelRequirement, Page } from '../domain/index.ts';
 import type { DesiredDoc } from '../store/s3/documents.ts';
 import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc, quoteEtag, stripQuotes } from '../store/s3/documents.ts';
 import { JsonObjects, WriteConflict } from '../store/s3/objects.ts';

@@ -1,7 +1,7 @@
 // Label selectors (`a=b,c!=d,e,!f`), the kubectl equality-based subset. Parsed here so a bad
 // selector is a 400 naming `labelSelector`; stores only evaluate the parsed requirements.
 import { validationFailed } from './index.ts';
-import type { LabelRequirement } from '../store/port.ts';
+import type { LabelRequirement } from './resources.ts';
 
 const KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;

@@ -9,7 +9,7 @@
 // number of clusters. Nothing is dropped otherwise.
 import type { Logger } from 'pino';
 import { GomanError } from '../domain/index.ts';
-import type { ClusterEvent } from '../store/port.ts';
+import type { ClusterEvent } from '../domain/index.ts';
 import type { EventBus, Subscription } from './port.ts';
 import { assertConsumerName } from './wire.ts';
 

@@ -10,7 +10,7 @@ import { connect, nanos } from '@nats-io/transport-node';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { GomanError } from '../domain/index.ts';
-import type { ClusterEvent } from '../store/port.ts';
+import type { ClusterEvent } from '../domain/index.ts';
 import type { EventBus, Subscription } from './port.ts';
 import { assertConsumerName, decodeEvent, encodeEvent, subjectFor } from './wire.ts';
 

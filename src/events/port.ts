@@ -1,6 +1,6 @@
 // The event bus port (DESIGN §5): in-process for the embedded topology, NATS JetStream for
 // the service topology. Events only say "look at cluster X"; consumers re-read the cluster.
-import type { ClusterEvent } from '../store/port.ts';
+import type { ClusterEvent } from '../domain/index.ts';
 
 export interface Subscription {
   close(): Promise<void>;

@@ -2,8 +2,8 @@
 // event type, and the names the buses accept for consumers (the controller names).
 import { z } from 'zod';
 import { nameProblem, validationFailed } from '../domain/index.ts';
-import { EVENT_TYPES } from '../store/port.ts';
-import type { ClusterEvent, EventType } from '../store/port.ts';
+import { EVENT_TYPES } from '../domain/index.ts';
+import type { ClusterEvent, EventType } from '../domain/index.ts';
 
 const eventSchema = z.object({
   eventId: z.string().min(1),

@@ -5,7 +5,7 @@
 // with it the fencing counter, outlives any holder that could still present an old token.
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Lease, LeaseStore } from '../store/port.ts';
+import type { Lease, LeaseStore } from './port.ts';
 import { awsErrorName } from '../aws/clients.ts';
 import { LOCK_TABLE } from '../aws/names.ts';
 
@@ -30,7 +30,7 @@ export class DynamoLeaseStore implements LeaseStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: { resource_id: { S: name } },
-          ConditionExpression: 'attribute_not_exists(resource_id) OR expires_ms < :now',
+          ConditionExpression: 'attribute_not_exists(resource_id) OR expires_ms <= :now',
           UpdateExpression: 'SET #owner = :owner, expires_ms = :exp, expires_at = :ttl ADD fence :one',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: {
@@ -45,26 +45,54 @@ export class DynamoLeaseStore implements LeaseStore {
       );
       return { name, owner, token: Number(out.Attributes?.fence?.N ?? 0), expiresAt: new Date(expires).toISOString() };
     } catch (e) {
+      if (awsErrorName(e) !== 'ConditionalCheckFailedException') throw e;
+    }
+    return this.extendOwn(name, owner, now, expires);
+  }
+
+  /** The holder acquiring again keeps its token (one UpdateItem cannot both ADD and not ADD). */
+  private async extendOwn(name: string, owner: string, now: number, expires: number): Promise<Lease | null> {
+    try {
+      const out = await this.ddb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { resource_id: { S: name } },
+          ConditionExpression: '#owner = :owner AND expires_ms > :now',
+          UpdateExpression: 'SET expires_ms = :exp, expires_at = :ttl',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':now': { N: String(now) },
+            ':owner': { S: owner },
+            ':exp': { N: String(expires) },
+            ':ttl': { N: String(Math.ceil(expires / 1000) + TTL_GRACE_S) },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { name, owner, token: Number(out.Attributes?.fence?.N ?? 0), expiresAt: new Date(expires).toISOString() };
+    } catch (e) {
       if (awsErrorName(e) === 'ConditionalCheckFailedException') return null;
       throw e;
     }
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<Lease | null> {
-    const expires = this.now() + ttlMs;
+    const now = this.now();
+    const expires = now + ttlMs;
     try {
       await this.ddb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { resource_id: { S: lease.name } },
-          // Same owner and same token: nobody took it over, even if it lapsed meanwhile.
-          ConditionExpression: '#owner = :owner AND fence = :fence AND expires_ms > :zero',
+          // Same owner, same token and not yet expired: a lapsed lease is free for anyone, so
+          // its old holder must acquire it again like everyone else (the SQL stores agree).
+          ConditionExpression: '#owner = :owner AND fence = :fence AND expires_ms > :now',
           UpdateExpression: 'SET expires_ms = :exp, expires_at = :ttl',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: {
             ':owner': { S: lease.owner },
             ':fence': { N: String(lease.token) },
-            ':zero': { N: '0' },
+            ':now': { N: String(now) },
             ':exp': { N: String(expires) },
             ':ttl': { N: String(Math.ceil(expires / 1000) + TTL_GRACE_S) },
           },

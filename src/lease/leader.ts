@@ -2,7 +2,8 @@
 // relay, scheduler) across processes. The lease carries a fencing token that strictly grows
 // each time it changes hands, so work done under it can be checked against a newer holder.
 import type { Logger } from 'pino';
-import type { Lease, LeaseStore } from '../store/port.ts';
+import { acquireKept, type HeldLease } from './keeper.ts';
+import type { LeaseStore } from './port.ts';
 import { sleepUnlessAborted } from '../util/sleep.ts';
 
 /** One term of leadership, handed to the job while it leads. */
@@ -44,87 +45,56 @@ export interface LeaderHandle {
 export function runWhileLeader(opts: LeaderOptions): LeaderHandle {
   const { leases, name, owner, ttlMs, logger } = opts;
   if (!(ttlMs >= 30)) throw new RangeError('leader lease ttlMs must be at least 30 ms');
-  const renewEveryMs = Math.max(10, Math.floor(ttlMs / 3));
-  const retryMs = opts.retryMs ?? renewEveryMs;
+  const retryMs = opts.retryMs ?? Math.max(10, Math.floor(ttlMs / 3));
   const stopping = new AbortController();
-  let current: Lease | null = null;
-  let termSignal: AbortSignal | null = null;
+  let term: { held: HeldLease; signal: AbortSignal } | null = null;
+  const onRenewError = (err: unknown): void => logger?.warn({ err, lease: name }, 'lease renewal failed; will retry');
 
-  async function lead(lease: Lease): Promise<void> {
-    const term = new AbortController();
-    const onStop = (): void => term.abort();
-    stopping.signal.addEventListener('abort', onStop, { once: true });
-    current = lease;
-    termSignal = term.signal;
-    // The lease is ours until the store's expiry; we count from before the request that got it,
-    // so a renewal that cannot get through ends the term locally before anyone else may take it.
-    let safeUntil = Date.now() + ttlMs - renewEveryMs;
-    let renewing = false;
-    const renewTimer = setInterval(() => {
-      if (Date.now() >= safeUntil) {
-        logger?.warn({ lease: name, owner }, 'lease could not be renewed in time; stepping down');
-        term.abort();
-        return;
-      }
-      if (renewing || term.signal.aborted || current === null) return;
-      renewing = true;
-      const askedAt = Date.now();
-      leases
-        .renewLease(current, ttlMs)
-        .then((renewed) => {
-          if (renewed === null) {
-            logger?.warn({ lease: name, owner }, 'lease lost; stepping down');
-            term.abort();
-          } else if (!term.signal.aborted) {
-            current = renewed;
-            safeUntil = askedAt + ttlMs - renewEveryMs;
-          }
-        })
-        .catch((err: unknown) => logger?.warn({ err, lease: name }, 'lease renewal failed; will retry'))
-        .finally(() => {
-          renewing = false;
-        });
-    }, renewEveryMs);
+  async function lead(held: HeldLease): Promise<void> {
+    const signal = AbortSignal.any([stopping.signal, held.signal]);
+    const onLost = (): void => {
+      if (!stopping.signal.aborted) logger?.warn({ lease: name, owner, reason: String(held.signal.reason) }, 'stepping down');
+    };
+    held.signal.addEventListener('abort', onLost, { once: true });
+    term = { held, signal };
     try {
       await opts.onElected({
-        signal: term.signal,
-        fence: lease.token,
-        stillLeader: () => (term.signal.aborted ? Promise.resolve(false) : leases.checkFence(name, lease.token)),
+        signal,
+        fence: held.fence,
+        stillLeader: () => (signal.aborted ? Promise.resolve(false) : leases.checkFence(name, held.fence)),
       });
     } catch (err) {
       logger?.error({ err, lease: name }, 'leader job failed');
     } finally {
-      term.abort();
-      clearInterval(renewTimer);
-      stopping.signal.removeEventListener('abort', onStop);
-      const held = current;
-      current = null;
-      if (held !== null) await leases.releaseLease(held).catch(() => undefined);
+      held.signal.removeEventListener('abort', onLost);
+      term = null;
+      await held.release().catch(() => undefined);
     }
   }
 
   async function campaign(): Promise<void> {
     while (!stopping.signal.aborted) {
-      let lease: Lease | null = null;
+      let held: HeldLease | null = null;
       try {
-        lease = await leases.acquireLease(name, owner, ttlMs);
+        held = await acquireKept(leases, name, owner, { ttlMs, onRenewError });
       } catch (err) {
         logger?.warn({ err, lease: name }, 'lease acquisition failed; will retry');
       }
-      if (lease !== null && !stopping.signal.aborted) {
-        logger?.info({ lease: name, owner, fence: lease.token }, 'elected leader');
-        await lead(lease);
-      } else if (lease !== null) {
-        await leases.releaseLease(lease).catch(() => undefined);
+      if (held !== null && !stopping.signal.aborted) {
+        logger?.info({ lease: name, owner, fence: held.fence }, 'elected leader');
+        await lead(held);
+      } else if (held !== null) {
+        await held.release().catch(() => undefined);
       }
       await sleepUnlessAborted(retryMs, stopping.signal);
     }
   }
 
   const running = campaign();
+  const leading = (): HeldLease | null => (term !== null && !term.signal.aborted ? term.held : null);
   return {
-    isLeader: () => current !== null && termSignal?.aborted === false,
-    fence: () => (current !== null && termSignal?.aborted === false ? current.token : null),
+    isLeader: () => leading() !== null,
+    fence: () => leading()?.fence ?? null,
     stop: async () => {
       stopping.abort();
       await running;

@@ -6,7 +6,9 @@ import type { Registry } from 'prom-client';
 import type { Cluster, ControllerReport, ControllerStatus } from '../domain/index.ts';
 import { isGomanError, stableStringify } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
-import type { ClusterEvent, Lease, LeaseStore } from '../store/port.ts';
+import type { ClusterEvent } from '../domain/index.ts';
+import { acquireKept } from '../lease/keeper.ts';
+import { leaseName, type LeaseStore } from '../lease/port.ts';
 import type { BackoffOptions } from '../util/backoff.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from './types.ts';
@@ -46,10 +48,6 @@ const DEFAULT_STOP_DEADLINE_MS = 10_000;
 // A controller's own status report comes back as cluster.status; reacting to it would be the
 // hot loop Goman had. Nothing a provider acts on (spec, deletion) changes in such an event.
 const IGNORED_EVENTS = new Set<ClusterEvent['type']>(['cluster.status', 'cluster.deleted']);
-
-export function leaseName(clusterId: string): string {
-  return `cluster/${clusterId}`;
-}
 
 export async function startController(opts: ControllerHostOptions): Promise<ControllerHost> {
   const { reconciler, controlPlane, bus, leases, owner } = opts;
@@ -129,13 +127,15 @@ async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> 
   const started = performance.now();
   let result = 'error';
   try {
-    const lease = await job.leases.acquireLease(leaseName(clusterId), job.owner, job.leaseTtlMs);
-    if (!lease) {
+    const held = await acquireKept(job.leases, leaseName(clusterId), job.owner, {
+      ttlMs: job.leaseTtlMs,
+      onRenewError: (err) => job.log.warn({ cluster: clusterId, err: errText(err) }, 'lease renewal failed; will retry'),
+    });
+    if (!held) {
       result = 'lease_busy';
       return { requeueAfterMs: job.busyRequeueMs * (1 + Math.random() * 0.2) };
     }
-    const keeper = keepLease(job, lease);
-    const signal = AbortSignal.any([job.signal, keeper.lost]);
+    const signal = AbortSignal.any([job.signal, held.signal]);
     try {
       const cluster = await controlPlane.getCluster(clusterId);
       if (!cluster) {
@@ -148,7 +148,7 @@ async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> 
         return {};
       }
       const ctx: ReconcileContext = {
-        fence: lease.token,
+        fence: held.fence,
         signal,
         report: async (report) => {
           if (unchanged(ownStatus(cluster, name), report)) return;
@@ -167,40 +167,12 @@ async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> 
       if (signal.aborted) result = 'aborted';
       throw err;
     } finally {
-      await keeper.release();
+      await held.release().catch((err: unknown) => job.log.warn({ cluster: clusterId, err: errText(err) }, 'lease release failed'));
     }
   } finally {
     metrics?.reconciles.inc({ controller: name, result });
     metrics?.duration.observe({ controller: name }, (performance.now() - started) / 1000);
   }
-}
-
-/** Renews the lease at ttl/3 while a reconcile runs; `lost` aborts when it cannot be kept. */
-function keepLease(job: ReconcileJob, first: Lease): { lost: AbortSignal; release: () => Promise<void> } {
-  const lost = new AbortController();
-  let lease = first;
-  const timer = setInterval(() => {
-    job.leases.renewLease(lease, job.leaseTtlMs).then(
-      (renewed) => {
-        if (renewed) lease = renewed;
-        else lost.abort(new Error(`lease ${lease.name} was lost`));
-      },
-      (err: unknown) => {
-        // A store hiccup: keep trying while the lease is still ours by the clock.
-        job.log.warn({ cluster: job.clusterId, err: errText(err) }, 'lease renewal failed');
-        if (Date.parse(lease.expiresAt) <= Date.now()) lost.abort(new Error(`lease ${lease.name} expired`));
-      },
-    );
-  }, Math.max(1, Math.floor(job.leaseTtlMs / 3)));
-  timer.unref();
-  return {
-    lost: lost.signal,
-    release: async () => {
-      clearInterval(timer);
-      if (lost.signal.aborted) return;
-      await job.leases.releaseLease(lease).catch((err: unknown) => job.log.warn({ cluster: job.clusterId, err: errText(err) }, 'lease release failed'));
-    },
-  };
 }
 
 function ownStatus(cluster: Cluster, name: string): ControllerStatus | undefined {

@@ -11,7 +11,8 @@
 // by one interval at most.)
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { ClusterStore, LeaseStore } from '../store/port.ts';
+import type { LeaseStore } from '../lease/port.ts';
+import type { ClusterStore } from '../store/port.ts';
 import { runWhileLeader } from '../lease/leader.ts';
 import type { LeaderTerm } from '../lease/leader.ts';
 

@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { isGomanError, isValidName } from '../domain/index.ts';
 import type { Reconciler, ReconcileContext } from './types.ts';
-import type { LeaseStore } from '../store/port.ts';
+import { acquireKept } from '../lease/keeper.ts';
+import { leaseName, type LeaseStore } from '../lease/port.ts';
 import { composeCluster, parseDesired, parseStatusDoc } from '../store/s3/documents.ts';
 import { JsonObjects } from '../store/s3/objects.ts';
 import { StatusWriter } from '../store/s3/status-writer.ts';
@@ -67,6 +68,12 @@ export function parseMessage(body: string): WorkItem[] {
   return [];
 }
 
+/** The cluster id a desired document claims, or a stand-in for a document too broken to say. */
+function idOf(body: unknown, name: string): string {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : `invalid:${name}`;
+}
+
 export class ServerlessRunner {
   private readonly opts: ServerlessOptions;
   private readonly objects: JsonObjects;
@@ -88,29 +95,24 @@ export class ServerlessRunner {
   }
 
   async handle(item: WorkItem): Promise<void> {
-    const leaseName = `cluster/${item.name}`;
-    let lease = await this.leases.acquireLease(leaseName, this.owner, this.ttlMs);
-    if (!lease) {
+    const first = await this.objects.get(desiredKey(item.name));
+    if (!first) return;
+    // Keyed by id, as in every topology: a name reused after a delete is another cluster.
+    const clusterId = idOf(first.body, item.name);
+    const held = await acquireKept(this.leases, leaseName(clusterId), this.owner, {
+      ttlMs: this.ttlMs,
+      onRenewError: (e) => this.log({ msg: 'lease renewal failed; will retry', cluster: item.name, error: (e as Error).message }),
+    });
+    if (!held) {
       this.log({ msg: 'cluster busy, requeued', cluster: item.name });
       await this.requeue({ name: item.name }, this.opts.busyRetryMs ?? 10_000);
       return;
     }
-    const abort = new AbortController();
-    const renew = setInterval(() => {
-      if (!lease) return;
-      this.leases.renewLease(lease, this.ttlMs).then(
-        (l) => {
-          if (l) lease = l;
-          else abort.abort(new Error(`lease ${leaseName} lost`));
-        },
-        (e: unknown) => abort.abort(e),
-      );
-    }, Math.max(1, Math.floor(this.ttlMs / 3)));
-    const writer = new StatusWriter(this.objects, { leases: this.leases, leaseName, token: lease.token });
+    const writer = new StatusWriter(this.objects, { leases: this.leases, leaseName: leaseName(clusterId), token: held.fence });
     try {
-      await this.reconcileOne(item, writer, lease.token, abort.signal);
+      await this.reconcileOne(item, clusterId, writer, held.fence, held.signal);
     } catch (e) {
-      if (abort.signal.aborted || isGomanError(e, 'CONFLICT')) {
+      if (held.signal.aborted || isGomanError(e, 'CONFLICT')) {
         // Another worker holds the cluster now; it will look again itself.
         this.log({ msg: 'lease lost during reconcile', cluster: item.name });
         return;
@@ -118,14 +120,18 @@ export class ServerlessRunner {
       this.log({ msg: 'reconcile failed', cluster: item.name, error: (e as Error).message });
       await this.requeue({ name: item.name }, this.opts.errorRetryMs ?? 30_000);
     } finally {
-      clearInterval(renew);
-      await this.leases.releaseLease(lease).catch(() => {});
+      await held.release().catch(() => {});
     }
   }
 
-  private async reconcileOne(item: WorkItem, writer: StatusWriter, fence: number, signal: AbortSignal): Promise<void> {
+  private async reconcileOne(item: WorkItem, clusterId: string, writer: StatusWriter, fence: number, signal: AbortSignal): Promise<void> {
     const got = await this.objects.get(desiredKey(item.name));
     if (!got) return;
+    if (idOf(got.body, item.name) !== clusterId) {
+      // The name now belongs to a new cluster, which holds another lease: look again at once.
+      await this.requeue({ name: item.name }, 0);
+      return;
+    }
     const statusDoc = parseStatusDoc((await this.objects.get(statusKey(item.name)))?.body);
     if (item.requeueId && statusDoc?.requeueId !== item.requeueId) return; // superseded chain
     let desired;
@@ -133,8 +139,7 @@ export class ServerlessRunner {
       desired = parseDesired(got.body, desiredKey(item.name));
     } catch (e) {
       if (!isGomanError(e, 'VALIDATION_FAILED')) throw e;
-      const rawId = (got.body as { id?: unknown } | null)?.id;
-      await writer.invalid(item.name, typeof rawId === 'string' ? rawId : `invalid:${item.name}`, e.message, e.errors ?? []);
+      await writer.invalid(item.name, clusterId, e.message, e.errors ?? []);
       this.log({ msg: 'invalid desired state; no cloud change', cluster: item.name });
       return;
     }

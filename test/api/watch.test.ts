@@ -9,6 +9,7 @@ import type { Cluster } from '../../src/domain/index.ts';
 import { createMemoryBus } from '../../src/events/memory-bus.ts';
 import { startOutboxRelay } from '../../src/events/outbox-relay.ts';
 import type { ApiDeps } from '../../src/api/app.ts';
+import { consistently, eventually } from '../helpers/eventually.ts';
 import { harness, type Harness } from './harness.ts';
 
 interface SseEvent {
@@ -19,10 +20,15 @@ interface SseEvent {
 }
 
 /** A reading SSE client: collects events; `next` waits for one that matches. */
-function sse(url: string, token: string): { events: SseEvent[]; next(pred: (e: SseEvent) => boolean, ms?: number): Promise<SseEvent>; close(): void; status: Promise<number> } {
+function sse(
+  url: string,
+  token: string,
+): { events: SseEvent[]; next(pred: (e: SseEvent) => boolean, ms?: number): Promise<SseEvent>; close(): void; status: Promise<number>; ended: Promise<void> } {
   const ctl = new AbortController();
   const events: SseEvent[] = [];
   let wake: () => void = () => {};
+  let end: () => void = () => {};
+  const ended = new Promise<void>((r) => (end = r));
   const status = fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: ctl.signal }).then((res) => {
     void (async () => {
       const decoder = new TextDecoder();
@@ -48,12 +54,14 @@ function sse(url: string, token: string): { events: SseEvent[]; next(pred: (e: S
       } catch {
         // aborted by close()
       }
+      end();
     })();
     return res.status;
   });
   return {
     events,
     status,
+    ended,
     close: () => ctl.abort(),
     next: async (pred, ms = 10_000) => {
       const deadline = Date.now() + ms;
@@ -146,7 +154,7 @@ test('watch: a resume point older than the retained outbox is 410; a bad one 400
 });
 
 test('watch: a client that never reads is dropped and never holds up another', async (t) => {
-  const { h, url } = await served(t, { watch: { heartbeatMs: 60_000, clientBufferBytes: 256 * 1024, pollMs: 5000 } });
+  const { h, url } = await served(t, { watch: { heartbeatMs: 60_000, clientBufferBytes: 256 * 1024, pollMs: 5000, stallMs: 300 } });
   // One cluster whose every event is ~1 MB, changed 20 times: far more than socket buffers hold.
   const labels = Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`k${i}`, 'v'.repeat(60)]));
   const big = await create(h, 'alice', 'big', labels);
@@ -174,4 +182,87 @@ test('watch: a client that never reads is dropped and never holds up another', a
   await create(h, 'alice', 'after');
   const ev = await reader.next((e) => e.event === 'created' && e.data?.cluster?.name === 'after');
   assert.ok(ev.id);
+});
+
+/** A cluster whose every event is ~600 KB, changed `rounds` times: a backlog of many MiB. */
+async function bigBacklog(h: Harness, rounds: number): Promise<Cluster> {
+  const labels = Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`k${i}`, 'v'.repeat(60)]));
+  const big = await create(h, 'alice', 'big', labels);
+  for (let i = 0; i < rounds; i++) {
+    const res = await h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/big', payload: { labels: { round: String(i) } } });
+    assert.equal(res.statusCode, 200);
+  }
+  return big;
+}
+
+const openStreams = async (h: Harness): Promise<number> => Number(/goman_watch_streams (\d+)/.exec((await h.app.inject('/metrics')).body)?.[1]);
+
+test('watch: resuming before a backlog of many MiB streams all of it, at the pace the client reads', async (t) => {
+  const { h, url } = await served(t, { watch: { heartbeatMs: 60_000, clientBufferBytes: 256 * 1024, pollMs: 5000, stallMs: 30_000 } });
+  const big = await bigBacklog(h, 20);
+
+  // A client that does not read at first (a slow link), then reads everything.
+  const { port } = new URL(url);
+  const sock = net.connect(Number(port), '127.0.0.1');
+  t.after(() => sock.destroy());
+  sock.pause();
+  sock.write(`GET /api/v1/watch?resourceVersion=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.tokens.alice}\r\nAccept: text/event-stream\r\n\r\n`);
+  await eventually('the stream is open', async () => (await openStreams(h)) === 1);
+  await consistently('the paused stream is waited for, not dropped', async () => (await openStreams(h)) === 1, { timeoutMs: 1000 });
+
+  let text = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => (text += chunk));
+  sock.resume();
+  const ids = await eventually('the whole backlog', () => {
+    const found = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    return found.length >= 21 && found;
+  });
+  assert.equal(ids.length, 21, 'created + 20 updates, nothing more, nothing lost');
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  assert.equal(ids[0], Number(big.resourceVersion));
+  assert.match(text, /"round":"19"/);
+});
+
+test('watch: a resume point newer than the latest event is 410, not a silent skip', async (t) => {
+  const { h, url } = await served(t);
+  const c = await create(h, 'alice', 'one');
+  const ahead = await h.call('alice', { method: 'GET', url: `/api/v1/watch?resourceVersion=${Number(c.resourceVersion) + 5}` });
+  assert.equal(ahead.statusCode, 410);
+  assert.match(String(ahead.headers['content-type']), /problem\+json/);
+  assert.equal(ahead.json<{ errors: { path: string }[] }>().errors[0]?.path, 'resourceVersion');
+
+  // The latest event itself is a fine resume point: what follows it arrives.
+  const stream = sse(`${url}/api/v1/watch?resourceVersion=${c.resourceVersion}`, h.tokens.alice);
+  t.after(() => stream.close());
+  assert.equal(await stream.status, 200);
+  await create(h, 'alice', 'two');
+  const next = await stream.next((e) => e.event === 'created');
+  assert.equal(next.data?.cluster?.name, 'two');
+});
+
+test('watch: a stream ends within the token cache TTL once its token is revoked or expires', async (t) => {
+  const { h, url } = await served(t, { tokenCacheMs: 400 });
+  const { issueToken } = await import('../../src/api/tokens.ts');
+  const shortLived = await issueToken(h.store, { subject: 'carol@example.com', role: 'user', expiresInMs: 1500 });
+  const alice = sse(`${url}/api/v1/watch`, h.tokens.alice);
+  const carol = sse(`${url}/api/v1/watch`, shortLived.token);
+  const bob = sse(`${url}/api/v1/watch`, h.tokens.bob);
+  t.after(() => [alice, carol, bob].forEach((s) => s.close()));
+  for (const s of [alice, carol, bob]) assert.equal(await s.status, 200);
+
+  const tokens = (await h.call('admin', { method: 'GET', url: '/api/v1/tokens' })).json<{ items: { id: string; subject: string }[] }>();
+  const aliceId = tokens.items.find((r) => r.subject === 'alice@example.com')!.id;
+  const revokedAt = Date.now();
+  assert.equal((await h.call('admin', { method: 'DELETE', url: `/api/v1/tokens/${aliceId}` })).statusCode, 204);
+  await eventually('the revoked stream ends', async () => (await Promise.race([alice.ended.then(() => true), sleep(25).then(() => false)])));
+  // Within the TTL, plus slack for a loaded test machine (without the re-check it never ends).
+  assert.ok(Date.now() - revokedAt < 400 + 1000, `ended ${Date.now() - revokedAt} ms after revocation (TTL 400 ms)`);
+  await carol.ended; // expired at 1.5 s
+  assert.ok(Date.now() - Date.parse(shortLived.expiresAt!) < 400 + 1000, 'the expired stream ended within the TTL');
+
+  // Bob's token is good: his stream stays and still delivers.
+  await create(h, 'bob', 'bobs');
+  const ev = await bob.next((e) => e.event === 'created');
+  assert.equal(ev.data?.cluster?.name, 'bobs');
 });

@@ -8,6 +8,7 @@ import { GetBucketNotificationConfigurationCommand, HeadBucketCommand, PutObject
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../src/aws/clients.ts';
 import { createAwsClients } from '../../src/aws/clients.ts';
+import { leaseName } from '../../src/lease/port.ts';
 import { DynamoLeaseStore } from '../../src/lease/dynamo-leases.ts';
 import type { InitResult } from '../../src/cli/aws/init.ts';
 import { initAws } from '../../src/cli/aws/init.ts';
@@ -167,7 +168,8 @@ test('locks: conditional writes recognised, TTL on expires_at, renewal keeps the
   await assert.rejects(new StatusWriter(objects, { leases, leaseName: 'cluster/fence', token: a.token }).report(desired, 'aws-controller', report), (e: unknown) => isGomanError(e, 'CONFLICT'));
   await leases.releaseLease(b);
   const realLeases = new DynamoLeaseStore(clients.dynamo());
-  const held = await realLeases.acquireLease('cluster/fence', 'someone-else', 60_000);
+  // Leases are keyed by cluster id, as in every topology (a reused name is another cluster).
+  const held = await realLeases.acquireLease(leaseName(cluster.id), 'someone-else', 60_000);
   assert.ok(held);
   await runner({ owner: 'worker-c' }).handle({ name: cluster.name });
   assert.equal((await allInstances('fence')).length, 0, 'a worker without the lease changes nothing');

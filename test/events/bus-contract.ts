@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { EventBus } from '../../src/events/port.ts';
-import type { ClusterEvent } from '../../src/store/port.ts';
+import type { ClusterEvent } from '../../src/domain/index.ts';
 import { eventually, makeEvent, sleep, uniq } from './helpers.ts';
 
 export interface BusUnderTest {

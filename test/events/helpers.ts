@@ -1,6 +1,6 @@
 // Small helpers shared by the event and scheduler tests.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ClusterEvent, EventType } from '../../src/store/port.ts';
+import type { ClusterEvent, EventType } from '../../src/domain/index.ts';
 
 /** Polls `check` until it returns true, failing with `what` after timeoutMs. */
 export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -16,7 +16,8 @@ import { startController, unchanged } from '../../src/reconcile/controller-host.
 import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
 import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
-import type { ClusterEvent, ClusterStore } from '../../src/store/port.ts';
+import type { ClusterEvent } from '../../src/domain/index.ts';
+import type { ClusterStore } from '../../src/store/port.ts';
 
 let dir: string;
 let store: ClusterStore;

@@ -1,6 +1,6 @@
 // `goman get NAME` for people: spec, conditions, per-controller status, nodes, recent events.
 import type { Cluster } from '../../domain/cluster.ts';
-import type { HistoryEntry } from '../../store/port.ts';
+import type { HistoryEntry } from '../../domain/index.ts';
 import type { Terminal } from '../output.ts';
 import { age, formatTable, paint, PHASE_COLORS } from '../output.ts';
 import { nodesText, phaseOf } from '../view.ts';

@@ -1,7 +1,7 @@
 // `goman token create|list|revoke` (admin): tokens are shown once, at creation.
 import { GomanError } from '../../domain/errors.ts';
 import { UsageError } from '../errors.ts';
-import type { TokenRole } from '../../store/port.ts';
+import type { TokenRole } from '../../domain/index.ts';
 import type { ServerBackend } from '../../client/http-backend.ts';
 import type { GlobalOptions, Session } from '../session.ts';
 import { openSession } from '../session.ts';

@@ -4,7 +4,7 @@ import { Box, Text } from 'ink';
 import React from 'react';
 import type { ClusterBackend } from '../../client/backend.ts';
 import type { Cluster } from '../../domain/cluster.ts';
-import type { HistoryEntry } from '../../store/port.ts';
+import type { HistoryEntry } from '../../domain/index.ts';
 import { age, PHASE_COLORS, truncate } from '../output.ts';
 import { nodesText, phaseOf } from '../view.ts';
 import { h, useColor } from './h.ts';

@@ -11,7 +11,8 @@ import {
   validationFailed,
   type Cluster,
 } from '../../domain/index.ts';
-import type { CreateClusterInput, ListQuery, Page, UpdateClusterInput } from '../port.ts';
+import type { Page } from '../../domain/index.ts';
+import type { CreateClusterInput, ListQuery, UpdateClusterInput } from '../port.ts';
 import { isUniqueViolation, labelPredicate, type SqlContext } from './context.ts';
 import { decodeCursor, encodeCursor, isIsoTime } from './cursor.ts';
 import { clusterFromRow, iso } from './rows.ts';

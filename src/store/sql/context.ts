@@ -1,7 +1,7 @@
 // What every concern module of the SQL store shares: the kysely handle, which dialect it
 // speaks (for the few places they differ), and the scheduler interval a write schedules.
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
-import type { LabelRequirement } from '../port.ts';
+import type { LabelRequirement } from '../../domain/index.ts';
 import type { Database, SqlDialect } from './schema.ts';
 
 export interface SqlContext {
@@ -17,6 +17,16 @@ export type Executor = Kysely<Database> | Tx;
 /** A time parameter in a position where PostgreSQL cannot infer the type (CASE arms). */
 export function timeParam(dialect: SqlDialect, value: string): RawBuilder<string> {
   return dialect === 'postgres' ? sql<string>`cast(${value} as timestamptz)` : sql<string>`${value}`;
+}
+
+/**
+ * The database's clock, `ms` from now. Lease expiry is judged by this one clock, so processes
+ * whose own clocks disagree still agree on who holds a lease. SQLite's text form matches
+ * `toISOString()`, so text order stays time order.
+ */
+export function dbTime(dialect: SqlDialect, ms = 0): RawBuilder<string> {
+  if (dialect === 'postgres') return sql<string>`(now() + cast(${ms} as double precision) * interval '1 millisecond')`;
+  return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${ms / 1000} seconds`})`;
 }
 
 /** Label selector terms in SQL, so filters apply before LIMIT and pagination stays right. */

@@ -1,5 +1,5 @@
 // The human-readable history of a cluster (`GET /clusters/{id}/events`), newest first.
-import type { HistoryEntry, Page } from '../port.ts';
+import type { HistoryEntry, Page } from '../../domain/index.ts';
 import type { SqlContext } from './context.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fromJson, iso, num } from './rows.ts';

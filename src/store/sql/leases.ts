@@ -1,8 +1,9 @@
 // Leases with fencing tokens. Rows are never deleted (release moves expires_at into the past),
-// so the token only ever grows: every acquisition of a free or expired lease adds one.
+// so the token only ever grows: every acquisition of a free or expired lease adds one. Every
+// time here is the database's (dbTime), never this process's clock.
 import { sql } from 'kysely';
-import type { Lease } from '../port.ts';
-import type { SqlContext } from './context.ts';
+import type { Lease } from '../../lease/port.ts';
+import { dbTime, type SqlContext } from './context.ts';
 import { iso, num } from './rows.ts';
 
 const RELEASED_AT = new Date(0).toISOString();
@@ -13,9 +14,8 @@ function leaseFromRow(r: { name: string; owner: string; token: string | number |
 
 /** One atomic upsert: taken when absent, expired, or already ours (then same token, extended). */
 export async function acquireLease(ctx: SqlContext, name: string, owner: string, ttlMs: number): Promise<Lease | null> {
-  const now = Date.now();
-  const nowIso = new Date(now).toISOString();
-  const expires = new Date(now + ttlMs).toISOString();
+  const now = dbTime(ctx.dialect);
+  const expires = dbTime(ctx.dialect, ttlMs);
   const row = await ctx.db
     .insertInto('leases')
     .values({ name, owner, token: 1, expires_at: expires })
@@ -25,9 +25,9 @@ export async function acquireLease(ctx: SqlContext, name: string, owner: string,
         .doUpdateSet({
           owner,
           expires_at: expires,
-          token: sql<number>`case when leases.owner = ${owner} and leases.expires_at > ${nowIso} then leases.token else leases.token + 1 end`,
+          token: sql<number>`case when leases.owner = ${owner} and leases.expires_at > ${now} then leases.token else leases.token + 1 end`,
         })
-        .where((eb) => eb.or([eb.and([eb('leases.owner', '=', owner), eb('leases.expires_at', '>', nowIso)]), eb('leases.expires_at', '<=', nowIso)])),
+        .where((eb) => eb.or([eb.and([eb('leases.owner', '=', owner), eb('leases.expires_at', '>', now)]), eb('leases.expires_at', '<=', now)])),
     )
     .returningAll()
     .executeTakeFirst();
@@ -35,14 +35,13 @@ export async function acquireLease(ctx: SqlContext, name: string, owner: string,
 }
 
 export async function renewLease(ctx: SqlContext, lease: Lease, ttlMs: number): Promise<Lease | null> {
-  const now = Date.now();
   const row = await ctx.db
     .updateTable('leases')
-    .set({ expires_at: new Date(now + ttlMs).toISOString() })
+    .set({ expires_at: dbTime(ctx.dialect, ttlMs) })
     .where('name', '=', lease.name)
     .where('owner', '=', lease.owner)
     .where('token', '=', lease.token)
-    .where('expires_at', '>', new Date(now).toISOString())
+    .where('expires_at', '>', dbTime(ctx.dialect))
     .returningAll()
     .executeTakeFirst();
   return row ? leaseFromRow(row) : null;
@@ -64,7 +63,7 @@ export async function checkFence(ctx: SqlContext, name: string, token: number): 
     .select('name')
     .where('name', '=', name)
     .where('token', '=', token)
-    .where('expires_at', '>', new Date().toISOString())
+    .where('expires_at', '>', dbTime(ctx.dialect))
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -2,7 +2,8 @@
 // writer still holds lease `cluster/<id>`, so a reconciler that lost its lease cannot
 // overwrite what the new holder wrote.
 import { conflict } from '../../domain/index.ts';
-import type { SqlContext } from './context.ts';
+import { leaseName } from '../../lease/port.ts';
+import { dbTime, type SqlContext } from './context.ts';
 import { fromJson, toJson } from './rows.ts';
 
 export async function getProviderState(ctx: SqlContext, provider: string, clusterId: string): Promise<unknown> {
@@ -21,13 +22,13 @@ export async function putProviderState(ctx: SqlContext, provider: string, cluste
       const held = await trx
         .selectFrom('leases')
         .select('token')
-        .where('name', '=', `cluster/${clusterId}`)
+        .where('name', '=', leaseName(clusterId))
         .where('token', '=', fence)
-        .where('expires_at', '>', new Date().toISOString())
+        .where('expires_at', '>', dbTime(ctx.dialect))
         // Holds the lease row until commit, so it cannot change hands under this write.
         .$if(ctx.dialect === 'postgres', (q) => q.forShare())
         .executeTakeFirst();
-      if (!held) throw conflict(`lease cluster/${clusterId} is no longer held with token ${fence}`);
+      if (!held) throw conflict(`lease ${leaseName(clusterId)} is no longer held with token ${fence}`);
     }
     const at = new Date().toISOString();
     await trx

@@ -2,18 +2,9 @@
 // in its own module; this class only binds them to one SqlContext.
 import { sql, type Kysely } from 'kysely';
 import type { Cluster, ControllerRegistration, ControllerRegistrationInput, ControllerReport, Phase } from '../../domain/index.ts';
-import type {
-  ClusterStore,
-  CreateClusterInput,
-  HistoryEntry,
-  Lease,
-  ListQuery,
-  OutboxRow,
-  Page,
-  ReportResult,
-  TokenRecord,
-  UpdateClusterInput,
-} from '../port.ts';
+import type { HistoryEntry, Page, TokenRecord } from '../../domain/index.ts';
+import type { Lease } from '../../lease/port.ts';
+import type { ClusterStore, CreateClusterInput, ListQuery, OutboxRow, ReportResult, UpdateClusterInput } from '../port.ts';
 import * as clusters from './clusters.ts';
 import type { SqlContext } from './context.ts';
 import * as history from './history.ts';

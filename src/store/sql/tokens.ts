@@ -1,5 +1,5 @@
 // API tokens: only the hash is stored; expired and revoked tokens never authenticate.
-import type { TokenRecord, TokenRole } from '../port.ts';
+import type { TokenRecord, TokenRole } from '../../domain/index.ts';
 import type { SqlContext } from './context.ts';
 import { iso, isoOrNull } from './rows.ts';
 
