@@ -14,7 +14,7 @@ import { makeIdentify } from './auth.ts';
 import { renderDocs } from './docs-page.ts';
 import { createMetricsRegistry, instrumentHttp } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
-import { errorHandler, mapError, sendProblem } from './problem.ts';
+import { clientErrorHandler, errorHandler, mapError, sendProblem } from './problem.ts';
 import type { RouteDef } from './route.ts';
 import { mountRoutes } from './route.ts';
 import { clusterRoutes } from './routes/clusters.ts';
@@ -87,6 +87,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    clientErrorHandler,
     frameworkErrors: (error, request, reply) => {
       void reply.header('x-request-id', request.id);
       const m = mapError(error);

@@ -1,5 +1,8 @@
 // RFC 9457 problem+json: the one error shape every route, hook and fastify failure becomes.
 // Stable `code`s come from src/domain/errors.ts; no stack trace or SQL text ever leaves.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode, FieldError } from '../domain/index.ts';
@@ -94,6 +97,9 @@ function fromFastify(error: FastifyError): Mapped | null {
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, code: 'VALIDATION_FAILED', detail: 'request body is empty', errors: [{ path: '(body)', message: 'must be a JSON document' }], internal: false };
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_INVALID_URL':
+      return { status: 400, code: 'VALIDATION_FAILED', detail: 'the URL is malformed (check its percent-encoding)', errors: [{ path: '(url)', message: 'malformed' }], internal: false };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'VALIDATION_FAILED', detail: 'request body is not valid JSON', errors: [{ path: '(body)', message: 'malformed JSON' }], internal: false };
     default:
@@ -133,4 +139,28 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (m.internal) request.log.error({ err: error }, 'request failed');
   else if (m.status >= 500) request.log.warn({ code: m.code, detail: m.detail }, 'request refused');
   return sendProblem(reply, m.status, m.code, m.detail, m.errors);
+}
+
+/**
+ * Node's HTTP parser refuses some requests before fastify has a request for them (a request
+ * line or headers over the limit, a malformed header, a request that arrives too slowly).
+ * fastify's `clientErrorHandler`: answer those in the problem shape, with a request id, too.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail, path]: [number, string, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request did not arrive in time; send it again', '(request)']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the URL and headers together exceed 16 KiB; shorten the query string or the headers', '(headers)']
+        : [400, 'malformed HTTP request', '(request)'];
+  const id = randomUUID();
+  const body = JSON.stringify(problemBody(status, 'VALIDATION_FAILED', detail, id, [{ path, message: detail }]));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
