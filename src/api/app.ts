@@ -1,7 +1,7 @@
 // The HTTP face of the control plane (DESIGN §4, §11). `buildApi` assembles an app; the
 // caller listens, and on SIGTERM calls `closeGracefully` (readyz goes 503 at once, in-flight
 // requests finish within the deadline, watch streams end).
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,8 +20,10 @@ import { mountRoutes } from './route.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { controllerRoutes } from './routes/controllers.ts';
 import { systemRoutes } from './routes/system.ts';
+import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { watchRoutes } from './routes/watch.ts';
+import { SessionSealer } from './session.ts';
 import { TokenVerifier } from './tokens.ts';
 import type { WatchOptions } from './watch.ts';
 import { WatchHub } from './watch.ts';
@@ -46,6 +48,8 @@ export interface ApiDeps {
   watch?: WatchOptions | undefined;
   /** How long a token lookup is cached (default 5 s). */
   tokenCacheMs?: number | undefined;
+  /** Seals console session cookies (32 bytes); a random one per process when absent. */
+  sessionKey?: Buffer | undefined;
 }
 
 interface AppState {
@@ -73,7 +77,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const registry = deps.metrics ?? createMetricsRegistry();
   const verifier = new TokenVerifier(deps.store, deps.tokenCacheMs ?? 5000);
   const hub = new WatchHub(deps.store, deps.bus, { recheckMs: verifier.ttlMs / 2, ...deps.watch });
-  const identify = makeIdentify(deps.auth, verifier);
+  const sessions = new SessionSealer(deps.sessionKey ?? randomBytes(32));
+  const identify = makeIdentify({ ...deps.auth, sessions }, verifier);
 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -145,6 +150,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...controllerRoutes(deps.store),
     ...watchRoutes(hub, verifier),
     ...tokenRoutes(deps.store, verifier),
+    ...sessionRoutes(verifier, sessions),
   ];
   routes.push(
     ...systemRoutes({

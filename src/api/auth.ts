@@ -5,6 +5,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { GomanError } from '../domain/index.ts';
 import type { TokenRole } from '../domain/index.ts';
+import type { SessionSealer } from './session.ts';
+import { SESSION_COOKIE, assertSameOrigin, readCookie } from './session.ts';
 import type { TokenVerifier } from './tokens.ts';
 
 export interface Identity {
@@ -12,11 +14,17 @@ export interface Identity {
   key: string;
   subject: string;
   role: TokenRole;
+  /** How the caller proved it; absent means a bearer token. */
+  via?: 'token' | 'session' | 'gateway';
+  /** When a console session ends (epoch ms). */
+  expiresAt?: number;
 }
 
 export interface AuthOptions {
   mode: 'token' | 'gateway';
   gatewaySecret?: string | undefined;
+  /** Unseals console session cookies; without it cookies are ignored. */
+  sessions?: SessionSealer | undefined;
 }
 
 declare module 'fastify' {
@@ -64,6 +72,17 @@ export function makeIdentify(opts: AuthOptions, verifier: TokenVerifier) {
       else request.authError = token ? 'the token is unknown, expired or revoked' : 'Authorization must be "Bearer <token>"';
       return;
     }
+    const cookie = opts.sessions ? readCookie(request, SESSION_COOKIE) : undefined;
+    if (cookie !== undefined && opts.sessions) {
+      const claims = opts.sessions.open(cookie);
+      const record = claims ? await verifier.verifyHash(claims.tokenHash) : null;
+      if (claims && record) {
+        assertSameOrigin(request);
+        request.identity = { key: `token:${record.id}`, subject: record.subject, role: record.role, via: 'session', expiresAt: claims.expiresAt };
+        return;
+      }
+      request.authError = 'the console session has expired or its token was revoked: sign in again';
+    }
     if (opts.mode !== 'gateway' || !opts.gatewaySecret) return;
     const email = header(request, 'x-user-email');
     const secret = header(request, 'x-gateway-secret');
@@ -72,7 +91,7 @@ export function makeIdentify(opts: AuthOptions, verifier: TokenVerifier) {
       request.authError = 'X-User-Email is not an e-mail address';
       return;
     }
-    request.identity = { key: `gateway:${email.toLowerCase()}`, subject: email.toLowerCase(), role: 'user' };
+    request.identity = { key: `gateway:${email.toLowerCase()}`, subject: email.toLowerCase(), role: 'user', via: 'gateway' };
   };
 }
 

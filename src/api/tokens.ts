@@ -83,7 +83,11 @@ export class TokenVerifier {
    */
   async verify(token: string, now = Date.now(), maxAgeMs = this.ttlMs): Promise<TokenRecord | null> {
     if (!TOKEN_SHAPE.test(token)) return null;
-    const hash = hashToken(token);
+    return this.verifyHash(hashToken(token), now, maxAgeMs);
+  }
+
+  /** As verify, from the stored hash (a console session holds the hash, never the token). */
+  async verifyHash(hash: string, now = Date.now(), maxAgeMs = this.ttlMs): Promise<TokenRecord | null> {
     let entry = this.cache.get(hash);
     if (!entry || entry.at + maxAgeMs <= now) {
       entry = { record: await this.store.findTokenByHash(hash), at: now };

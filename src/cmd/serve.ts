@@ -4,6 +4,8 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../api/app.ts';
+import { consoleRoutes } from '../api/console.ts';
+import { loadSessionKey } from '../api/session.ts';
 import { ensureAdminToken, hashToken, issueToken } from '../api/tokens.ts';
 import { addServerContext, configPath, readConfig, upsertContext } from '../cli/config.ts';
 import { ApiClient } from '../client/api-client.ts';
@@ -41,7 +43,9 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     version: gomanVersion(),
     topology,
     providers: [...PROVIDERS],
-    extraRoutes: [nodeConfigRoutes],
+    extraRoutes: [nodeConfigRoutes, consoleRoutes()],
+    // Embedded: a key file in the data dir, so console sessions survive a restart.
+    sessionKey: await loadSessionKey({ envKey: process.env.GOMAN_SESSION_KEY, dataDir: settings.databaseUrl ? undefined : settings.dataDir }),
   });
   const clientHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   const urlFor = (port: number): string => `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
