@@ -18,6 +18,7 @@ import { clientErrorHandler, errorHandler, mapError, sendProblem } from './probl
 import type { RouteDef } from './route.ts';
 import { mountRoutes } from './route.ts';
 import { clusterRoutes } from './routes/clusters.ts';
+import { planRoutes, storePlanService } from './routes/plan.ts';
 import { controllerRoutes } from './routes/controllers.ts';
 import { systemRoutes } from './routes/system.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -48,6 +49,8 @@ export interface ApiDeps {
   watch?: WatchOptions | undefined;
   /** How long a token lookup is cached (default 5 s). */
   tokenCacheMs?: number | undefined;
+  /** Where cached AWS prices live (plans and dry runs price with them, else the shipped table). */
+  dataDir?: string | undefined;
   /** Seals console session cookies (32 bytes); a random one per process when absent. */
   sessionKey?: Buffer | undefined;
 }
@@ -145,8 +148,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   let openApi: Record<string, unknown> | null = null;
   let docsHtml: string | null = null;
+  const plans = storePlanService(deps.store, { dataDir: deps.dataDir });
   const routes: RouteDef[] = [
-    ...clusterRoutes(deps.store),
+    ...clusterRoutes(deps.store, plans),
+    ...planRoutes(deps.store, plans),
     ...controllerRoutes(deps.store),
     ...watchRoutes(hub, verifier),
     ...tokenRoutes(deps.store, verifier),

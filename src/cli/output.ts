@@ -70,31 +70,48 @@ export interface Column {
   flexible?: boolean;
 }
 
+const GAP = 3;
+
 /**
- * Aligned columns separated by three spaces, like kubectl. When `width` is known and the
- * table is wider, the flexible column shrinks (down to its header), then every cell is cut.
- * `colors` paints a cell after widths are computed, so escape codes never skew alignment.
+ * Column widths for aligned columns separated by three spaces, like kubectl. When `width` is
+ * known and the table is wider, the flexible column shrinks (down to its header), then the
+ * widest column, step by step.
  */
-export function formatTable(
-  columns: readonly Column[],
-  rows: readonly (readonly string[])[],
-  opts: { width?: number | undefined; colors?: (row: number, col: number) => Color | undefined; color?: boolean } = {},
-): string {
-  const gap = 3;
+export function tableWidths(columns: readonly Column[], rows: readonly (readonly string[])[], width?: number): number[] {
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => [...(r[i] ?? '')].length)));
-  if (opts.width) {
-    const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
+  if (width) {
+    const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
     const flex = columns.findIndex((c) => c.flexible);
-    if (flex >= 0 && total() > opts.width) {
-      widths[flex] = Math.max(columns[flex]?.header.length ?? 1, (widths[flex] ?? 0) - (total() - opts.width));
+    if (flex >= 0 && total() > width) {
+      widths[flex] = Math.max(columns[flex]?.header.length ?? 1, (widths[flex] ?? 0) - (total() - width));
     }
     // Still too wide: shrink the widest column step by step, never below 3 (room for "ab…").
-    while (total() > opts.width) {
+    while (total() > width) {
       const widest = widths.indexOf(Math.max(...widths));
       if ((widths[widest] ?? 0) <= 3) break;
       widths[widest] = (widths[widest] ?? 0) - 1;
     }
   }
+  return widths;
+}
+
+/**
+ * The table as text (see tableWidths); every cell is cut to its column. A table printed in
+ * parts passes the first part's `widths` and `header: false` to the later ones, so they align.
+ * `colors` paints a cell after widths are computed, so escape codes never skew alignment.
+ */
+export function formatTable(
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  opts: {
+    width?: number | undefined;
+    widths?: readonly number[];
+    header?: boolean;
+    colors?: (row: number, col: number) => Color | undefined;
+    color?: boolean;
+  } = {},
+): string {
+  const widths = opts.widths ?? tableWidths(columns, rows, opts.width);
   const line = (cells: readonly string[], row: number): string =>
     cells
       .map((cell, col) => {
@@ -103,9 +120,11 @@ export function formatTable(
         const padded = col === cells.length - 1 ? cut : cut + ' '.repeat(Math.max(0, w - [...cut].length));
         return row >= 0 ? paint(padded, opts.colors?.(row, col), opts.color ?? false) : padded;
       })
-      .join(' '.repeat(gap))
+      .join(' '.repeat(GAP))
       .trimEnd();
-  return [line(columns.map((c) => c.header), -1), ...rows.map((r, i) => line(r, i))].join('\n') + '\n';
+  const lines = rows.map((r, i) => line(r, i));
+  if (opts.header !== false) lines.unshift(line(columns.map((c) => c.header), -1));
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 /** The value as a script expects it: the API object unchanged. */

@@ -22,7 +22,8 @@ import {
 } from '../domain/index.ts';
 import type { HistoryEntry, LabelRequirement, Page } from '../domain/index.ts';
 import type { DesiredDoc } from '../store/s3/documents.ts';
-import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc, quoteEtag, stripQuotes } from '../store/s3/documents.ts';
+import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc } from '../store/s3/documents.ts';
+import { etagValue, quoteEtag } from '../domain/etag.ts';
 import { JsonObjects, WriteConflict } from '../store/s3/objects.ts';
 import { sleepUnlessAborted } from '../util/sleep.ts';
 
@@ -213,8 +214,8 @@ export class S3Backend implements ClusterBackend {
       const name = await this.resolveName(idOrName);
       const current = name ? await this.readDesired(name) : null;
       if (!current) throw notFound(`cluster "${idOrName}"`);
-      if (ifMatch !== undefined && stripQuotes(ifMatch) !== stripQuotes(current.etag)) {
-        throw preconditionFailed(`cluster "${current.doc.name}" changed since it was read (resourceVersion ${stripQuotes(current.etag)})`);
+      if (ifMatch !== undefined && etagValue(ifMatch) !== etagValue(current.etag)) {
+        throw preconditionFailed(`cluster "${current.doc.name}" changed since it was read (resourceVersion ${etagValue(current.etag)})`);
       }
       if (current.doc.deletionTimestamp) throw conflict(`cluster "${current.doc.name}" is being deleted`);
       const next = change(current.doc);

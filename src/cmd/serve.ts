@@ -44,6 +44,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     topology,
     providers: [...PROVIDERS],
     extraRoutes: [nodeConfigRoutes, consoleRoutes()],
+    dataDir: settings.dataDir,
     // Embedded: a key file in the data dir, so console sessions survive a restart.
     sessionKey: await loadSessionKey({ envKey: process.env.GOMAN_SESSION_KEY, dataDir: settings.databaseUrl ? undefined : settings.dataDir }),
   });

@@ -2,6 +2,7 @@
 // Registered by the API app under its auth, per-identity rate limit and per-route metrics.
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
+import { ifNoneMatchHits } from '../domain/etag.ts';
 import type { GomanError} from '../domain/errors.ts';
 import { isGomanError, validationFailed, type ErrorCode } from '../domain/errors.ts';
 import { bundleFiles, bundleZip } from './bundle.ts';

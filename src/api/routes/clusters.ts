@@ -3,12 +3,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Cluster, ClusterSpec, Labels } from '../../domain/index.ts';
 import { GomanError, clusterSpecSchema, isGomanError, labelsSchema } from '../../domain/index.ts';
-import type { ClusterStore } from '../../store/port.ts';
+import type { ClusterRecords } from '../../store/port.ts';
 import type { Identity } from '../auth.ts';
 import { ownerFilter } from '../auth.ts';
 import { parseLabelSelector } from '../../domain/label-selector.ts';
+import { ifMatchVersion, quoteEtag } from '../../domain/etag.ts';
 import { mergePatch } from '../../domain/merge-patch.ts';
 import { zodFieldErrors } from '../problem.ts';
+import type { PlanService } from './plan.ts';
+import { clusterWithPlanSchema, dryRunCreate, dryRunDelete, dryRunQuery, dryRunUpdate, isDryRun } from './plan.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';
 import {
@@ -30,24 +33,17 @@ const READERS = ['user', 'controller', 'admin'] as const;
 /** Merge patches without If-Match re-read and retry when a concurrent write slips in. */
 const PATCH_ATTEMPTS = 3;
 
-export function etagOf(cluster: Cluster): string {
-  return `"${cluster.resourceVersion}"`;
-}
-
 /** `If-Match: "12"` (or W/"12", or bare 12) → "12"; `*` or absent → undefined. */
-export function parseIfMatch(request: FastifyRequest): string | undefined {
-  const raw = request.headers['if-match'];
-  if (typeof raw !== 'string' || raw.trim() === '*' || raw.trim() === '') return undefined;
-  const first = raw.split(',')[0]!.trim().replace(/^W\//, '');
-  return first.replace(/^"(.*)"$/, '$1');
+function parseIfMatch(request: FastifyRequest): string | undefined {
+  return ifMatchVersion(request.headers['if-match']);
 }
 
 function withEtag(reply: FastifyReply, cluster: Cluster): Cluster {
-  void reply.header('etag', etagOf(cluster));
+  void reply.header('etag', quoteEtag(cluster.resourceVersion));
   return cluster;
 }
 
-async function findCluster(store: ClusterStore, idOrName: string, identity: Identity): Promise<Cluster> {
+async function findCluster(store: ClusterRecords, idOrName: string, identity: Identity): Promise<Cluster> {
   const cluster = await store.getCluster(idOrName, ownerFilter(identity));
   // Another user's cluster is a 404 too: its existence is not theirs to learn.
   if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${idOrName}" not found`);
@@ -71,7 +67,7 @@ function goneSnapshot(before: Cluster): Cluster {
   };
 }
 
-export function clusterRoutes(store: ClusterStore): RouteDef[] {
+export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteDef[] {
   return [
     defineRoute({
       method: 'POST',
@@ -81,10 +77,15 @@ export function clusterRoutes(store: ClusterStore): RouteDef[] {
       description: 'Spec defaults are filled in. The name must not belong to a live cluster.',
       tag: 'clusters',
       auth: WRITERS,
+      query: dryRunQuery,
       body: createClusterBody,
-      responses: { 201: { description: 'created', schema: clusterSchema, headers: { Location: 'the new cluster', ...ETAG } } },
+      responses: {
+        201: { description: 'created', schema: clusterSchema, headers: { Location: 'the new cluster', ...ETAG } },
+        200: { description: 'dry run: the cluster as it would be, with its plan; nothing written', schema: clusterWithPlanSchema },
+      },
       problems: [409],
-      handler: async ({ reply, body, identity }) => {
+      handler: async ({ reply, query, body, identity }) => {
+        if (isDryRun(query)) return dryRunCreate(plans, store, body, identity.subject);
         const cluster = await store.createCluster({ name: body.name, labels: body.labels, spec: body.spec, createdBy: identity.subject });
         void reply.code(201).header('location', `/api/v1/clusters/${cluster.id}`);
         return withEtag(reply, cluster);
@@ -133,11 +134,12 @@ export function clusterRoutes(store: ClusterStore): RouteDef[] {
       tag: 'clusters',
       auth: WRITERS,
       params: idOrNameParams,
+      query: dryRunQuery,
       body: patchClusterBody,
       bodyTypes: ['application/merge-patch+json', 'application/json'],
-      responses: { 200: { description: 'the updated cluster', schema: clusterSchema, headers: ETAG } },
+      responses: { 200: { description: 'the updated cluster (on a dry run: as it would be, with its plan)', schema: clusterWithPlanSchema, headers: ETAG } },
       problems: [404, 409, 412],
-      handler: async ({ request, reply, params, body, identity }) => {
+      handler: async ({ request, reply, params, query, body, identity }) => {
         const ifMatch = parseIfMatch(request);
         for (let attempt = 1; ; attempt++) {
           const cluster = await findCluster(store, params.idOrName, identity);
@@ -145,6 +147,7 @@ export function clusterRoutes(store: ClusterStore): RouteDef[] {
             body.spec === undefined ? undefined : validated(clusterSpecSchema, mergePatch(cluster.spec, body.spec), 'spec');
           const labels: Labels | undefined =
             body.labels === undefined ? undefined : validated(labelsSchema, mergePatch(cluster.labels, body.labels), 'labels');
+          if (isDryRun(query)) return dryRunUpdate(plans, cluster, { spec: spec ?? cluster.spec, labels: labels ?? cluster.labels }, ifMatch);
           try {
             const updated = await store.updateCluster(cluster.id, { spec, labels, ifMatch: ifMatch ?? cluster.resourceVersion });
             return withEtag(reply, updated);
@@ -164,11 +167,13 @@ export function clusterRoutes(store: ClusterStore): RouteDef[] {
       tag: 'clusters',
       auth: WRITERS,
       params: idOrNameParams,
+      query: dryRunQuery,
       body: replaceClusterBody,
-      responses: { 200: { description: 'the updated cluster', schema: clusterSchema, headers: ETAG } },
+      responses: { 200: { description: 'the updated cluster (on a dry run: as it would be, with its plan)', schema: clusterWithPlanSchema, headers: ETAG } },
       problems: [404, 409, 412],
-      handler: async ({ request, reply, params, body, identity }) => {
+      handler: async ({ request, reply, params, query, body, identity }) => {
         const cluster = await findCluster(store, params.idOrName, identity);
+        if (isDryRun(query)) return dryRunUpdate(plans, cluster, { spec: body.spec, labels: body.labels ?? cluster.labels }, parseIfMatch(request));
         const updated = await store.updateCluster(cluster.id, { spec: body.spec, labels: body.labels, ifMatch: parseIfMatch(request) });
         return withEtag(reply, updated);
       },
@@ -184,10 +189,15 @@ export function clusterRoutes(store: ClusterStore): RouteDef[] {
       tag: 'clusters',
       auth: WRITERS,
       params: idOrNameParams,
-      responses: { 202: { description: 'deletion started (or done)', schema: clusterSchema } },
+      query: dryRunQuery,
+      responses: {
+        202: { description: 'deletion started (or done)', schema: clusterSchema },
+        200: { description: 'dry run: the cluster as the delete would leave it, with its plan; nothing written', schema: clusterWithPlanSchema },
+      },
       problems: [404, 412],
-      handler: async ({ request, reply, params, identity }) => {
+      handler: async ({ request, reply, params, query, identity }) => {
         const cluster = await findCluster(store, params.idOrName, identity);
+        if (isDryRun(query)) return dryRunDelete(plans, cluster, parseIfMatch(request));
         const after = await store.deleteCluster(cluster.id, parseIfMatch(request));
         void reply.code(202);
         return after ? withEtag(reply, after) : goneSnapshot(cluster);

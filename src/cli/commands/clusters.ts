@@ -10,7 +10,7 @@ import { UsageError } from '../errors.ts';
 import { clusterName, parseDuration, parseLabel, parsePool, uniqueKeys } from '../flags.ts';
 import type { Session, GlobalOptions } from '../session.ts';
 import { openSession } from '../session.ts';
-import { age, formatTable, paint, PHASE_COLORS, serialize } from '../output.ts';
+import { age, formatTable, paint, PHASE_COLORS, serialize, tableWidths } from '../output.ts';
 import type { Column } from '../output.ts';
 import { nodesText, phaseOf, statusMessage } from '../view.ts';
 import type { WaitGoal } from '../wait.ts';
@@ -129,28 +129,52 @@ interface ListFlags extends GlobalOptions {
   selector?: string;
 }
 
+/**
+ * Prints each page as it arrives rather than the whole fleet at the end: the first output
+ * comes after one round trip, and memory holds one page whatever the fleet's size. Table
+ * columns take their widths from the first page; JSON and YAML are the same document
+ * `{items: [...]}` a single response would give.
+ */
 export async function list(flags: ListFlags): Promise<void> {
   const s = await openSession(flags);
-  const items = await listAll(s.backend, { phase: flags.phase, provider: flags.provider, labelSelector: flags.selector });
-  if (s.format !== 'table') {
-    s.write(await serialize({ items }, s.format));
-    return;
+  const pages = clusterPages(s.backend, { phase: flags.phase, provider: flags.provider, labelSelector: flags.selector });
+  let printed = 0;
+  let widths: number[] | undefined;
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    if (s.format === 'json') {
+      const items = page.map((c) => JSON.stringify(c, null, 2).replace(/^/gm, '    '));
+      s.write((printed === 0 ? '{\n  "items": [\n' : ',\n') + items.join(',\n'));
+    } else if (s.format === 'yaml') {
+      const text = await serialize({ items: page }, 'yaml');
+      s.write(printed === 0 ? text : text.slice(text.indexOf('\n') + 1));
+    } else {
+      widths ??= tableWidths(CLUSTER_COLUMNS, clusterRows(page), s.term.columns);
+      s.write(clusterTable(page, s.term.columns, s.term.color, new Date(), { widths, header: printed === 0 }));
+    }
+    printed += page.length;
   }
-  if (items.length === 0) {
-    process.stderr.write('No clusters found.\n');
-    return;
-  }
-  s.write(clusterTable(items, s.term.columns, s.term.color));
+  if (s.format === 'json') s.write(printed === 0 ? '{\n  "items": []\n}\n' : '\n  ]\n}\n');
+  else if (s.format === 'yaml') {
+    if (printed === 0) s.write(await serialize({ items: [] }, 'yaml'));
+  } else if (printed === 0) process.stderr.write('No clusters found.\n');
 }
 
-export async function listAll(backend: ClusterBackend, params: { phase?: string | undefined; provider?: string | undefined; labelSelector?: string | undefined }): Promise<Cluster[]> {
-  const items: Cluster[] = [];
+type ListParams = { phase?: string | undefined; provider?: string | undefined; labelSelector?: string | undefined };
+
+/** The matching clusters page by page (500 a page), each page fetched when the caller wants it. */
+export async function* clusterPages(backend: ClusterBackend, params: ListParams): AsyncGenerator<Cluster[]> {
   let cursor: string | undefined;
   do {
     const page = await backend.list({ limit: 500, ...definedOnly(params), ...(cursor ? { cursor } : {}) });
-    items.push(...page.items);
+    yield page.items;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+}
+
+export async function listAll(backend: ClusterBackend, params: ListParams): Promise<Cluster[]> {
+  const items: Cluster[] = [];
+  for await (const page of clusterPages(backend, params)) items.push(...page);
   return items;
 }
 
@@ -169,10 +193,20 @@ const CLUSTER_COLUMNS: Column[] = [
   { header: 'MESSAGE', flexible: true },
 ];
 
-export function clusterTable(items: readonly Cluster[], width: number | undefined, color: boolean, now = new Date()): string {
-  const rows = items.map((c) => [c.name, phaseOf(c), c.spec.provider, c.spec.mode, nodesText(c), c.spec.k3sVersion, age(c.createdAt, now), statusMessage(c)]);
-  return formatTable(CLUSTER_COLUMNS, rows, {
+function clusterRows(items: readonly Cluster[], now = new Date()): string[][] {
+  return items.map((c) => [c.name, phaseOf(c), c.spec.provider, c.spec.mode, nodesText(c), c.spec.k3sVersion, age(c.createdAt, now), statusMessage(c)]);
+}
+
+export function clusterTable(
+  items: readonly Cluster[],
+  width: number | undefined,
+  color: boolean,
+  now = new Date(),
+  part: { widths?: readonly number[]; header?: boolean } = {},
+): string {
+  return formatTable(CLUSTER_COLUMNS, clusterRows(items, now), {
     width,
+    ...part,
     color,
     colors: (row, col) => {
       const c = items[row];

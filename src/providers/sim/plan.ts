@@ -162,3 +162,36 @@ export function instanceBounds(live: number, actions: readonly Action[]): { peak
   }
   return { peak, end: n };
 }
+
+/** The simulated cloud of a cluster that has converged on `spec`: every slot running and ready. */
+export function convergedState(name: string, spec: ClusterSpec, now: number): SimState {
+  const instances: SimInstance[] = spec.desiredState === 'stopped' ? [] : simSlots(name, spec).map((slot, n) => ({
+    id: `i-${String(n).padStart(17, '0')}`,
+    role: slot.role,
+    ...(slot.pool !== undefined ? { pool: slot.pool } : {}),
+    index: slot.index,
+    instanceType: slot.instanceType,
+    state: 'running',
+    since: now,
+    privateIp: `10.0.0.${n}`,
+    launchedAt: now,
+    bootedAt: now,
+    k3sInstalledAt: now,
+  }));
+  return { version: 1, instances, nextHost: instances.length };
+}
+
+/**
+ * The plan that takes a cluster converged on `current` to `proposed` (or deletes it), for
+ * callers that cannot observe its cloud (an aws cluster seen from an S3 context, or from a
+ * server without AWS credentials). It is an estimate: what the provider finds when it looks
+ * (a node still booting, an instance lost) changes its own plan.
+ */
+export function estimatePlan(name: string, current: ClusterSpec, proposed: ClusterSpec, deleting: boolean, s: SimSettings): Action[] {
+  const now = 0;
+  const state = convergedState(name, current, now);
+  if (current.desiredState === 'stopped') {
+    state.instances = convergedState(name, { ...current, desiredState: 'running' }, now).instances.map((i) => ({ ...i, state: 'stopped' }));
+  }
+  return planSim({ name, spec: proposed, deleting }, state, now, s);
+}

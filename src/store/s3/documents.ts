@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Cluster, ClusterStatus, ControllerRegistration, ControllerStatus, FieldError } from '../../domain/index.ts';
 import { aggregateStatus, clusterSpecSchema, emptyStatus, labelsSchema, nameSchema, validationFailed } from '../../domain/index.ts';
 import { CONTROLLER_NAME } from '../../aws/names.ts';
+import { etagValue } from '../../domain/etag.ts';
 import type { HistoryEntry } from '../../domain/index.ts';
 
 export const DOC_API_VERSION = 'goman.io/v1';

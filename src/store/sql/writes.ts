@@ -11,6 +11,7 @@ import {
   type ControllerRegistration,
   type ControllerStatus,
 } from '../../domain/index.ts';
+import { etagValue } from '../../domain/etag.ts';
 import type { EventType, HistoryEntry } from '../../domain/index.ts';
 import type { Executor, SqlContext, Tx } from './context.ts';
 import { bool, clusterFromRow, controllerStatusFromRow, fromJson, iso, num, toJson } from './rows.ts';
