@@ -3,13 +3,13 @@
 // their own metrics on the same registry. Route labels are templates, never raw paths.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClusterStore } from '../store/port.ts';
+import type { ClusterRecords } from '../store/port.ts';
 
 export function createMetricsRegistry(): Registry {
   return new Registry();
 }
 
-export function instrumentHttp(app: FastifyInstance, registry: Registry, store: ClusterStore, watchStreams: () => number): void {
+export function instrumentHttp(app: FastifyInstance, registry: Registry, store: ClusterRecords, watchStreams: () => number): void {
   const requests = new Counter({
     name: 'goman_http_requests_total',
     help: 'HTTP requests by route template, method and status',

@@ -6,7 +6,7 @@ import { newId } from '../util/ids.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { validationFailed } from '../domain/index.ts';
 import type { TokenRecord, TokenRole } from '../domain/index.ts';
-import type { ClusterStore } from '../store/port.ts';
+import type { TokenStore } from '../store/port.ts';
 
 export const TOKEN_PREFIX = 'gmn_';
 const TOKEN_SHAPE = /^gmn_[A-Za-z0-9_-]{43}$/;
@@ -32,7 +32,7 @@ export function parseExpiresIn(value: string): number {
 }
 
 export async function issueToken(
-  store: ClusterStore,
+  store: TokenStore,
   input: { subject: string; role: TokenRole; expiresInMs?: number | undefined },
   now = new Date(),
 ): Promise<TokenRecord & { token: string }> {
@@ -54,7 +54,7 @@ export function publicRecord(r: TokenRecord): TokenRecord {
 }
 
 /** On a store with no tokens, create an admin token and return its plaintext (else null). */
-export async function ensureAdminToken(store: ClusterStore): Promise<string | null> {
+export async function ensureAdminToken(store: TokenStore): Promise<string | null> {
   if ((await store.countTokens()) > 0) return null;
   return (await issueToken(store, { subject: 'admin', role: 'admin' })).token;
 }
@@ -67,11 +67,11 @@ interface CacheEntry {
 
 export class TokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly store: ClusterStore;
+  private readonly store: TokenStore;
   readonly ttlMs: number;
   private readonly maxEntries: number;
 
-  constructor(store: ClusterStore, ttlMs = 5000, maxEntries = 10_000) {
+  constructor(store: TokenStore, ttlMs = 5000, maxEntries = 10_000) {
     this.store = store;
     this.ttlMs = ttlMs;
     this.maxEntries = maxEntries;

@@ -17,7 +17,7 @@ import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
-import type { ClusterStore, OutboxRow } from '../store/port.ts';
+import type { ClusterRecords, OutboxFeed, OutboxRow } from '../store/port.ts';
 import type { Identity } from './auth.ts';
 import { ownerFilter } from './auth.ts';
 import { HttpProblem } from './problem.ts';
@@ -137,7 +137,7 @@ class WatchStream {
 }
 
 export class WatchHub {
-  private readonly store: ClusterStore;
+  private readonly store: OutboxFeed & ClusterRecords;
   private readonly bus: EventBus | undefined;
   private readonly opts: Required<WatchOptions>;
   private readonly streams = new Set<WatchStream>();
@@ -150,7 +150,7 @@ export class WatchHub {
   private pumping = false;
   private again = false;
 
-  constructor(store: ClusterStore, bus: EventBus | undefined, opts: WatchOptions = {}) {
+  constructor(store: OutboxFeed & ClusterRecords, bus: EventBus | undefined, opts: WatchOptions = {}) {
     this.store = store;
     this.bus = bus;
     this.opts = {

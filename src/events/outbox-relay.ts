@@ -16,14 +16,14 @@ import { runWhileLeader } from '../lease/leader.ts';
 import type { LeaderTerm } from '../lease/leader.ts';
 import type { ClusterEvent } from '../domain/index.ts';
 import type { LeaseStore } from '../lease/port.ts';
-import type { ClusterStore, OutboxRow } from '../store/port.ts';
+import type { OutboxRow, OutboxStore } from '../store/port.ts';
 import type { EventBus } from './port.ts';
 
 export const RELAY_LEASE = 'outbox-relay';
 const LAG_METRIC = 'goman_outbox_lag_seconds';
 
 export interface OutboxRelayOptions {
-  store: Pick<ClusterStore, 'readUnsentOutbox' | 'markOutboxSent' | 'pruneOutbox'>;
+  store: OutboxStore;
   bus: Pick<EventBus, 'publish'>;
   leases: LeaseStore;
   /** This process's identity in the lease (unique per process). */

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { LeaseStore } from '../lease/port.ts';
-import type { ClusterStore } from '../store/port.ts';
+import type { ScheduleStore } from '../store/port.ts';
 import { runWhileLeader } from '../lease/leader.ts';
 import type { LeaderTerm } from '../lease/leader.ts';
 
@@ -22,7 +22,7 @@ export const SCHEDULER_LEASE = 'scheduler';
 const clock = (): number => performance.timeOrigin + performance.now();
 
 export interface SchedulerOptions {
-  store: Pick<ClusterStore, 'claimDueClusters' | 'enqueueReconcile'>;
+  store: ScheduleStore;
   leases: LeaseStore;
   /** This process's identity in the lease (unique per process). */
   owner: string;

@@ -74,20 +74,24 @@ export interface ReportStore {
   listControllers(): Promise<ControllerRegistration[]>;
 }
 
-/**
- * The outbox. A cluster's resourceVersion is the seq of the outbox row its last write appended,
- * so `GET /watch?resourceVersion=N` resumes with readOutboxSince(N).
- */
+/** The outbox as the relay (one active instance, the only reader of unsent rows) sees it. */
 export interface OutboxStore {
-  /** Unsent rows in seq order (the relay, one active instance, is the only reader). */
+  /** Unsent rows in seq order. */
   readUnsentOutbox(limit: number): Promise<OutboxRow[]>;
   markOutboxSent(seqs: readonly number[]): Promise<void>;
-  /** Rows after seq, sent or not, while still retained (watch resume). */
+  /** Drop sent rows older than this. */
+  pruneOutbox(sentBefore: Date): Promise<number>;
+}
+
+/**
+ * The outbox as a watch stream reads it. A cluster's resourceVersion is the seq of the outbox
+ * row its last write appended, so `GET /watch?resourceVersion=N` resumes with readOutboxSince(N).
+ */
+export interface OutboxFeed {
+  /** Rows after seq, sent or not, while still retained. */
   readOutboxSince(afterSeq: number, limit: number): Promise<OutboxRow[]>;
   /** Lowest seq still retained (a resume point below it is too old: 410). */
   oldestRetainedSeq(): Promise<number>;
-  /** Drop sent rows older than this. */
-  pruneOutbox(sentBefore: Date): Promise<number>;
 }
 
 /** The scheduler's side: claim due clusters by their due-time index and ask for reconciles. */
@@ -114,9 +118,12 @@ export interface ProviderStateStore {
   deleteProviderState(provider: string, clusterId: string): Promise<void>;
 }
 
-/** The whole store, as the composition root opens it and hands out its roles. */
-export interface ClusterStore extends ClusterRecords, ReportStore, OutboxStore, ScheduleStore, TokenStore, ProviderStateStore, LeaseStore {
+/** Which engine, whether it answers (readiness), and shutdown. */
+export interface StoreLifecycle {
   readonly kind: 'sqlite' | 'postgres';
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The whole store, as the composition root opens it and hands out its roles. */
+export interface ClusterStore extends ClusterRecords, ReportStore, OutboxStore, OutboxFeed, ScheduleStore, TokenStore, ProviderStateStore, LeaseStore, StoreLifecycle {}

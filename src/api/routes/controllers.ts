@@ -1,6 +1,6 @@
 // What controllers call: status reports, finalizer release, registration and heartbeat.
 import { GomanError } from '../../domain/index.ts';
-import type { ClusterStore } from '../../store/port.ts';
+import type { ClusterRecords, ReportStore } from '../../store/port.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';
 import {
@@ -16,7 +16,7 @@ import {
 
 const CONTROLLERS = ['controller', 'admin'] as const;
 
-export function controllerRoutes(store: ClusterStore): RouteDef[] {
+export function controllerRoutes(store: ReportStore & ClusterRecords): RouteDef[] {
   return [
     defineRoute({
       method: 'PUT',

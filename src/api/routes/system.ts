@@ -4,13 +4,13 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { GomanError } from '../../domain/index.ts';
 import type { EventBus } from '../../events/port.ts';
-import type { ClusterStore } from '../../store/port.ts';
+import type { StoreLifecycle } from '../../store/port.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';
 import { healthSchema, infoSchema } from '../schemas.ts';
 
 export interface SystemDeps {
-  store: ClusterStore;
+  store: StoreLifecycle;
   bus: EventBus | undefined;
   registry: Registry;
   info: { version: string; topology: 'embedded' | 'service'; providers: string[] };

@@ -1,6 +1,6 @@
 // /api/v1/tokens (admin only). The plaintext token appears in the create response and nowhere else.
 import { GomanError } from '../../domain/index.ts';
-import type { ClusterStore } from '../../store/port.ts';
+import type { TokenStore } from '../../store/port.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';
 import { createTokenBody, createdTokenSchema, tokenIdParams, tokenListSchema } from '../schemas.ts';
@@ -9,7 +9,7 @@ import { issueToken, parseExpiresIn, publicRecord } from '../tokens.ts';
 
 const ADMIN = ['admin'] as const;
 
-export function tokenRoutes(store: ClusterStore, verifier: TokenVerifier): RouteDef[] {
+export function tokenRoutes(store: TokenStore, verifier: TokenVerifier): RouteDef[] {
   return [
     defineRoute({
       method: 'POST',
