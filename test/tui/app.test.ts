@@ -194,3 +194,36 @@ test('a disconnected server shows a banner until it is back', async () => {
   await until(frame, (x) => !x.includes('disconnected'), 'banner gone');
   app.unmount();
 });
+
+test('a list longer than the screen scrolls with the cursor under a position line; pasted and fast j/k move a row each', async () => {
+  const names = Array.from({ length: 50 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+  const b = new FakeBackend(names.map((n) => cluster(n)));
+  const { frame, app } = start(b, false);
+  // A 12-row terminal: title, header, 6 rows, the position line, a blank line and the keys.
+  Object.defineProperty(app.stdout, 'rows', { value: 12, configurable: true });
+  app.stdout.emit('resize');
+  const rowsOf = (f: string): string[] => f.split('\n').filter((l) => /^c\d\d /.test(plain(l)));
+  const selectedRow = (f: string): string | undefined => f.split('\n').find((l) => l.includes('\x1b[7m'))?.match(/c\d\d/)?.[0];
+
+  let f = await until(frame, (x) => x.includes('1–6 of 50 ↓'), 'the first window');
+  assert.deepEqual(rowsOf(f).map((l) => plain(l).slice(0, 3)), names.slice(0, 6));
+  assert.ok(f.split('\n').length < 12, `the frame fits the terminal:\n${f}`);
+  assert.match(plain(f), /^goman {2}test/, 'the title stays');
+  assert.match(plain(f), /NAME\s+PHASE/, 'the header stays');
+
+  app.stdin.write('jjjjjjjjjj'); // a paste: one chunk, ten presses
+  f = await until(frame, (x) => selectedRow(x) === 'c10', 'the cursor ten rows down');
+  assert.match(plain(f), /↑ 6–11 of 50 ↓/);
+  assert.deepEqual(rowsOf(f).map((l) => plain(l).slice(0, 3)), names.slice(5, 11), 'the window followed the cursor');
+
+  for (const k of ['k', 'k', 'k']) app.stdin.write(k); // typed faster than a render
+  f = await until(frame, (x) => selectedRow(x) === 'c07', 'three rows up');
+  assert.match(plain(f), /↑ 6–11 of 50 ↓/, 'moving inside the window does not scroll it');
+
+  app.stdin.write('G');
+  f = await until(frame, (x) => selectedRow(x) === 'c49', 'the last row');
+  assert.match(plain(f), /↑ 45–50 of 50\n/);
+  app.stdin.write('g');
+  await until(frame, (x) => selectedRow(x) === 'c00' && plain(x).includes('  1–6 of 50 ↓'), 'back to the top');
+  app.unmount();
+});

@@ -1,6 +1,7 @@
 // The TUI: a live cluster list and the screens reached from it. Each screen is its own
 // component; this one holds navigation state and turns actions into backend calls.
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import type { Key } from 'ink';
 import React from 'react';
 import type { CreateClusterBody } from '../../client/api-client.ts';
 import type { ClusterBackend } from '../../client/backend.ts';
@@ -20,6 +21,7 @@ import { newRouter, route, RouterContext } from './input-router.ts';
 import { ScaleForm } from './scale-form.ts';
 import { edited } from './text-field.ts';
 import { matchesFilter, useClusters } from './use-clusters.ts';
+import { useTerminalRows } from './viewport.ts';
 
 type Screen = 'list' | 'detail' | 'create' | 'scale' | 'delete' | 'help';
 
@@ -38,6 +40,7 @@ function Main({ backend, contextName }: AppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const width = stdout.columns || 100;
+  const rows = useTerminalRows();
   const feed = useClusters(backend);
   const [screen, setScreen, screenNow] = useLiveState<Screen>('list');
   const [filter, setFilter, filterNow] = useLiveState('');
@@ -47,6 +50,12 @@ function Main({ backend, contextName }: AppProps) {
   const [formError, setFormError] = React.useState<string | undefined>(undefined);
   const [busy, setBusy] = React.useState(false);
   const router = React.useRef(newRouter());
+  // The title, the list's header, the footer (a blank line, a message, the keys), while
+  // disconnected the banner's three lines, and one spare row (a frame as tall as the terminal
+  // makes ink clear the screen) take their rows; the list gets the rest.
+  const listHeight = Math.max(3, rows - 5 - (message ? 1 : 0) - (feed.connected ? 0 : 3));
+  const listHeightNow = React.useRef(listHeight);
+  listHeightNow.current = listHeight;
 
   // The handler may run before ink has swapped in this render's closure: read clusters by ref.
   const clustersNow = React.useRef(feed.clusters);
@@ -80,62 +89,71 @@ function Main({ backend, contextName }: AppProps) {
     }
   };
 
-  useInput(
-    (input, key) => {
-      // Read the live values: several keys may arrive before the next render.
-      const current = screenNow.current;
-      if (current === 'create' || current === 'scale' || current === 'delete') return route(router.current, current, input, key);
-      if (current === 'help') return setScreen('list');
-      if (filteringNow.current) {
-        if (key.escape) {
-          setFilter('');
-          setFiltering(false);
-        } else if (key.return) setFiltering(false);
-        else setFilter(edited(filterNow.current, input, key));
-        return;
-      }
-      if (input === 'q') return exit();
-      if (input === '?') return setScreen('help');
-      if (current === 'detail') {
-        if (key.escape || key.leftArrow || key.return) setScreen('list');
-        return;
-      }
+  // A paste or keys typed faster than the terminal is read arrive as one input ("jjj"):
+  // each character is a key press of its own, as the help says.
+  useInput((input, key) => {
+    if (input.length > 1 && !key.ctrl && !key.meta) for (const ch of input) onKey(ch, key);
+    else onKey(input, key);
+  });
+
+  function onKey(input: string, key: Key): void {
+    // Read the live values: several keys may arrive before the next render.
+    const current = screenNow.current;
+    if (current === 'create' || current === 'scale' || current === 'delete') return route(router.current, current, input, key);
+    if (current === 'help') return setScreen('list');
+    if (filteringNow.current) {
       if (key.escape) {
         setFilter('');
-        setMessage(undefined);
-        return;
-      }
-      const list = visibleFor(filterNow.current);
-      const at = indexIn(list, selectedNow.current);
-      const target = list[at];
-      const move = (step: number): void => {
-        const next = list[Math.min(list.length - 1, Math.max(0, at + step))];
-        if (next) setSelectedId(next.id);
-      };
-      if (key.downArrow || input === 'j') return move(1);
-      if (key.upArrow || input === 'k') return move(-1);
-      if (input === '/') return setFiltering(true);
-      if (input === 'c') {
-        setFormError(undefined);
-        return setScreen('create');
-      }
-      if (!target) return;
-      setSelectedId(target.id);
-      if (key.return) return setScreen('detail');
-      if (input === 's') {
-        setFormError(undefined);
-        return setScreen('scale');
-      }
-      if (input === 'd') return setScreen('delete');
-      if (input === 't') {
-        const stop = target.spec.desiredState === 'running';
-        void act(async () => {
-          await backend.patch(target.name, { spec: { desiredState: stop ? 'stopped' : 'running' } });
-          return `${stop ? 'stopping' : 'starting'} ${target.name}`;
-        });
-      }
-    },
-  );
+        setFiltering(false);
+      } else if (key.return) setFiltering(false);
+      else setFilter(edited(filterNow.current, input, key));
+      return;
+    }
+    if (input === 'q') return exit();
+    if (input === '?') return setScreen('help');
+    if (current === 'detail') {
+      if (key.escape || key.leftArrow || key.return) setScreen('list');
+      return;
+    }
+    if (key.escape) {
+      setFilter('');
+      setMessage(undefined);
+      return;
+    }
+    const list = visibleFor(filterNow.current);
+    const at = indexIn(list, selectedNow.current);
+    const target = list[at];
+    const move = (step: number): void => {
+      const next = list[Math.min(list.length - 1, Math.max(0, at + step))];
+      if (next) setSelectedId(next.id);
+    };
+    if (key.downArrow || input === 'j') return move(1);
+    if (key.upArrow || input === 'k') return move(-1);
+    if (key.pageDown) return move(listHeightNow.current - 1);
+    if (key.pageUp) return move(1 - listHeightNow.current);
+    if (key.home || input === 'g') return move(-list.length);
+    if (key.end || input === 'G') return move(list.length);
+    if (input === '/') return setFiltering(true);
+    if (input === 'c') {
+      setFormError(undefined);
+      return setScreen('create');
+    }
+    if (!target) return;
+    setSelectedId(target.id);
+    if (key.return) return setScreen('detail');
+    if (input === 's') {
+      setFormError(undefined);
+      return setScreen('scale');
+    }
+    if (input === 'd') return setScreen('delete');
+    if (input === 't') {
+      const stop = target.spec.desiredState === 'running';
+      void act(async () => {
+        await backend.patch(target.name, { spec: { desiredState: stop ? 'stopped' : 'running' } });
+        return `${stop ? 'stopping' : 'starting'} ${target.name}`;
+      });
+    }
+  }
 
   let body: React.ReactNode;
   let keys: Keys = LIST_KEYS;
@@ -185,7 +203,7 @@ function Main({ backend, contextName }: AppProps) {
     keys = [['esc', 'back'], ['?', 'help'], ['q', 'quit']];
     body = h(Detail, { cluster: selected, backend, width });
   } else {
-    body = h(ClusterList, { clusters: visible, selected: index, width, loaded: feed.loaded, filter });
+    body = h(ClusterList, { clusters: visible, selected: index, width, loaded: feed.loaded, filter, height: listHeight });
   }
 
   return h(

@@ -1,9 +1,12 @@
 // The cluster table: one row per cluster, phase in its colour, the selected row inverted.
+// Longer lists than the screen holds scroll with the selection, under a position line.
 import { Box, Text } from 'ink';
+import React from 'react';
 import type { Cluster } from '../../domain/cluster.ts';
 import { age, PHASE_COLORS, truncate } from '../output.ts';
 import { nodesText, phaseOf, statusMessage } from '../view.ts';
 import { h, useColor } from './h.ts';
+import { follow, positionText } from './viewport.ts';
 
 const COLS = [
   { header: 'NAME', width: 24 },
@@ -14,8 +17,9 @@ const COLS = [
   { header: 'AGE', width: 7 },
 ] as const;
 
-export function ClusterList(props: { clusters: readonly Cluster[]; selected: number; width: number; loaded: boolean; filter: string }) {
+export function ClusterList(props: { clusters: readonly Cluster[]; selected: number; width: number; loaded: boolean; filter: string; height: number }) {
   const color = useColor();
+  const windowStart = React.useRef(0);
   const fixed = COLS.reduce((n, c) => n + c.width + 1, 0);
   const msgWidth = Math.max(10, props.width - fixed - 2);
   const cell = (text: string, width: number): string => truncate(text, width).padEnd(width) + ' ';
@@ -25,11 +29,17 @@ export function ClusterList(props: { clusters: readonly Cluster[]; selected: num
     return h(Box, { flexDirection: 'column' }, h(Text, { bold: true }, header), h(Text, { dimColor: true }, empty));
   }
   const now = new Date();
+  const total = props.clusters.length;
+  // Everything fits: no position line. Otherwise it takes one of the rows.
+  const scrolls = total > props.height;
+  const shown = scrolls ? follow(total, props.selected, props.height - 1, windowStart.current) : { start: 0, end: total };
+  windowStart.current = shown.start;
   return h(
     Box,
     { flexDirection: 'column' },
     h(Text, { bold: true }, header),
-    ...props.clusters.map((c, i) => {
+    ...props.clusters.slice(shown.start, shown.end).map((c, j) => {
+      const i = shown.start + j;
       const phase = phaseOf(c);
       const selected = i === props.selected;
       return h(
@@ -44,5 +54,6 @@ export function ClusterList(props: { clusters: readonly Cluster[]; selected: num
         truncate(statusMessage(c), msgWidth),
       );
     }),
+    scrolls ? h(Text, { dimColor: true }, positionText(shown, total)) : null,
   );
 }

@@ -4,6 +4,8 @@ import { h } from './h.ts';
 
 const HELP: readonly (readonly [string, string])[] = [
   ['↑/↓, j/k', 'move the selection'],
+  ['PgUp/PgDn', 'a screen up / down (long lists scroll; the line under them says where you are)'],
+  ['g/G, home/end', 'the first / the last cluster'],
   ['enter', 'details of the selected cluster (spec, conditions, controllers, nodes, events)'],
   ['c', 'create a cluster'],
   ['s', 'scale the node pools of the selected cluster'],
