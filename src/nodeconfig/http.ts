@@ -40,7 +40,7 @@ function sendRecipe(request: FastifyRequest, reply: FastifyReply, input: unknown
   const recipe = cachedRecipe(parseCriteria(criteriaInput(input)));
   reply.header('cache-control', RECIPE_CACHE_CONTROL).header('etag', recipe.etag);
   const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch?.split(',').some((t) => t.trim().replace(/^W\//, '') === recipe.etag)) return reply.code(304).send();
+  if (ifNoneMatchHits(ifNoneMatch, recipe.etag)) return reply.code(304).send();
   return reply.type('application/json; charset=utf-8').send(recipe.json);
 }
 

@@ -92,7 +92,7 @@ export function composeCluster(doc: DesiredDoc, etag: string, statusDoc: StatusD
     spec: doc.spec,
     status,
     generation: doc.generation,
-    resourceVersion: stripQuotes(etag),
+    resourceVersion: etagValue(etag),
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -102,5 +102,3 @@ export function composeCluster(doc: DesiredDoc, etag: string, statusDoc: StatusD
   return cluster;
 }
 
-export const stripQuotes = (etag: string): string => etag.replace(/^W\//, '').replace(/^"|"$/g, '');
-export const quoteEtag = (v: string): string => (v.startsWith('"') ? v : `"${v}"`);

@@ -51,7 +51,7 @@ export async function loadRegistry(trx: Executor): Promise<ControllerRegistratio
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
   if (ifMatch === undefined) return;
-  const wanted = ifMatch.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const wanted = etagValue(ifMatch);
   if (wanted !== cluster.resourceVersion) {
     throw preconditionFailed(`resourceVersion is ${cluster.resourceVersion}, not ${wanted}`);
   }
