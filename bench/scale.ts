@@ -1,0 +1,298 @@
+// bench:scale — the service topology as a user runs it, as separate processes: 2 `goman serve
+// --no-controllers` replicas and 2 `goman controller --provider sim` workers on PostgreSQL and a
+// private JetStream nats-server, sim boot/install 0 s. For each N it creates N clusters through
+// the API with `--clients` concurrent clients (round robin over the replicas) and reports:
+// clusters/s from the first create to all Ready; event latency (outbox row `at` to delivery to a
+// durable JetStream consumer in this process: the controllers' path); CPU seconds per cluster
+// of PostgreSQL (the backends of this database), the API replicas and the controllers (from
+// /proc); API replica RSS; transactions per cluster (pg_stat_database); events by type.
+//
+//   npm run bench:scale -- [--clusters 1000,10000] [--clients 32] [--timeout 300] [--write-docs]
+//   GOMAN_SCALE_CLUSTERS=200 npm run bench:scale
+//
+// --write-docs replaces the bench:scale block of docs/performance.md and writes
+// docs/performance-scale.svg. Never run as a test.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { issueToken } from '../src/api/tokens.ts';
+import { ApiClient } from '../src/client/api-client.ts';
+import { clusterSpecSchema } from '../src/domain/index.ts';
+import { createNatsBus } from '../src/events/nats-bus.ts';
+import { openStore } from '../src/store/open.ts';
+import { freshPgDatabase, reachable } from '../test/helpers/peers.ts';
+import { cleanEnv, freePort, GOMAN_BIN } from '../test/helpers/serve.ts';
+import { scaleChartSvg } from './scale-chart.ts';
+
+const { values } = parseArgs({
+  options: {
+    clusters: { type: 'string', default: process.env.GOMAN_SCALE_CLUSTERS ?? '1000,10000' },
+    clients: { type: 'string', default: '32' },
+    timeout: { type: 'string', default: '300' },
+    'write-docs': { type: 'boolean', default: false },
+  },
+});
+const SIZES = values.clusters.split(',').map(Number);
+const CLIENTS = Number(values.clients);
+const TIMEOUT_MS = Number(values.timeout) * 1000;
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
+
+export interface ScaleResult {
+  clusters: number;
+  readySeconds: number;
+  notReady: number;
+  perSecond: number;
+  latency: { p50: number; p95: number; p99: number; max: number; count: number };
+  events: Record<string, number>;
+  cpuPerCluster: { postgres: number; api: number; controllers: number };
+  xactPerCluster: number;
+  rssMb: { start: number; peak: number; end: number };
+}
+
+/** utime + stime of a process in seconds, 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  log: () => string;
+}
+
+function start(name: string, args: string[], env: Record<string, string>): Proc {
+  const child = spawn(GOMAN_BIN, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer): void => void (out = (out + d.toString()).slice(-4_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name, child, log: () => out };
+}
+
+async function stop(p: Proc): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => p.child.once('exit', resolve));
+  p.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000).then(() => p.child.kill('SIGKILL'))]);
+}
+
+/** CPU seconds of this database's PostgreSQL backends (pids from pg_stat_activity). */
+async function pgCpu(client: pg.Client, db: string, seen: Map<number, number>): Promise<void> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [db]);
+  for (const { pid } of rows) {
+    const s = cpuSeconds(pid);
+    if (s > 0) seen.set(pid, s);
+  }
+}
+
+async function xacts(client: pg.Client, db: string): Promise<number> {
+  const { rows } = await client.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [db]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function runOnce(n: number): Promise<ScaleResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-scale-'));
+  const natsPort = await freePort();
+  const busUrl = `nats://127.0.0.1:${natsPort}`;
+  const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', path.join(dir, 'nats')], { stdio: 'ignore' });
+  const procs: Proc[] = [];
+  const db = await freshPgDatabase();
+  const dbName = new URL(db.url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: db.url });
+  try {
+    await until('nats-server', () => reachable(busUrl, 200));
+    await admin.connect();
+    const common = {
+      GOMAN_DATABASE_URL: db.url,
+      GOMAN_BUS_URL: busUrl,
+      GOMAN_LOG_LEVEL: 'warn',
+      XDG_CONFIG_HOME: path.join(dir, 'config'),
+      GOMAN_DATA_DIR: path.join(dir, 'data'),
+    };
+    const urls: string[] = [];
+    // One replica at a time: the first one runs the migrations.
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const p = start(`api-${i}`, ['serve', '--no-controllers', '--listen', `127.0.0.1:${port}`], common);
+      procs.push(p);
+      await until(`api-${i} ready`, async () => {
+        if (p.child.exitCode !== null) throw new Error(`api-${i} exited: ${p.log()}`);
+        return (await fetch(`${url}/readyz`).catch(() => null))?.ok === true;
+      });
+      urls.push(url);
+    }
+    const store = await openStore({ databaseUrl: db.url, dataDir: dir });
+    const adminToken = (await issueToken(store, { subject: 'bench', role: 'admin' })).token;
+    for (let i = 0; i < 2; i++) {
+      const token = (await issueToken(store, { subject: `sim-${i}`, role: 'controller' })).token;
+      procs.push(
+        start(`controller-${i}`, ['controller', '--provider', 'sim'], {
+          ...common,
+          GOMAN_SERVER: urls[i]!,
+          GOMAN_TOKEN: token,
+          GOMAN_SIM_BOOT_SECONDS: '0',
+          GOMAN_SIM_INSTALL_SECONDS: '0',
+          GOMAN_LOG_LEVEL: 'info',
+        }),
+      );
+    }
+    await until('both controllers started', () => {
+      for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.log()}`);
+      return procs.filter((p) => p.name.startsWith('controller') && p.log().includes('"controller started"')).length === 2;
+    });
+    const bus = await createNatsBus({ url: busUrl, concurrency: 256 });
+    const latencies: number[] = [];
+    const events: Record<string, number> = {};
+    const byType: Record<string, number[]> = {};
+    let measuring = true;
+    await bus.subscribe('bench-latency', async (e) => {
+      if (!measuring) return;
+      latencies.push(Date.now() - Date.parse(e.at));
+      events[e.type] = (events[e.type] ?? 0) + 1;
+      (byType[e.type] ??= []).push(Date.now() - Date.parse(e.at));
+    });
+    await sleep(1_000);
+
+    const pids = (prefix: string): number[] => procs.filter((p) => p.name.startsWith(prefix)).map((p) => p.child.pid!);
+    const cpu = (prefix: string): number => pids(prefix).reduce((a, pid) => a + cpuSeconds(pid), 0);
+    const pgBefore = new Map<number, number>();
+    await pgCpu(admin, dbName, pgBefore);
+    const before = { api: cpu('api'), controllers: cpu('controller'), xacts: await xacts(admin, dbName) };
+    const rss = { start: pids('api').reduce((a, pid) => a + rssMb(pid), 0), peak: 0 };
+    const pgAfter = new Map<number, number>();
+    const sampler = setInterval(() => {
+      rss.peak = Math.max(rss.peak, pids('api').reduce((a, pid) => a + rssMb(pid), 0));
+      void pgCpu(admin, dbName, pgAfter).catch(() => undefined);
+    }, 500);
+
+    const spec = clusterSpecSchema.parse({ provider: 'sim', mode: 'dev', nodePools: [{ name: 'workers', count: 2 }] });
+    const clients = urls.map((baseUrl) => new ApiClient({ baseUrl, token: adminToken }));
+    const t0 = performance.now();
+    let next = 0;
+    const creating = Promise.all(
+      Array.from({ length: CLIENTS }, async (_, i) => {
+        const api = clients[i % clients.length]!;
+        while (next < n) await api.createCluster({ name: `scale-${next++}`, spec });
+      }),
+    );
+    let ready = 0;
+    let readyAt = performance.now();
+    const deadline = Date.now() + TIMEOUT_MS;
+    for (;;) {
+      ready = (await store.countClusters()).filter((r) => r.phase === 'Ready').reduce((a, r) => a + r.count, 0);
+      readyAt = performance.now();
+      if (ready >= n || Date.now() > deadline) break;
+      await sleep(100);
+    }
+    await creating;
+    measuring = false;
+    clearInterval(sampler);
+    await pgCpu(admin, dbName, pgAfter);
+    const pgSeconds = [...pgAfter].reduce((a, [pid, s]) => a + s - (pgBefore.get(pid) ?? 0), 0);
+    const seconds = (readyAt - t0) / 1000;
+    const sorted = latencies.sort((a, b) => a - b);
+    const result: ScaleResult = {
+      clusters: n,
+      readySeconds: seconds,
+      notReady: n - ready,
+      perSecond: ready / seconds,
+      latency: { p50: pct(sorted, 50), p95: pct(sorted, 95), p99: pct(sorted, 99), max: sorted.at(-1) ?? NaN, count: sorted.length },
+      events,
+      cpuPerCluster: { postgres: pgSeconds / n, api: (cpu('api') - before.api) / n, controllers: (cpu('controller') - before.controllers) / n },
+      xactPerCluster: ((await xacts(admin, dbName)) - before.xacts) / n,
+      rssMb: { start: rss.start, peak: rss.peak, end: pids('api').reduce((a, pid) => a + rssMb(pid), 0) },
+    };
+    for (const [type, v] of Object.entries(byType)) {
+      v.sort((a, b) => a - b);
+      console.error(`  ${n}: ${type} p50 ${pct(v, 50)} ms, p99 ${pct(v, 99)} ms`);
+    }
+    await bus.close();
+    await store.close();
+    return result;
+  } finally {
+    await Promise.all(procs.map(stop));
+    nats.kill('SIGTERM');
+    await admin.end().catch(() => undefined);
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function row(r: ScaleResult): string {
+  const ms = (v: number): string => v.toFixed(0);
+  const cpu = (v: number): string => (v * 1000).toFixed(2);
+  return `| ${r.clusters} | ${r.readySeconds.toFixed(1)} | ${r.notReady} | ${r.perSecond.toFixed(0)} | ${ms(r.latency.p50)} / ${ms(r.latency.p95)} / ${ms(r.latency.p99)} | ${cpu(r.cpuPerCluster.postgres)} | ${cpu(r.cpuPerCluster.api)} | ${cpu(r.cpuPerCluster.controllers)} | ${r.xactPerCluster.toFixed(1)} | ${r.rssMb.start.toFixed(0)} → ${r.rssMb.peak.toFixed(0)} → ${r.rssMb.end.toFixed(0)} |`;
+}
+
+export function scaleTable(results: readonly ScaleResult[]): string {
+  return [
+    '| clusters | s to all Ready | not Ready | clusters/s | event latency p50 / p95 / p99 ms | PostgreSQL CPU ms/cluster | API CPU ms/cluster | controllers CPU ms/cluster | PG xacts/cluster | API RSS MB (2 replicas) start → peak → end |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map(row),
+  ].join('\n');
+}
+
+const results: ScaleResult[] = [];
+for (const n of SIZES) {
+  const r = await runOnce(n);
+  results.push(r);
+  console.log(JSON.stringify(r));
+}
+console.log(`\nbench:scale — ${new Date().toISOString()}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${CLIENTS} clients\n`);
+console.log(scaleTable(results));
+const big = results.find((r) => r.clusters === 10_000);
+if (big) console.log(`\ngoal 10 000 Ready <= 60 s: ${big.notReady === 0 && big.readySeconds <= 60 ? 'met' : 'MISSED'} (${big.readySeconds.toFixed(1)} s, ${big.notReady} not Ready)`);
+const first = results[0];
+const last = results.at(-1);
+if (first && last && first !== last) {
+  const total = (r: ScaleResult): number => r.cpuPerCluster.postgres + r.cpuPerCluster.api + r.cpuPerCluster.controllers;
+  console.log(`cost per cluster ${first.clusters} → ${last.clusters}: ${(total(last) / total(first)).toFixed(2)}x (goal <= 1.5x)`);
+}
+for (const r of results) console.log(`event latency p99 at ${r.clusters}: ${r.latency.p99} ms (goal <= 50 ms); events ${JSON.stringify(r.events)}`);
+
+if (values['write-docs']) {
+  const docs = new URL('../docs/', import.meta.url);
+  const file = new URL('performance.md', docs);
+  const text = readFileSync(file, 'utf8');
+  const begin = '<!-- bench:scale begin -->';
+  const end = '<!-- bench:scale end -->';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error('docs/performance.md lacks the bench:scale markers');
+  const block = `${begin}\nMeasured ${new Date().toISOString().slice(0, 16)}Z, \`npm run bench:scale -- --clusters ${values.clusters} --write-docs\`:\n\n${scaleTable(results)}\n\n![bench:scale curve](performance-scale.svg)\n${end}`;
+  writeFileSync(file, text.slice(0, i) + block + text.slice(j + end.length));
+  writeFileSync(new URL('performance-scale.svg', docs), scaleChartSvg(results));
+}
