@@ -8,7 +8,9 @@ import type { Registry } from 'prom-client';
 import { ApiClient } from '../client/api-client.ts';
 import { openBus, type OpenBusOptions } from '../events/open.ts';
 import type { SimOptions } from '../providers/sim/reconciler.ts';
+import { validationFailed } from '../domain/index.ts';
 import { openStore } from '../store/open.ts';
+import { isPostgresUrl } from '../store/postgres/index.ts';
 import type { BackoffOptions } from '../util/backoff.ts';
 import { startController } from '../reconcile/controller-host.ts';
 import { createReconciler } from './reconcilers.ts';
@@ -17,11 +19,10 @@ export interface ControllerProcessOptions {
   serverUrl: string;
   /** A token with role `controller`. */
   token: string;
-  /** postgres:// for the service topology; unset means SQLite in dataDir. */
-  databaseUrl?: string | undefined;
-  dataDir?: string | undefined;
-  /** nats:// for the service topology. */
-  busUrl?: string | undefined;
+  /** The server's PostgreSQL (postgres://): leases and provider state are shared, never private. */
+  databaseUrl: string;
+  /** The server's NATS (nats://): the only way events reach another process. */
+  busUrl: string;
   /** Bus settings (stream and subject names, concurrency); defaults suit production. */
   busOptions?: OpenBusOptions | undefined;
   provider: string;
@@ -48,7 +49,9 @@ export function processOwner(): string {
 
 export async function runControllerProcess(opts: ControllerProcessOptions): Promise<ControllerProcess> {
   const owner = opts.owner ?? processOwner();
-  const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir ?? '.' });
+  // Never a private SQLite: a worker with its own state would re-provision what it finds.
+  if (!isPostgresUrl(opts.databaseUrl)) throw validationFailed('a controller worker needs the server\'s PostgreSQL (a postgres:// database URL)');
+  const store = await openStore({ databaseUrl: opts.databaseUrl, dataDir: '' });
   const closeAll = async (): Promise<void> => {
     await Promise.allSettled([bus?.close(), store.close()]);
   };

@@ -2,29 +2,21 @@
 // source it takes events from the bus and talks to a goman server through the current context
 // (a token with role controller); with `--source sqs` it is the serverless worker, the same
 // code the Lambda function runs, reading the bucket and queue of an `s3` context.
-import { envSeconds } from '../domain/env.ts';
 import { GomanError, validationFailed } from '../domain/index.ts';
 import { resolveContext } from '../cli/config.ts';
 import { runControllerProcess } from './controller-process.ts';
 import { createLogger } from './logger.ts';
-import { defaultDataDir } from './settings.ts';
+import { controllerSettings, type ControllerFlags } from './settings.ts';
 import { untilSignal } from './signals.ts';
 
-export interface ControllerFlags {
-  provider: 'sim' | 'aws';
-  source?: 'bus' | 'sqs' | undefined;
-  context?: string | undefined;
-  databaseUrl?: string | undefined;
-  busUrl?: string | undefined;
-}
-
 export async function runController(flags: ControllerFlags): Promise<void> {
-  const context = await resolveContext({ context: flags.context });
-  const deadlineMs = envSeconds(process.env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000;
-  const logger = createLogger(process.env.GOMAN_LOG_LEVEL ?? 'info', `goman-controller-${flags.provider}`);
+  // Settings first: a misconfigured worker stops before it touches anything.
+  const settings = controllerSettings(flags);
+  const context = await resolveContext({ context: settings.context });
+  const deadlineMs = settings.shutdownDeadlineMs;
+  const logger = createLogger(settings.logLevel, `goman-controller-${flags.provider}`);
 
-  if (flags.source === 'sqs') {
-    if (flags.provider !== 'aws') throw validationFailed('--source sqs runs the aws controller; use --provider aws');
+  if (settings.source === 'sqs') {
     if (context.kind !== 's3') throw validationFailed(`--source sqs needs a context of kind s3 (run \`goman init\`); "${context.name}" is a server context`);
     const [{ runSqsController }, { AwsReconciler }, { createAwsClients, accountId }, { accountNames }] = await Promise.all([
       import('../reconcile/serverless-runner.ts'),
@@ -48,11 +40,10 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   const proc = await runControllerProcess({
     serverUrl: context.server,
     token: context.token,
-    databaseUrl: flags.databaseUrl,
-    dataDir: defaultDataDir(),
-    busUrl: flags.busUrl,
-    provider: flags.provider,
-    leaseTtlMs: envSeconds(process.env, 'GOMAN_LEASE_TTL_SECONDS', 30) * 1000,
+    databaseUrl: settings.databaseUrl,
+    busUrl: settings.busUrl,
+    provider: settings.provider,
+    leaseTtlMs: settings.leaseTtlMs,
     logger,
   });
   logger.info({ owner: proc.owner, provider: flags.provider }, 'controller started');

@@ -2,8 +2,6 @@
 // DESIGN §10), handed to the server runtime.
 import type { ControllerFlags, ServeFlags } from '../cli/program.ts';
 
-const env = (name: string): string | undefined => process.env[name] || undefined;
-
 export async function serve(flags: ServeFlags): Promise<void> {
   const { runServe } = await import('./serve.ts');
   // Flags only: the settings read the environment themselves, so their errors can say which one was wrong.
@@ -20,11 +18,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
 
 export async function controller(flags: ControllerFlags): Promise<void> {
   const { runController } = await import('./controller.ts');
-  await runController({
-    provider: flags.provider,
-    source: flags.source,
-    context: flags.context ?? env('GOMAN_CONTEXT'),
-    databaseUrl: flags.databaseUrl ?? env('GOMAN_DATABASE_URL'),
-    busUrl: flags.busUrl ?? env('GOMAN_BUS_URL'),
-  });
+  // Flags only, as for serve: the settings read the environment and name what was wrong.
+  await runController({ provider: flags.provider, source: flags.source, context: flags.context, databaseUrl: flags.databaseUrl, busUrl: flags.busUrl });
 }

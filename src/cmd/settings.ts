@@ -46,6 +46,29 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Where a setting came from, for messages: the flag when given, else the environment variable. */
 const whence = (flagValue: unknown, flag: string, envName: string): string => (flagValue !== undefined ? flag : envName);
 
+/** The database and bus URLs, shape-checked; the messages name the flag or variable that was used. */
+function sharedUrls(flags: { databaseUrl?: string | undefined; busUrl?: string | undefined }, env: Env): { databaseUrl: string | undefined; busUrl: string | undefined } {
+  const databaseUrl = flags.databaseUrl ?? (env.GOMAN_DATABASE_URL || undefined);
+  const busUrl = flags.busUrl ?? (env.GOMAN_BUS_URL || undefined);
+  if (busUrl && !/^nats:\/\//.test(busUrl)) throw validationFailed(`${whence(flags.busUrl, '--bus-url', 'GOMAN_BUS_URL')} must be a nats:// URL (got "${busUrl}")`);
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw validationFailed(`${whence(flags.databaseUrl, '--database-url', 'GOMAN_DATABASE_URL')} must be a postgres:// URL (leave it unset for the embedded SQLite store)`);
+  }
+  return { databaseUrl, busUrl };
+}
+
+function logLevelSetting(flag: string | undefined, env: Env): string {
+  const logLevel = flag ?? (env.GOMAN_LOG_LEVEL || 'info');
+  if (!LOG_LEVELS.includes(logLevel)) throw validationFailed(`${whence(flag, '--log-level', 'GOMAN_LOG_LEVEL')} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  return logLevel;
+}
+
+/**
+ * Every process that acts on clusters must share the control plane's state: one SQLite file
+ * belongs to one process, and other processes hear events only through NATS. So a NATS bus
+ * needs PostgreSQL (its listeners keep leases and provider state there), and an API without
+ * its own controllers needs NATS (its events must reach the controllers elsewhere).
+ */
 export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeSettings {
   const { host, port } = parseListen(flags.listen ?? env.GOMAN_LISTEN ?? '127.0.0.1:8080', whence(flags.listen, '--listen', 'GOMAN_LISTEN'));
   const authMode = flags.auth ?? env.GOMAN_AUTH ?? 'token';
@@ -54,13 +77,18 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
   if (authMode === 'gateway' && (!gatewaySecret || gatewaySecret.length < 16)) {
     throw validationFailed('GOMAN_AUTH=gateway needs GOMAN_GATEWAY_SECRET of at least 16 characters');
   }
-  const logLevel = flags.logLevel ?? env.GOMAN_LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw validationFailed(`${whence(flags.logLevel, '--log-level', 'GOMAN_LOG_LEVEL')} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
-  const databaseUrl = flags.databaseUrl ?? env.GOMAN_DATABASE_URL;
-  const busUrl = flags.busUrl ?? env.GOMAN_BUS_URL;
-  if (busUrl && !/^nats:\/\//.test(busUrl)) throw validationFailed(`${whence(flags.busUrl, '--bus-url', 'GOMAN_BUS_URL')} must be a nats:// URL (got "${busUrl}")`);
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw validationFailed(`${whence(flags.databaseUrl, '--database-url', 'GOMAN_DATABASE_URL')} must be a postgres:// URL (leave it unset for the embedded SQLite store)`);
+  const logLevel = logLevelSetting(flags.logLevel, env);
+  const { databaseUrl, busUrl } = sharedUrls(flags, env);
+  const controllers = flags.controllers ?? true;
+  if (busUrl && !databaseUrl) {
+    throw validationFailed(
+      `${whence(flags.busUrl, '--bus-url', 'GOMAN_BUS_URL')} needs --database-url (GOMAN_DATABASE_URL) too: the controllers on that bus keep their state in the shared PostgreSQL, not in this server's SQLite`,
+    );
+  }
+  if (databaseUrl && !busUrl && !controllers) {
+    throw validationFailed(
+      '--no-controllers with a shared database needs --bus-url (GOMAN_BUS_URL): controllers in other processes hear events only through NATS',
+    );
   }
   return {
     host,
@@ -70,12 +98,67 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
     busUrl,
     auth: authMode === 'gateway' ? { mode: 'gateway', gatewaySecret: gatewaySecret! } : { mode: 'token' },
     logLevel,
-    controllers: flags.controllers ?? true,
+    controllers,
     reconcile: {
       activeIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_ACTIVE_SECONDS', 30) * 1000,
       stableIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_STABLE_SECONDS', 300) * 1000,
       tickMs: envSeconds(env, 'GOMAN_SCHEDULER_TICK_SECONDS', 1) * 1000,
     },
     shutdownDeadlineMs: envSeconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000,
+  };
+}
+
+export interface ControllerFlags {
+  provider: 'sim' | 'aws';
+  source?: 'bus' | 'sqs' | undefined;
+  context?: string | undefined;
+  databaseUrl?: string | undefined;
+  busUrl?: string | undefined;
+}
+
+export type ControllerSettings =
+  | { source: 'sqs'; provider: 'aws'; context: string | undefined; logLevel: string; shutdownDeadlineMs: number }
+  | {
+      source: 'bus';
+      provider: 'sim' | 'aws';
+      context: string | undefined;
+      databaseUrl: string;
+      busUrl: string;
+      logLevel: string;
+      leaseTtlMs: number;
+      shutdownDeadlineMs: number;
+    };
+
+/**
+ * A bus worker shares the server's PostgreSQL (leases, provider state) and NATS (events); with a
+ * private SQLite it would re-provision every cluster it finds, and with no bus it would hear
+ * nothing. The queue worker (`--source sqs`) uses neither, so giving it one is a mistake too.
+ */
+export function controllerSettings(flags: ControllerFlags, env: Env = process.env): ControllerSettings {
+  const logLevel = logLevelSetting(undefined, env);
+  const context = flags.context ?? (env.GOMAN_CONTEXT || undefined);
+  const shutdownDeadlineMs = envSeconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000;
+  if (flags.source === 'sqs') {
+    if (flags.provider !== 'aws') throw validationFailed('--source sqs runs the aws controller; use --provider aws');
+    const ignored = flags.databaseUrl !== undefined ? '--database-url' : flags.busUrl !== undefined ? '--bus-url' : undefined;
+    if (ignored) throw validationFailed(`${ignored} has no effect with --source sqs (the queue worker keeps its state in S3 and DynamoDB); drop it`);
+    return { source: 'sqs', provider: 'aws', context, logLevel, shutdownDeadlineMs };
+  }
+  const { databaseUrl, busUrl } = sharedUrls(flags, env);
+  const missing = [databaseUrl ? undefined : '--database-url (GOMAN_DATABASE_URL)', busUrl ? undefined : '--bus-url (GOMAN_BUS_URL)'].filter(Boolean);
+  if (!databaseUrl || !busUrl) {
+    throw validationFailed(
+      `goman controller needs ${missing.join(' and ')}: set the PostgreSQL and NATS URLs the server uses, so this worker shares its leases, provider state and events (or use --source sqs)`,
+    );
+  }
+  return {
+    source: 'bus',
+    provider: flags.provider,
+    context,
+    databaseUrl,
+    busUrl,
+    logLevel,
+    leaseTtlMs: envSeconds(env, 'GOMAN_LEASE_TTL_SECONDS', 30) * 1000,
+    shutdownDeadlineMs,
   };
 }
