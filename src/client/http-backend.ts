@@ -57,6 +57,8 @@ export class ServerBackend implements ClusterBackend {
 
   async *watch(signal: AbortSignal): AsyncIterable<WatchEvent> {
     let resumeFrom: string | undefined;
+    // Set by a 410: the resume point is gone, so the next connection starts with a fresh list.
+    let relist = false;
     let delay = this.backoff.min;
     // Report each change of state once: a server that stays down is one `disconnected`.
     let state: 'unknown' | 'up' | 'down' = 'unknown';
@@ -71,6 +73,16 @@ export class ServerBackend implements ClusterBackend {
         state = 'up';
         delay = this.backoff.min;
         yield { type: 'connected' };
+        if (relist) {
+          relist = false;
+          // After the connection (which starts at "now"), so nothing falls between list and stream.
+          let cursor: string | undefined;
+          do {
+            const page = await this.list({ limit: 500, cursor });
+            for (const cluster of page.items) yield { type: 'upsert', cluster };
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+        }
         const parser = new SseParser();
         const decoder = new TextDecoder();
         const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -93,8 +105,11 @@ export class ServerBackend implements ClusterBackend {
         }
       } catch (e) {
         if (signal.aborted) return;
-        // 410: the resume point is older than the server keeps; start afresh (consumers re-list on `connected`).
-        if (e instanceof ApiError && e.status === 410) resumeFrom = undefined;
+        // 410: the resume point is no longer (or not yet) in the server's outbox; start afresh and re-list.
+        if (e instanceof ApiError && e.status === 410) {
+          resumeFrom = undefined;
+          relist = true;
+        }
         reason = e instanceof Error ? e.message : String(e);
       } finally {
         signal.removeEventListener('abort', onAbort);

@@ -78,3 +78,46 @@ test('watch keeps retrying while the server is down, and reports one disconnecti
   for await (const ev of backend.watch(abort.signal)) events.push(ev.type);
   assert.deepEqual(events, ['disconnected'], 'one report however many retries fail');
 });
+
+test('watch re-lists after a 410 (the resume point is gone) and carries on from the fresh stream', async () => {
+  const [alpha, beta] = [cluster('alpha'), cluster('beta')];
+  const seen: (string | null)[] = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/api/v1/clusters') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ items: [beta], nextCursor: null }));
+      return;
+    }
+    const rv = url.searchParams.get('resourceVersion');
+    seen.push(rv);
+    if (seen.length === 1) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: 41\nevent: created\ndata: ${JSON.stringify({ type: 'created', cluster: alpha })}\n\n`);
+      setTimeout(() => res.destroy(), 20);
+    } else if (rv !== null) {
+      res.writeHead(410, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'about:blank', title: 'Gone', status: 410, code: 'VALIDATION_FAILED', detail: 'resourceVersion 41 is too old' }));
+    } else {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: 90\nevent: deleted\ndata: {"type":"deleted","id":"${alpha.id}","name":"alpha"}\n\n`);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const backend = new ServerBackend({ server: `http://127.0.0.1:${port}`, backoffMs: { min: 5, max: 20 } });
+  const abort = new AbortController();
+  const events: string[] = [];
+  try {
+    for await (const ev of backend.watch(abort.signal)) {
+      events.push(ev.type === 'upsert' ? `upsert ${ev.cluster.name}` : ev.type);
+      if (ev.type === 'deleted') break;
+    }
+  } finally {
+    abort.abort();
+    server.closeAllConnections();
+    server.close();
+  }
+  assert.deepEqual(seen, [null, '41', null], 'resumed at 41, got 410, started afresh');
+  assert.deepEqual(events, ['connected', 'upsert alpha', 'disconnected', 'connected', 'upsert beta', 'deleted']);
+});
