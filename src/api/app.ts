@@ -11,6 +11,7 @@ import type { EventBus } from '../events/port.ts';
 import type { ClusterStore } from '../store/port.ts';
 import type { AuthOptions } from './auth.ts';
 import { makeIdentify } from './auth.ts';
+import { registerJsonParsers } from './body.ts';
 import { renderDocs } from './docs-page.ts';
 import { createMetricsRegistry, instrumentHttp } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -107,7 +108,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorateRequest('identity', null);
   app.decorateRequest('authError', null);
 
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
+  registerJsonParsers(app, BODY_LIMIT);
   app.setErrorHandler(errorHandler);
   // Filled once the routes are known: a known path with another method is a 405 with Allow.
   const allowed: { pattern: RegExp; methods: string[] }[] = [];

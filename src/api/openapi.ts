@@ -19,6 +19,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   412: 'If-Match does not match the current resourceVersion',
   413: 'request body over 1 MiB',
   415: 'unsupported content type',
+  422: 'valid, but changes a field that cannot change after creation (problem+json naming it)',
   429: 'rate limited (see Retry-After)',
   500: 'internal error',
   503: 'store or bus unavailable',

@@ -9,6 +9,7 @@ import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
 import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
 import {
+  assertMutableSpec,
   canonicalSpec,
   clusterSpecSchema,
   conflict,
@@ -219,6 +220,7 @@ export class S3Backend implements ClusterBackend {
       }
       if (current.doc.deletionTimestamp) throw conflict(`cluster "${current.doc.name}" is being deleted`);
       const next = change(current.doc);
+      assertMutableSpec(current.doc.spec, next.spec);
       const specChanged = canonicalSpec(next.spec) !== canonicalSpec(current.doc.spec);
       const labelsChanged = JSON.stringify(next.labels) !== JSON.stringify(current.doc.labels);
       if (!specChanged && !labelsChanged) return this.compose(current.doc, current.etag);

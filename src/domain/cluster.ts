@@ -1,5 +1,7 @@
 // The cluster resource and its status (DESIGN §2), and the shapes controllers report.
 import { z } from 'zod';
+import type { FieldError } from './errors.ts';
+import { boundedJson, jsonBoundsProblem, nulPath } from './json-bounds.ts';
 import type { ClusterSpec, Labels } from './spec.ts';
 
 export const PHASES = ['Pending', 'Provisioning', 'Ready', 'Updating', 'Stopping', 'Stopped', 'Deleting', 'Failed'] as const;
@@ -46,12 +48,16 @@ export const reportedConditionSchema = z.strictObject({
 });
 export type ReportedCondition = z.output<typeof reportedConditionSchema>;
 
+/** Room for 1000 nodes and some extra facts; a report's metadata is stored and served with every read of its cluster. */
+export const MAX_METADATA_BYTES = 512 * 1024;
+
 export const reportMetadataSchema = z
   .object({
     endpoint: z.string().max(512).optional(),
     nodes: z.array(clusterNodeSchema).max(1000).optional(),
   })
-  .catchall(z.unknown());
+  .catchall(z.unknown())
+  .superRefine(boundedJson(MAX_METADATA_BYTES));
 
 export const controllerReportSchema = z.strictObject({
   observedGeneration: z.int().min(0),
@@ -60,6 +66,19 @@ export const controllerReportSchema = z.strictObject({
   lastError: lastErrorSchema.nullable().optional(),
 });
 export type ControllerReport = z.output<typeof controllerReportSchema>;
+
+/**
+ * The first field of a report that no store may take (U+0000 in any text, metadata too deep or
+ * too large), or null. Every store checks it, so SQLite and PostgreSQL refuse the same reports.
+ */
+export function reportFieldProblem(report: ControllerReport): FieldError | null {
+  if (report.metadata) {
+    const problem = jsonBoundsProblem(report.metadata, MAX_METADATA_BYTES);
+    if (problem) return { path: 'metadata', message: problem };
+  }
+  const nul = nulPath(report);
+  return nul === null ? null : { path: nul, message: 'must not contain the NUL character (U+0000)' };
+}
 
 export interface ControllerStatus {
   name: string;

@@ -32,9 +32,20 @@ export class GomanError extends Error {
   }
 }
 
+/** Well-formed and valid, but not applicable to the resource as it is (the API answers 422). */
+export class UnprocessableError extends GomanError {
+  constructor(message: string, errors?: FieldError[]) {
+    super('VALIDATION_FAILED', message, errors);
+    this.name = 'UnprocessableError';
+  }
+}
+
 export const notFound = (what: string): GomanError => new GomanError('NOT_FOUND', `${what} not found`);
+// Cluster names are global to a control plane (they name cloud resources: security groups, SSM
+// parameters, instance tags), so a taken name is refused whoever holds it; the refusal names
+// no owner, id or state, and reads the same whether the holder is the caller or someone else.
 export const nameTaken = (name: string): GomanError =>
-  new GomanError('NAME_TAKEN', `a cluster named "${name}" already exists`);
+  new GomanError('NAME_TAKEN', `a cluster named "${name}" already exists (names are unique across this control plane); choose another name`);
 export const preconditionFailed = (message: string): GomanError => new GomanError('PRECONDITION_FAILED', message);
 export const conflict = (message: string): GomanError => new GomanError('CONFLICT', message);
 export const validationFailed = (message: string, errors?: FieldError[]): GomanError =>

@@ -8,3 +8,4 @@ export * from './events.ts';
 export * from './resources.ts';
 export * from './plan.ts';
 export * from './cost.ts';
+export * from './json-bounds.ts';

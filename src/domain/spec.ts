@@ -1,6 +1,9 @@
 // Cluster spec schemas with their defaults (DESIGN §2). The API, the CLI, the S3 store and
 // the OpenAPI document all derive from these, so the rules live in one place.
 import { z } from 'zod';
+import type { FieldError } from './errors.ts';
+import { UnprocessableError } from './errors.ts';
+import { jsonBytes } from './json-bounds.ts';
 import { NAME_MAX_LENGTH, NAME_PATTERN } from './names.ts';
 
 export const PROVIDERS = ['sim', 'aws'] as const;
@@ -12,6 +15,16 @@ export const DEFAULT_REGION = 'ap-south-1';
 export const DEFAULT_INSTANCE_TYPE = 't3.medium';
 export const DEFAULT_K3S_VERSION = 'stable';
 export const MAX_POOL_COUNT = 100;
+/** Labels per cluster and per node pool: well above what a real fleet uses, far below abuse. */
+export const MAX_LABELS = 64;
+/** A whole spec as JSON; a real one (20 pools with labels and taints) stays under 20 KiB. */
+export const MAX_SPEC_BYTES = 64 * 1024;
+/**
+ * Fixed at creation: they place the cluster's cloud resources (which controllers act on it, the
+ * region and VPC its instances live in, the pod and service CIDRs K3s was installed with).
+ * Changing them on a live cluster would strand it; create a new cluster instead.
+ */
+export const IMMUTABLE_SPEC_FIELDS = ['provider', 'region', 'network'] as const;
 
 export const nameSchema = z
   .string()
@@ -29,7 +42,9 @@ const labelValue = z
   .max(63)
   .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value');
 
-export const labelsSchema = z.record(labelKey, labelValue);
+export const labelsSchema = z
+  .record(labelKey, labelValue)
+  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { message: `must have at most ${MAX_LABELS} labels` });
 
 // Instance types and regions reach cloud APIs only, but stay in a narrow alphabet anyway.
 const instanceType = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,31}$/, 'must look like an instance type, e.g. t3.medium');
@@ -80,6 +95,8 @@ export const clusterSpecSchema = z
       }
       seen.add(pool.name);
     });
+    const bytes = jsonBytes(spec);
+    if (bytes > MAX_SPEC_BYTES) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_SPEC_BYTES} bytes of JSON (is ${bytes})` });
   });
 
 export type ClusterSpec = z.output<typeof clusterSpecSchema>;
@@ -89,6 +106,20 @@ export type Taint = z.output<typeof taintSchema>;
 export type Labels = z.output<typeof labelsSchema>;
 export type Provider = (typeof PROVIDERS)[number];
 export type DesiredState = (typeof DESIRED_STATES)[number];
+
+/** The immutable fields an update would change, as field errors (empty when it changes none). */
+export function immutableSpecChanges(before: ClusterSpec, after: ClusterSpec): FieldError[] {
+  return IMMUTABLE_SPEC_FIELDS.filter((field) => stableStringify(before[field] ?? {}) !== stableStringify(after[field] ?? {})).map((field) => ({
+    path: `spec.${field}`,
+    message: `cannot change after creation (is ${stableStringify(before[field] ?? {})}); create a new cluster instead`,
+  }));
+}
+
+/** Refuses an update that changes an immutable field (UnprocessableError naming the fields). */
+export function assertMutableSpec(before: ClusterSpec, after: ClusterSpec): void {
+  const changes = immutableSpecChanges(before, after);
+  if (changes.length > 0) throw new UnprocessableError(`${changes.map((c) => c.path).join(', ')} cannot change after creation`, changes);
+}
 
 /** Number of K3s servers a mode runs. */
 export function serverCount(spec: Pick<ClusterSpec, 'mode'>): number {

@@ -13,6 +13,7 @@ import { zodFieldErrors } from '../problem.ts';
 import type { PlanService } from './plan.ts';
 import { clusterWithPlanSchema, dryRunCreate, dryRunDelete, dryRunQuery, dryRunUpdate, isDryRun } from './plan.ts';
 import type { RouteDef } from '../route.ts';
+import { itemsWithin } from '../paging.ts';
 import { defineRoute } from '../route.ts';
 import {
   clusterListSchema,
@@ -96,21 +97,24 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       url: '/api/v1/clusters',
       operationId: 'listClusters',
       summary: 'List clusters',
-      description: 'Pages of at most `limit` clusters; pass `nextCursor` back as `cursor` for the next page.',
+      description: 'Pages of at most `limit` clusters and about 4 MiB (a page may stop short; follow `nextCursor` until it is null).',
       tag: 'clusters',
       auth: READERS,
       query: listClustersQuery,
       responses: { 200: { description: 'a page of clusters', schema: clusterListSchema } },
       handler: async ({ query, identity }) => {
-        const page = await store.listClusters({
-          limit: query.limit,
+        const filter = {
           cursor: query.cursor,
           phase: query.phase,
           provider: query.provider,
           labelSelector: query.labelSelector === undefined ? undefined : parseLabelSelector(query.labelSelector),
           owner: ownerFilter(identity),
-        });
-        return { items: page.items, nextCursor: page.nextCursor ?? null };
+        };
+        const page = await store.listClusters({ limit: query.limit, ...filter });
+        const fit = itemsWithin(page.items);
+        // Over the byte budget: the page ends early, and its cursor resumes right after what was sent.
+        const sent = fit < page.items.length ? await store.listClusters({ limit: fit, ...filter }) : page;
+        return { items: sent.items, nextCursor: sent.nextCursor ?? null };
       },
     }),
     defineRoute({
@@ -138,7 +142,7 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       body: patchClusterBody,
       bodyTypes: ['application/merge-patch+json', 'application/json'],
       responses: { 200: { description: 'the updated cluster (on a dry run: as it would be, with its plan)', schema: clusterWithPlanSchema, headers: ETAG } },
-      problems: [404, 409, 412],
+      problems: [404, 409, 412, 422],
       handler: async ({ request, reply, params, query, body, identity }) => {
         const ifMatch = parseIfMatch(request);
         for (let attempt = 1; ; attempt++) {
@@ -170,7 +174,7 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       query: dryRunQuery,
       body: replaceClusterBody,
       responses: { 200: { description: 'the updated cluster (on a dry run: as it would be, with its plan)', schema: clusterWithPlanSchema, headers: ETAG } },
-      problems: [404, 409, 412],
+      problems: [404, 409, 412, 422],
       handler: async ({ request, reply, params, query, body, identity }) => {
         const cluster = await findCluster(store, params.idOrName, identity);
         if (isDryRun(query)) return dryRunUpdate(plans, cluster, { spec: body.spec, labels: body.labels ?? cluster.labels }, parseIfMatch(request));

@@ -1,6 +1,7 @@
 // Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
 import { newId } from '../../util/ids.ts';
 import {
+  assertMutableSpec,
   canonicalSpec,
   conflict,
   emptyStatus,
@@ -101,6 +102,7 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
     if (!before) throw notFound(`cluster ${id}`);
     checkIfMatch(before, input.ifMatch);
     if (before.deletionTimestamp) throw conflict(`cluster ${before.name} is being deleted`);
+    if (input.spec) assertMutableSpec(before.spec, input.spec);
     const specChanged = input.spec !== undefined && canonicalSpec(input.spec) !== canonicalSpec(before.spec);
     const labelsChanged = input.labels !== undefined && stableStringify(input.labels) !== stableStringify(before.labels);
     // An update that changes nothing writes nothing: no new resourceVersion, no event.

@@ -3,8 +3,10 @@ import {
   applyReport,
   conflict,
   notFound,
+  reportFieldProblem,
   sameStatus,
   stableStringify,
+  validationFailed,
   type Cluster,
   type ClusterStatus,
   type ControllerRegistration,
@@ -24,6 +26,8 @@ function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
 }
 
 export async function reportStatus(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
+  const problem = reportFieldProblem(report);
+  if (problem) throw validationFailed('invalid status report', [problem]);
   return ctx.db.transaction().execute(async (trx) => {
     const before = await lockCluster(ctx, trx, clusterId);
     if (!before) throw notFound(`cluster ${clusterId}`);
