@@ -51,3 +51,16 @@ test('PostgreSQL: create, list, patch with If-Match, report, delete, isolation, 
   assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'pg-demo' } })).statusCode, 201, 'name reuse');
   assert.equal((await h.app.inject('/readyz')).statusCode, 200);
 });
+
+test('PostgreSQL: 20 concurrent merge PATCHes without If-Match all apply (as on SQLite)', async (t) => {
+  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL)) || !db) return;
+  const h = await harness(t, { databaseUrl: db.url });
+  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'pg-labels' } })).statusCode, 201);
+  const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+  const replies = await Promise.all(
+    keys.map((k) => h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/pg-labels', payload: { labels: { [k]: 'v' } } })),
+  );
+  assert.deepEqual(replies.map((r) => r.statusCode), keys.map(() => 200));
+  const got = (await h.call('alice', { method: 'GET', url: '/api/v1/clusters/pg-labels' })).json<Cluster>();
+  assert.deepEqual(Object.keys(got.labels).sort(), [...keys].sort());
+});

@@ -15,6 +15,7 @@ import {
 } from '../../src/domain/index.ts';
 import { leaseName } from '../../src/lease/port.ts';
 import type { ClusterStore, OutboxRow } from '../../src/store/port.ts';
+import { mergePatchChange, storeTarget, updateWithRetry } from '../../src/usecases/update-cluster.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 export type OpenStore = () => Promise<{ store: ClusterStore; cleanup: () => Promise<void> }>;
@@ -233,6 +234,21 @@ export function storeContract(label: string, open: OpenStore): void {
         const bare = await store.updateCluster(c.id, { labels: { a: 'c' }, ifMatch: quoted.resourceVersion });
         assert.deepEqual(bare.labels, { a: 'c' });
         await rejectsWith(store.updateCluster(c.id, { labels: { a: 'd' }, ifMatch: c.resourceVersion }), 'PRECONDITION_FAILED');
+      });
+
+      test('20 concurrent merge patches without If-Match all apply: every label is there', async () => {
+        const c = await create(`p${uid()}`);
+        const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+        await Promise.all(keys.map((k) => updateWithRetry(storeTarget(store, c.id), mergePatchChange({ labels: { [k]: 'v' } }))));
+        const after = await store.getCluster(c.id);
+        assert.deepEqual(Object.keys(after?.labels ?? {}).sort(), [...keys].sort());
+      });
+
+      test('a merge patch with a stale If-Match is PRECONDITION_FAILED, never retried', async () => {
+        const c = await create(`p${uid()}`);
+        await store.updateCluster(c.id, { labels: { moved: 'on' } });
+        await rejectsWith(updateWithRetry(storeTarget(store, c.id), mergePatchChange({ labels: { a: 'b' } }), { ifMatch: c.resourceVersion }), 'PRECONDITION_FAILED');
+        assert.deepEqual((await store.getCluster(c.id))?.labels, { moved: 'on' });
       });
 
       test('updating a missing cluster is NOT_FOUND', async () => {

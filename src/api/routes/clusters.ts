@@ -1,15 +1,13 @@
 // /api/v1/clusters: create, list, read, merge-patch, replace, delete, status and history.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import type { Cluster, ClusterSpec, Labels } from '../../domain/index.ts';
-import { GomanError, clusterSpecSchema, isGomanError, labelsSchema } from '../../domain/index.ts';
+import type { Cluster } from '../../domain/index.ts';
+import { GomanError } from '../../domain/index.ts';
 import type { ClusterRecords } from '../../store/port.ts';
 import type { Identity } from '../auth.ts';
 import { ownerFilter } from '../auth.ts';
 import { parseLabelSelector } from '../../domain/label-selector.ts';
 import { ifMatchVersion, quoteEtag } from '../../domain/etag.ts';
-import { mergePatch } from '../../domain/merge-patch.ts';
-import { zodFieldErrors } from '../problem.ts';
+import { mergePatchChange, storeTarget, updateWithRetry } from '../../usecases/update-cluster.ts';
 import type { PlanService } from './plan.ts';
 import { clusterWithPlanSchema, dryRunCreate, dryRunDelete, dryRunQuery, dryRunUpdate, isDryRun } from './plan.ts';
 import type { RouteDef } from '../route.ts';
@@ -31,8 +29,6 @@ import {
 const ETAG = { ETag: 'the resourceVersion, quoted' };
 const WRITERS = ['user', 'admin'] as const;
 const READERS = ['user', 'controller', 'admin'] as const;
-/** Merge patches without If-Match re-read and retry when a concurrent write slips in. */
-const PATCH_ATTEMPTS = 3;
 
 /** `If-Match: "12"` (or W/"12", or bare 12) → "12"; `*` or absent → undefined. */
 function parseIfMatch(request: FastifyRequest): string | undefined {
@@ -49,12 +45,6 @@ async function findCluster(store: ClusterRecords, idOrName: string, identity: Id
   // Another user's cluster is a 404 too: its existence is not theirs to learn.
   if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${idOrName}" not found`);
   return cluster;
-}
-
-function validated<S extends z.ZodType>(schema: S, value: unknown, field: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new GomanError('VALIDATION_FAILED', `invalid ${field}`, zodFieldErrors(result.error, [field]));
 }
 
 /** The cluster as it was when a delete removed its row at once (no finalizers to wait for). */
@@ -145,21 +135,12 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       problems: [404, 409, 412, 422],
       handler: async ({ request, reply, params, query, body, identity }) => {
         const ifMatch = parseIfMatch(request);
-        for (let attempt = 1; ; attempt++) {
+        const change = mergePatchChange(body);
+        if (isDryRun(query)) {
           const cluster = await findCluster(store, params.idOrName, identity);
-          const spec: ClusterSpec | undefined =
-            body.spec === undefined ? undefined : validated(clusterSpecSchema, mergePatch(cluster.spec, body.spec), 'spec');
-          const labels: Labels | undefined =
-            body.labels === undefined ? undefined : validated(labelsSchema, mergePatch(cluster.labels, body.labels), 'labels');
-          if (isDryRun(query)) return dryRunUpdate(plans, cluster, { spec: spec ?? cluster.spec, labels: labels ?? cluster.labels }, ifMatch);
-          try {
-            const updated = await store.updateCluster(cluster.id, { spec, labels, ifMatch: ifMatch ?? cluster.resourceVersion });
-            return withEtag(reply, updated);
-          } catch (e) {
-            // Without the caller's If-Match, a concurrent write only means "merge again".
-            if (ifMatch !== undefined || !isGomanError(e, 'PRECONDITION_FAILED') || attempt >= PATCH_ATTEMPTS) throw e;
-          }
+          return dryRunUpdate(plans, cluster, change(cluster), ifMatch);
         }
+        return withEtag(reply, await updateWithRetry(storeTarget(store, params.idOrName, ownerFilter(identity)), change, { ifMatch }));
       },
     }),
     defineRoute({
