@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode, FieldError } from '../domain/index.ts';
-import { GomanError, UnprocessableError } from '../domain/index.ts';
+import { GomanError } from '../domain/index.ts';
+import { zodFieldErrors } from '../domain/zod-errors.ts';
 import type { Problem } from './schemas.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -65,14 +66,6 @@ export function problemBody(status: number, code: ErrorCode, detail: string, req
   return body;
 }
 
-/** zod issues → field errors, paths joined with '.' (prefixed with where the value came from). */
-export function zodFieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path.map(String)].join('.') || '(root)',
-    message: issue.message,
-  }));
-}
-
 interface Mapped {
   status: number;
   code: ErrorCode;
@@ -114,7 +107,6 @@ function fromFastify(error: FastifyError): Mapped | null {
 
 export function mapError(error: unknown): Mapped {
   if (error instanceof HttpProblem) return { status: error.status, code: error.code, detail: error.message, errors: error.errors, internal: false };
-  if (error instanceof UnprocessableError) return { status: 422, code: error.code, detail: error.message, errors: error.errors, internal: false };
   if (error instanceof GomanError && error.code !== 'INTERNAL') {
     return { status: STATUS[error.code], code: error.code, detail: error.message, errors: error.errors, internal: false };
   }

@@ -8,7 +8,8 @@ import { GomanError } from '../domain/index.ts';
 import type { TokenRole } from '../domain/index.ts';
 import type { Identity } from './auth.ts';
 import { requireIdentity, requireRole } from './auth.ts';
-import { HttpProblem, zodFieldErrors } from './problem.ts';
+import { zodFieldErrors } from '../domain/zod-errors.ts';
+import { HttpProblem } from './problem.ts';
 import { problemSchema } from './schemas.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

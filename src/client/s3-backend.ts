@@ -9,7 +9,6 @@ import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
 import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
 import {
-  assertMutableSpec,
   canonicalSpec,
   clusterSpecSchema,
   conflict,
@@ -23,8 +22,9 @@ import {
 } from '../domain/index.ts';
 import type { HistoryEntry, LabelRequirement, Page } from '../domain/index.ts';
 import type { DesiredDoc } from '../store/s3/documents.ts';
-import { composeCluster, DOC_API_VERSION, fieldErrors, parseDesired, parseStatusDoc } from '../store/s3/documents.ts';
+import { composeCluster, DOC_API_VERSION, parseDesired, parseStatusDoc } from '../store/s3/documents.ts';
 import { etagValue, quoteEtag } from '../domain/etag.ts';
+import { zodFieldErrors } from '../domain/zod-errors.ts';
 import { JsonObjects, WriteConflict } from '../store/s3/objects.ts';
 import { sleepUnlessAborted } from '../util/sleep.ts';
 
@@ -220,7 +220,6 @@ export class S3Backend implements ClusterBackend {
       }
       if (current.doc.deletionTimestamp) throw conflict(`cluster "${current.doc.name}" is being deleted`);
       const next = change(current.doc);
-      assertMutableSpec(current.doc.spec, next.spec);
       const specChanged = canonicalSpec(next.spec) !== canonicalSpec(current.doc.spec);
       const labelsChanged = JSON.stringify(next.labels) !== JSON.stringify(current.doc.labels);
       if (!specChanged && !labelsChanged) return this.compose(current.doc, current.etag);
@@ -270,7 +269,7 @@ export class S3Backend implements ClusterBackend {
 function parseSpec(input: unknown): ClusterSpec {
   const parsed = clusterSpecSchema.safeParse(input);
   if (!parsed.success) {
-    const errors = fieldErrors(parsed.error, ['spec']);
+    const errors = zodFieldErrors(parsed.error, ['spec']);
     throw validationFailed(`invalid spec: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
   }
   if (parsed.data.provider !== 'aws') {
@@ -281,7 +280,7 @@ function parseSpec(input: unknown): ClusterSpec {
 
 function parseLabels(input: unknown): Labels {
   const parsed = labelsSchema.safeParse(input);
-  if (!parsed.success) throw validationFailed('invalid labels', fieldErrors(parsed.error, ['labels']));
+  if (!parsed.success) throw validationFailed('invalid labels', zodFieldErrors(parsed.error, ['labels']));
   return parsed.data;
 }
 

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { ifNoneMatchHits } from '../domain/etag.ts';
+import { zodFieldErrors } from '../domain/zod-errors.ts';
 import type { GomanError} from '../domain/errors.ts';
 import { isGomanError, validationFailed, type ErrorCode } from '../domain/errors.ts';
 import { bundleFiles, bundleZip } from './bundle.ts';
@@ -48,7 +49,7 @@ function recipeFromBody(body: unknown): RecipeResult {
   const input = criteriaInput(body);
   if (input.kind === 'RecipeResult') {
     const r = recipeResultSchema.safeParse(input);
-    if (!r.success) throw validationFailed('invalid recipe', r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    if (!r.success) throw validationFailed('invalid recipe', zodFieldErrors(r.error));
     return r.data;
   }
   return buildRecipe(parseCriteria(input));

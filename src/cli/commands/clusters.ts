@@ -6,6 +6,7 @@ import type { Cluster } from '../../domain/cluster.ts';
 import { clusterSpecSchema, labelsSchema } from '../../domain/spec.ts';
 import type { ClusterSpecInput, NodePool } from '../../domain/spec.ts';
 import { GomanError } from '../../domain/errors.ts';
+import { fieldErrorsText, zodFieldErrors } from '../../domain/zod-errors.ts';
 import { UsageError } from '../errors.ts';
 import { clusterName, parseDuration, parseLabel, parsePool, uniqueKeys } from '../flags.ts';
 import type { Session, GlobalOptions } from '../session.ts';
@@ -72,9 +73,9 @@ export async function createBody(nameArg: string | undefined, flags: CreateFlags
   }
   clusterName(name);
   const checked = clusterSpecSchema.safeParse(spec);
-  if (!checked.success) throw new UsageError(`invalid spec: ${issuesText(checked.error.issues)}`);
+  if (!checked.success) throw new UsageError(`invalid spec: ${fieldErrorsText(zodFieldErrors(checked.error))}`);
   const checkedLabels = labelsSchema.safeParse(labels);
-  if (!checkedLabels.success) throw new UsageError(`invalid labels: ${issuesText(checkedLabels.error.issues)}`);
+  if (!checkedLabels.success) throw new UsageError(`invalid labels: ${fieldErrorsText(zodFieldErrors(checkedLabels.error))}`);
   return { name, labels, spec };
 }
 
@@ -119,9 +120,6 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function issuesText(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-}
 
 interface ListFlags extends GlobalOptions {
   phase?: string;

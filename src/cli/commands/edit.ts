@@ -8,11 +8,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { clusterSpecSchema, labelsSchema, stableStringify } from '../../domain/spec.ts';
 import { GomanError } from '../../domain/errors.ts';
+import { fieldErrorsText, zodFieldErrors } from '../../domain/zod-errors.ts';
 import { clusterName } from '../flags.ts';
 import type { GlobalOptions } from '../session.ts';
 import { openSession } from '../session.ts';
 import { serialize } from '../output.ts';
-import { issuesText } from './clusters.ts';
 
 const editableSchema = z.strictObject({ labels: labelsSchema.default({}), spec: clusterSpecSchema });
 
@@ -54,7 +54,7 @@ export async function edit(name: string, flags: GlobalOptions): Promise<void> {
         continue;
       }
       if (!parsed.success) {
-        problem = issuesText(parsed.error.issues);
+        problem = fieldErrorsText(zodFieldErrors(parsed.error));
         rejected = body;
         text = `# error: ${problem.replace(/\n/g, ' ')}\n${HEADER}${body}`;
         continue;

@@ -2,10 +2,11 @@
 // writes; `status/{name}.json` is what the controller observed. The cluster a reader sees is
 // both combined, with the phase computed by the domain's aggregation (pure, nothing written).
 import { z } from 'zod';
-import type { Cluster, ClusterStatus, ControllerRegistration, ControllerStatus, FieldError } from '../../domain/index.ts';
+import type { Cluster, ClusterStatus, ControllerRegistration, ControllerStatus } from '../../domain/index.ts';
 import { aggregateStatus, clusterSpecSchema, emptyStatus, labelsSchema, nameSchema, validationFailed } from '../../domain/index.ts';
 import { CONTROLLER_NAME } from '../../aws/names.ts';
 import { etagValue } from '../../domain/etag.ts';
+import { fieldErrorsText, zodFieldErrors } from '../../domain/zod-errors.ts';
 import type { HistoryEntry } from '../../domain/index.ts';
 
 export const DOC_API_VERSION = 'goman.io/v1';
@@ -63,15 +64,12 @@ export const S3_REGISTRY: readonly ControllerRegistration[] = [
 export function parseDesired(body: unknown, key: string): DesiredDoc {
   const parsed = desiredDocSchema.safeParse(body);
   if (!parsed.success) {
-    const errors = fieldErrors(parsed.error);
-    throw validationFailed(`${key} is invalid: ${errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`, errors);
+    const errors = zodFieldErrors(parsed.error);
+    throw validationFailed(`${key} is invalid: ${fieldErrorsText(errors)}`, errors);
   }
   return parsed.data;
 }
 
-export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
-  return error.issues.map((i) => ({ path: [...prefix, ...i.path.map(String)].join('.'), message: i.message }));
-}
 
 export function composeCluster(doc: DesiredDoc, etag: string, statusDoc: StatusDoc | null, now = new Date().toISOString()): Cluster {
   const own = statusDoc && statusDoc.clusterId === doc.id ? statusDoc : null;
