@@ -1,13 +1,13 @@
 // `goman` entry point. Kept tiny on purpose: `goman --version` must start about as fast as
-// `node -e 0`, so nothing but node built-ins loads before the command is known.
-import { readFileSync } from 'node:fs';
+// `node -e 0`, so nothing but node built-ins and the version reader loads before the command
+// is known.
 import module from 'node:module';
 
 // Later imports (command modules, the TUI) reuse their compiled and type-stripped code.
 module.enableCompileCache?.();
 
 const argv = process.argv.slice(2);
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (await import('../util/version.ts')).gomanVersion();
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`goman ${version}\n`);

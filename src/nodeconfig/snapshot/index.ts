@@ -1,8 +1,8 @@
 // A snapshot: every collector runs at once under one deadline. A collector that is missing,
 // fails or runs out of time leaves an empty measurement with a reason; the snapshot itself
 // always succeeds (eidos failed the whole snapshot on one collector's error).
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { gomanVersion } from '../../util/version.ts';
 import { API_VERSION } from '../constants.ts';
 import type { Measurement, MeasurementType, Snapshot } from '../types.ts';
 import { collectGpu } from './gpu.ts';
@@ -19,12 +19,6 @@ export interface SnapshotOptions {
   systemd?: SystemdOptions;
   nodeName?: string;
   now?: () => Date;
-}
-
-let cachedVersion: string | undefined;
-export function gomanVersion(): string {
-  cachedVersion ??= (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return cachedVersion;
 }
 
 async function guarded(type: MeasurementType, signal: AbortSignal, run: () => Promise<Measurement>): Promise<Measurement> {
