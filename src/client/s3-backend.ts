@@ -9,6 +9,8 @@ import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
 import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
 import {
+  assertAdmissible,
+  assertMutableSpec,
   canonicalSpec,
   clusterSpecSchema,
   conflict,
@@ -62,6 +64,7 @@ export class S3Backend implements ClusterBackend {
     const problem = nameProblem(body.name);
     if (problem) throw validationFailed(`name ${problem}`, [{ path: 'name', message: problem }]);
     const spec = parseSpec({ provider: 'aws', ...body.spec });
+    assertAdmissible(body.name, spec);
     const labels = parseLabels(body.labels ?? {});
     const now = new Date().toISOString();
     const doc: DesiredDoc = {
@@ -220,6 +223,8 @@ export class S3Backend implements ClusterBackend {
       }
       if (current.doc.deletionTimestamp) throw conflict(`cluster "${current.doc.name}" is being deleted`);
       const next = change(current.doc);
+      assertMutableSpec(current.doc.spec, next.spec);
+      assertAdmissible(current.doc.name, next.spec);
       const specChanged = canonicalSpec(next.spec) !== canonicalSpec(current.doc.spec);
       const labelsChanged = JSON.stringify(next.labels) !== JSON.stringify(current.doc.labels);
       if (!specChanged && !labelsChanged) return this.compose(current.doc, current.etag);

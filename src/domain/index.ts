@@ -9,3 +9,4 @@ export * from './resources.ts';
 export * from './plan.ts';
 export * from './cost.ts';
 export * from './json-bounds.ts';
+export * from './admission.ts';

@@ -253,3 +253,21 @@ test('bad input anywhere: a 4xx problem naming the field, and nothing changes', 
   }
   assert.equal(await h.snapshot(), before, 'no refused request changed the store');
 });
+
+test('admission: a spec no provider could build is a 422 naming the field, on create, PATCH and PUT, and nothing is written', async (t) => {
+  const h = await harness(t);
+  const before = await h.snapshot();
+  const bad = { nodePools: [{ name: 'server', count: 1 }] };
+  const created = await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'adm', spec: bad } });
+  assert.equal(created.statusCode, 422);
+  assert.deepEqual(created.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['spec.nodePools.0.name']);
+  assert.equal(await h.snapshot(), before);
+  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'adm' } })).statusCode, 201);
+  const patched = await h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/adm', payload: { spec: bad } });
+  assert.equal(patched.statusCode, 422);
+  assert.equal(patched.json<{ errors: { path: string }[] }>().errors[0]?.path, 'spec.nodePools.0.name');
+  const replaced = await h.call('alice', { method: 'PUT', url: '/api/v1/clusters/adm', payload: { spec: { nodePools: [{ name: 'workers', count: 1 }, { name: 'server', count: 2 }] } } });
+  assert.equal(replaced.statusCode, 422);
+  assert.equal(replaced.json<{ errors: { path: string }[] }>().errors[0]?.path, 'spec.nodePools.1.name');
+  assert.equal((await h.call('alice', { method: 'GET', url: '/api/v1/clusters/adm' })).json<Cluster>().generation, 1);
+});

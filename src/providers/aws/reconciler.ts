@@ -258,8 +258,7 @@ function desiredSlots(cluster: Cluster): Map<string, DesiredSlot> {
     slots.set(s.key, { ...s, instanceType: cluster.spec.instanceType, nodeName: nodeName(cluster.name, s) });
   }
   for (const pool of cluster.spec.nodePools) {
-    // Node names are <cluster>-server-<i> for servers and <cluster>-<pool>-<i> for agents.
-    if (pool.name === 'server') throw new ProviderError('InvalidPoolName', 'a node pool may not be named "server" (it would clash with the servers\' node names)', false);
+    // Admission (domain/admission.ts) refuses a pool named "server", whose node names would clash.
     for (let index = 0; index < pool.count; index++) {
       const s: Slot = { key: slotKey('agent', pool.name, index), role: 'agent', pool: pool.name, index };
       slots.set(s.key, { ...s, instanceType: pool.instanceType ?? cluster.spec.instanceType, nodeName: nodeName(cluster.name, s), poolSpec: pool });

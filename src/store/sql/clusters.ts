@@ -1,6 +1,7 @@
 // Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
 import { newId } from '../../util/ids.ts';
 import {
+  assertAdmissible,
   assertMutableSpec,
   canonicalSpec,
   conflict,
@@ -31,6 +32,7 @@ import {
 export async function createCluster(ctx: SqlContext, input: CreateClusterInput): Promise<Cluster> {
   const problem = nameProblem(input.name);
   if (problem) throw validationFailed('invalid cluster name', [{ path: 'name', message: problem }]);
+  assertAdmissible(input.name, input.spec);
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('clusters').select('id').where('name', '=', input.name).executeTakeFirst();
@@ -102,7 +104,10 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
     if (!before) throw notFound(`cluster ${id}`);
     checkIfMatch(before, input.ifMatch);
     if (before.deletionTimestamp) throw conflict(`cluster ${before.name} is being deleted`);
-    if (input.spec) assertMutableSpec(before.spec, input.spec);
+    if (input.spec) {
+      assertMutableSpec(before.spec, input.spec);
+      assertAdmissible(before.name, input.spec);
+    }
     const specChanged = input.spec !== undefined && canonicalSpec(input.spec) !== canonicalSpec(before.spec);
     const labelsChanged = input.labels !== undefined && stableStringify(input.labels) !== stableStringify(before.labels);
     // An update that changes nothing writes nothing: no new resourceVersion, no event.
