@@ -88,7 +88,7 @@ function awsAdvice(e: Error): string | undefined {
       return `AWS rejected your credentials; check ${AWS_CREDENTIALS}`;
     case 'AccessDenied':
     case 'AccessDeniedException':
-      return `AWS denied access (${e.message.split('\n')[0]}); give these credentials the permissions listed in docs/aws.md`;
+      return `AWS denied access (${e.message.split('\n')[0]}); use credentials allowed to do this (docs/aws.md, "Credentials")`;
     default:
       return undefined;
   }

@@ -188,11 +188,20 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
     .addArgument(new Command().createArgument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .action(async (shell: 'bash' | 'zsh' | 'fish', _opts: unknown, cmd: Command) => {
       const { completion } = await import('./commands/completion.ts');
-      await completion(shell, cmd.parent ?? cmd);
+      const root = cmd.parent ?? cmd;
+      // The real commands of every external module, so their flags and arguments complete too.
+      const loaded = new Set<Registrar>();
+      for (const [name, ext] of Object.entries(EXTERNAL_COMMANDS)) {
+        if (loaded.has(ext.load)) continue;
+        loaded.add(ext.load);
+        await loadExternal(root, name);
+      }
+      await completion(shell, root);
     });
 
-  // For shell completion: cluster names of the current context, one per line.
+  // For shell completion: cluster names of the current context, and context names, one per line.
   program.command('__names', { hidden: true }).action(lazy(clusters, (m) => m.names));
+  program.command('__contexts', { hidden: true }).action(lazy(contexts, (m) => m.contextNames));
 
   registerExternalStubs(program);
   return program;

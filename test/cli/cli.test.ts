@@ -307,11 +307,50 @@ test('an unreachable server is one line with advice (exit 1); --debug adds the s
 test('completion scripts for bash, zsh and fish', async () => {
   const bash = await ok(['completion', 'bash']);
   assert.match(bash, /complete -F _goman_complete goman/);
-  assert.match(bash, /--pool/);
   assert.equal(spawnSync('bash', ['-n'], { input: bash }).status, 0, 'valid bash');
-  assert.match(await ok(['completion', 'zsh']), /^#compdef goman/);
+  const zsh = await ok(['completion', 'zsh']);
+  assert.match(zsh, /^#compdef goman\nautoload -U \+X bashcompinit && bashcompinit\n/);
+  assert.equal(spawnSync('bash', ['-n'], { input: zsh.split('\n').slice(2).join('\n') }).status, 0, 'zsh runs the bash function through bashcompinit');
   const fish = await ok(['completion', 'fish']);
   assert.match(fish, /complete -c goman -n __fish_use_subcommand -a create/);
+  for (const cmd of ['get', 'edit', 'scale', 'stop', 'start', 'delete', 'events', 'kubeconfig']) {
+    assert.match(fish, new RegExp(`-n '__fish_seen_subcommand_from ${cmd}[ '].* -a '\\(goman __names 2>/dev/null\\)'`), `fish completes clusters for ${cmd}`);
+  }
+  assert.match(fish, /-l context -d .* -x -a '\(goman __contexts 2>\/dev\/null\)'/);
+  assert.match(fish, /__fish_seen_subcommand_from create' -l provider -d .* -x -a 'sim aws'/);
   assert.match(await ok(['__names']), /^alpha$/m);
+  assert.match(await ok(['__contexts']), /^local$/m);
   await fails(['completion', 'tcsh'], 2, /value 'tcsh' is invalid for argument 'shell'/);
+});
+
+test('bash completion completes commands, cluster and context names, and flag values', async () => {
+  const script = path.join(tmp, 'goman.bash');
+  await writeFile(script, await ok(['completion', 'bash']));
+  await writeFile(path.join(tmp, 'node.yaml'), 'x: 1\n');
+  // `goman` on PATH, as the completion calls it for names (README: "Put goman on PATH").
+  const env = { ...srv.env, PATH: `${path.dirname(GOMAN_BIN)}:${process.env.PATH ?? ''}` };
+  const complete = (...words: string[]): string[] => {
+    const line = ['goman', ...words].map((w) => `'${w}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `source ${script}; COMP_WORDS=(${line}); COMP_CWORD=${words.length}; _goman_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], { env, cwd: tmp, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.split('\n').filter(Boolean);
+  };
+  assert.deepEqual(complete('ge'), ['get']);
+  for (const cmd of ['get', 'edit', 'scale', 'stop', 'start', 'delete', 'rm', 'events', 'kubeconfig']) {
+    assert.ok(complete(cmd, '').includes('alpha'), `cluster names after "goman ${cmd}"`);
+  }
+  assert.ok(complete('--context', 'local', 'get', 'al').includes('alpha'), 'names come from the context on the line');
+  assert.deepEqual(complete('create', ''), [], 'a new name has nothing to complete');
+  assert.ok(complete('context', 'use', '').includes('local'));
+  assert.ok(complete('context', 'rm', '').includes('local'));
+  assert.ok(complete('--context', '').includes('local'));
+  assert.ok(complete('list', '--context', '').includes('local'));
+  assert.deepEqual(complete('create', 'x', '--provider', ''), ['sim', 'aws']);
+  assert.deepEqual(complete('create', 'x', '--mode', ''), ['dev', 'ha']);
+  assert.deepEqual(complete('list', '-o', ''), ['table', 'json', 'yaml']);
+  assert.deepEqual(complete('token', 'create', '--role', ''), ['user', 'controller', 'admin']);
+  assert.deepEqual(complete('completion', ''), ['bash', 'zsh', 'fish']);
+  assert.deepEqual(complete('token', ''), ['create', 'list', 'revoke']);
+  assert.ok(complete('scale', 'alpha', '--').includes('--pool'));
+  assert.deepEqual(complete('snapshot', '--file', 'node.y'), ['node.yaml']);
 });

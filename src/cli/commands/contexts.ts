@@ -29,6 +29,11 @@ export async function listContexts(flags: GlobalOptions): Promise<void> {
   process.stdout.write(formatTable([{ header: 'CURRENT' }, { header: 'NAME' }, { header: 'KIND' }, { header: 'TARGET', flexible: true }], rows, { width: stdoutTerminal().columns }));
 }
 
+/** For shell completion: context names, one per line. */
+export async function contextNames(): Promise<void> {
+  process.stdout.write((await readConfig()).contexts.map((c) => `${c.name}\n`).join(''));
+}
+
 export async function currentContext(flags: GlobalOptions): Promise<void> {
   const config = await readConfig();
   const current = flags.context ?? process.env.GOMAN_CONTEXT ?? config.currentContext;
