@@ -27,7 +27,7 @@ function parseWith<T>(schema: z.ZodType<T>, doc: unknown, what: string, kind: st
   if (r.success) return r.data;
   const [first] = r.error.issues;
   const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problems)` : '';
-  const where = first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid';
+  const where = first ? `${first.path.join('.') || '(root)'}: ${first.message.replace(/^Invalid input: /, '')}` : 'invalid';
   throw validationFailed(`${what} is not a ${kind}: ${where}${more}; ${howTo}`);
 }
 
