@@ -26,7 +26,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { watchRoutes } from './routes/watch.ts';
 import { SessionSealer } from './session.ts';
-import { TokenVerifier } from './tokens.ts';
+import { TokenVerifier, type ProcessToken } from './tokens.ts';
 import type { WatchOptions } from './watch.ts';
 import { WatchHub } from './watch.ts';
 
@@ -50,6 +50,10 @@ export interface ApiDeps {
   watch?: WatchOptions | undefined;
   /** How long a token lookup is cached (default 5 s). */
   tokenCacheMs?: number | undefined;
+  /** A controller whose heartbeat stops this long is deregistered (default 1 hour). */
+  controllerExpiryMs?: number | undefined;
+  /** Tokens valid in this process only, never stored (the embedded controller's). */
+  processTokens?: readonly ProcessToken[] | undefined;
   /** Where cached AWS prices live (plans and dry runs price with them, else the shipped table). */
   dataDir?: string | undefined;
   /** Seals console session cookies (32 bytes); a random one per process when absent. */
@@ -79,7 +83,7 @@ function requestId(req: { headers: Record<string, string | string[] | undefined>
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const registry = deps.metrics ?? createMetricsRegistry();
-  const verifier = new TokenVerifier(deps.store, deps.tokenCacheMs ?? 5000);
+  const verifier = new TokenVerifier(deps.store, deps.tokenCacheMs ?? 5000, undefined, deps.processTokens);
   const hub = new WatchHub(deps.store, deps.bus, { recheckMs: verifier.ttlMs / 2, ...deps.watch });
   const sessions = new SessionSealer(deps.sessionKey ?? randomBytes(32));
   const identify = makeIdentify({ ...deps.auth, sessions }, verifier);

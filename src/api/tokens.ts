@@ -65,16 +65,27 @@ interface CacheEntry {
   at: number;
 }
 
+/** A token that lives only in this process's memory (never stored, so it dies with the process). */
+export interface ProcessToken {
+  token: string;
+  subject: string;
+  role: TokenRole;
+}
+
 export class TokenVerifier {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly local = new Map<string, TokenRecord>();
   private readonly store: TokenStore;
   readonly ttlMs: number;
   private readonly maxEntries: number;
 
-  constructor(store: TokenStore, ttlMs = 5000, maxEntries = 10_000) {
+  constructor(store: TokenStore, ttlMs = 5000, maxEntries = 10_000, processTokens: readonly ProcessToken[] = []) {
     this.store = store;
     this.ttlMs = ttlMs;
     this.maxEntries = maxEntries;
+    for (const t of processTokens) {
+      this.local.set(hashToken(t.token), { id: newId(), subject: t.subject, role: t.role, createdAt: new Date().toISOString(), expiresAt: null });
+    }
   }
 
   /**
@@ -88,6 +99,8 @@ export class TokenVerifier {
 
   /** As verify, from the stored hash (a console session holds the hash, never the token). */
   async verifyHash(hash: string, now = Date.now(), maxAgeMs = this.ttlMs): Promise<TokenRecord | null> {
+    const local = this.local.get(hash);
+    if (local) return local;
     let entry = this.cache.get(hash);
     if (!entry || entry.at + maxAgeMs <= now) {
       entry = { record: await this.store.findTokenByHash(hash), at: now };

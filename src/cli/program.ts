@@ -30,6 +30,7 @@ export interface ServeFlags extends GlobalOptions {
   controllers: boolean;
   auth?: string;
   logLevel?: string;
+  resetAdminToken?: boolean;
 }
 
 export interface ControllerFlags extends GlobalOptions {
@@ -82,6 +83,7 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
     .option('--no-controllers', 'run the API, relay and scheduler only')
     .addOption(new Option('--auth <mode>', 'authentication (GOMAN_AUTH)').choices(['token', 'gateway']))
     .option('--log-level <level>', 'log level (GOMAN_LOG_LEVEL)')
+    .option('--reset-admin-token', 'issue a new admin token in this data dir or database, print it, write it to the CLI config, and exit')
     .action(lazy(async () => processes, (p) => p.serve));
 
   program

@@ -13,6 +13,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     controllers: flags.controllers,
     auth: flags.auth,
     logLevel: flags.logLevel,
+    resetAdminToken: flags.resetAdminToken,
   });
 }
 

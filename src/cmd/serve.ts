@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../api/app.ts';
 import { consoleRoutes } from '../api/console.ts';
 import { loadSessionKey } from '../api/session.ts';
-import { ensureAdminToken, hashToken, issueToken } from '../api/tokens.ts';
+import { ensureAdminToken, generateToken, hashToken, issueToken } from '../api/tokens.ts';
 import { addServerContext, configPath, readConfig, upsertContext } from '../cli/config.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { PROVIDERS } from '../domain/index.ts';
@@ -23,14 +23,23 @@ import { untilSignal } from './signals.ts';
 import { gomanVersion } from '../util/version.ts';
 import { afterWrites } from './write-hook.ts';
 
-const EMBEDDED_CONTROLLER_TOKEN_MS = 30 * 86_400_000;
-
 export async function runServe(flags: ServeFlags): Promise<void> {
   const settings = serveSettings(flags);
   const logger = createLogger(settings.logLevel);
   if (!settings.databaseUrl) await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
   const rawStore = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, activeReconcileMs: settings.reconcile.activeIntervalMs });
+  if (settings.resetAdminToken) {
+    try {
+      await resetAdminToken(rawStore, urlFor(settings, settings.port));
+    } finally {
+      await rawStore.close();
+    }
+    return;
+  }
   const bus = await openBus(settings.busUrl);
+  // The embedded controller calls this process's own API with a token that exists only here:
+  // nothing is stored, so a kill -9 leaves nothing behind.
+  const controllerToken = settings.controllers ? generateToken() : undefined;
   let poke = (): void => {};
   const store = afterWrites(rawStore, () => poke());
   const topology = settings.databaseUrl ? 'service' : 'embedded';
@@ -44,16 +53,15 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     topology,
     providers: [...PROVIDERS],
     extraRoutes: [nodeConfigRoutes, consoleRoutes()],
+    processTokens: controllerToken ? [{ token: controllerToken, subject: 'embedded-controller', role: 'controller' }] : [],
     dataDir: settings.dataDir,
     // Embedded: a key file in the data dir, so console sessions survive a restart.
     sessionKey: await loadSessionKey({ envKey: process.env.GOMAN_SESSION_KEY, dataDir: settings.databaseUrl ? undefined : settings.dataDir }),
   });
-  const clientHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  const urlFor = (port: number): string => `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
   // The CLI config is written before the port answers, so whoever sees /readyz can use it.
-  if (settings.port !== 0) await rememberLocalContext(rawStore, urlFor(settings.port));
+  if (settings.port !== 0) await rememberLocalContext(rawStore, urlFor(settings, settings.port));
   await app.listen({ host: settings.host, port: settings.port });
-  const url = urlFor((app.server.address() as AddressInfo).port);
+  const url = urlFor(settings, (app.server.address() as AddressInfo).port);
   if (settings.port === 0) await rememberLocalContext(rawStore, url);
 
   const owner = processOwner();
@@ -72,14 +80,11 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   });
 
   let engine: Engine | undefined;
-  let controllerTokenId: string | undefined;
-  if (settings.controllers) {
-    const token = await issueToken(rawStore, { subject: `embedded-controller@${owner}`, role: 'controller', expiresInMs: EMBEDDED_CONTROLLER_TOKEN_MS });
-    controllerTokenId = token.id;
+  if (controllerToken) {
     engine = await startEngine({
       store,
       bus,
-      controlPlane: new ApiClient({ baseUrl: url, token: token.token, userAgent: 'goman-embedded-controller' }),
+      controlPlane: new ApiClient({ baseUrl: url, token: controllerToken, userAgent: 'goman-embedded-controller' }),
       owner,
       providers: ['sim'],
       metrics: registry,
@@ -96,11 +101,33 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   startDraining(app);
   const deadline = settings.shutdownDeadlineMs;
   await engine?.stop(deadline);
-  if (controllerTokenId) await rawStore.revokeToken(controllerTokenId).catch(() => false);
   await Promise.allSettled([scheduler.stop(), relay.stop()]);
   await closeGracefully(app, deadline);
   await Promise.allSettled([bus.close()]);
   await rawStore.close();
+}
+
+function urlFor(settings: { host: string }, port: number): string {
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * `goman serve --reset-admin-token`: the way back in when no admin token is left (revoked,
+ * expired, or the config holding it lost). Issues a new one in the store, prints it once on
+ * stdout and writes it to the CLI config as context `local` (or a new name if `local` points at
+ * another server); other tokens are untouched. Works while a server runs on the same data.
+ */
+async function resetAdminToken(store: Parameters<typeof issueToken>[0], url: string): Promise<void> {
+  const admin = await issueToken(store, { subject: 'admin', role: 'admin' });
+  // A `local` context for this very server holds the lost token: give it the new one.
+  const local = (await readConfig()).contexts.find((c) => c.name === 'local');
+  const name =
+    local?.kind === 'server' && local.server === url
+      ? (await upsertContext({ ...local, token: admin.token }, { makeCurrent: true }), 'local')
+      : await addServerContext({ name: 'local', kind: 'server', server: url, token: admin.token }, { makeCurrent: true });
+  process.stdout.write(`${admin.token}\n`);
+  process.stderr.write(`goman: new admin token (id ${admin.id}) written to ${configPath()} as context "${name}"\n`);
 }
 
 /**

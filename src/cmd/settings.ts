@@ -13,6 +13,8 @@ export interface ServeFlags {
   auth?: string | undefined;
   logLevel?: string | undefined;
   controllers?: boolean | undefined;
+  /** Issue a new admin token in the store, write it to the CLI config, and exit. */
+  resetAdminToken?: boolean | undefined;
 }
 
 export interface ServeSettings {
@@ -24,6 +26,7 @@ export interface ServeSettings {
   auth: { mode: 'token' | 'gateway'; gatewaySecret?: string };
   logLevel: string;
   controllers: boolean;
+  resetAdminToken: boolean;
   reconcile: { activeIntervalMs: number; stableIntervalMs: number; tickMs: number };
   shutdownDeadlineMs: number;
 }
@@ -99,6 +102,7 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
     auth: authMode === 'gateway' ? { mode: 'gateway', gatewaySecret: gatewaySecret! } : { mode: 'token' },
     logLevel,
     controllers,
+    resetAdminToken: flags.resetAdminToken ?? false,
     reconcile: {
       activeIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_ACTIVE_SECONDS', 30) * 1000,
       stableIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_STABLE_SECONDS', 300) * 1000,
