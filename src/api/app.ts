@@ -157,7 +157,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const routes: RouteDef[] = [
     ...clusterRoutes(deps.store, plans),
     ...planRoutes(deps.store, plans),
-    ...controllerRoutes(deps.store),
+    ...controllerRoutes(deps.store, deps.controllerExpiryMs),
     ...watchRoutes(hub, verifier),
     ...tokenRoutes(deps.store, verifier),
     ...sessionRoutes(verifier, sessions),

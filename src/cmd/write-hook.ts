@@ -17,6 +17,8 @@ const APPENDS_TO_OUTBOX = {
   reportStatus: true,
   removeFinalizer: true,
   enqueueReconcile: true,
+  deregisterController: true,
+  expireControllers: true,
   getCluster: false,
   listClusters: false,
   listHistory: false,

@@ -72,12 +72,10 @@ export type ControllerReport = z.output<typeof controllerReportSchema>;
  * too large), or null. Every store checks it, so SQLite and PostgreSQL refuse the same reports.
  */
 export function reportFieldProblem(report: ControllerReport): FieldError | null {
-  if (report.metadata) {
-    const problem = jsonBoundsProblem(report.metadata, MAX_METADATA_BYTES);
-    if (problem) return { path: 'metadata', message: problem };
-  }
   const nul = nulPath(report);
-  return nul === null ? null : { path: nul, message: 'must not contain the NUL character (U+0000)' };
+  if (nul !== null) return { path: nul, message: 'must not contain the NUL character (U+0000)' };
+  const problem = report.metadata ? jsonBoundsProblem(report.metadata, MAX_METADATA_BYTES) : null;
+  return problem ? { path: 'metadata', message: problem } : null;
 }
 
 export interface ControllerStatus {

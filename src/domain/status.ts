@@ -17,6 +17,8 @@ export interface AggregateInput {
   generation: number;
   spec: Pick<ClusterSpec, 'provider' | 'desiredState'>;
   deletionTimestamp?: string | undefined;
+  /** Who holds the cluster: while deleting, the status names them and since when. */
+  finalizers?: readonly string[] | undefined;
   previous: ClusterStatus;
   /** Every controller's latest report on this cluster. */
   controllers: readonly ControllerStatus[];
@@ -89,7 +91,10 @@ export function aggregateStatus(input: AggregateInput): ClusterStatus {
   if (input.deletionTimestamp) {
     phase = 'Deleting';
     reason = 'DeletionRequested';
-    message = input.controllers.length ? `waiting for ${describe(input.controllers.map((c) => c.name))} to clean up` : 'deleting';
+    const holders = input.finalizers ?? input.controllers.map((c) => c.name);
+    message = holders.length
+      ? `held since ${input.deletionTimestamp} by ${describe(holders)}, waiting for clean-up (an admin can deregister a controller that is gone)`
+      : 'deleting';
   } else if (required.length === 0) {
     phase = 'Pending';
     reason = 'NoControllers';

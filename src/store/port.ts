@@ -72,6 +72,13 @@ export interface ReportStore {
   removeFinalizer(clusterId: string, controller: string): Promise<Cluster | null>;
   registerController(name: string, input: ControllerRegistrationInput): Promise<ControllerRegistration>;
   listControllers(): Promise<ControllerRegistration[]>;
+  /**
+   * Forget a controller: its registration, its reports and its finalizers go (a deleting cluster
+   * it alone held goes with them). False when it was neither registered nor holding anything.
+   */
+  deregisterController(name: string): Promise<boolean>;
+  /** Deregister every controller whose last heartbeat is older than `heartbeatBefore`; their names. */
+  expireControllers(heartbeatBefore: Date): Promise<string[]>;
 }
 
 /** The outbox as the relay (one active instance, the only reader of unsent rows) sees it. */

@@ -143,7 +143,8 @@ test('DELETE: 202, idempotent, finalizers hold the row, 404 once gone, the name 
   assert.equal(reused.statusCode, 201, 'the name of a deleted cluster can be reused');
   assert.notEqual(reused.json<Cluster>().id, quick.id);
 
-  // A controller's finalizer holds it in Deleting until released.
+  // A (registered) controller's finalizer holds it in Deleting until released.
+  assert.equal((await h.call('controller', { method: 'PUT', url: '/api/v1/controllers/sim', payload: { providers: ['sim'] } })).statusCode, 200);
   const held = (await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'held' } })).json<Cluster>();
   const report = await h.call('controller', { method: 'PUT', url: `/api/v1/clusters/${held.id}/status/sim`, payload: { observedGeneration: 1, conditions: [] } });
   assert.equal(report.statusCode, 200);

@@ -155,14 +155,9 @@ test('watch: a resume point older than the retained outbox is 410; a bad one 400
 
 test('watch: a client that never reads is dropped and never holds up another', async (t) => {
   const { h, url } = await served(t, { watch: { heartbeatMs: 60_000, clientBufferBytes: 256 * 1024, pollMs: 5000, stallMs: 300 } });
-  // One cluster whose every event is ~1 MB, changed 20 times: far more than socket buffers hold.
-  const labels = Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`k${i}`, 'v'.repeat(60)]));
-  const big = await create(h, 'alice', 'big', labels);
+  // One cluster whose every event is ~500 KB, changed 20 times: far more than socket buffers hold.
+  const big = await bigBacklog(h, 20);
   assert.ok(big.id);
-  for (let i = 0; i < 20; i++) {
-    const res = await h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/big', payload: { labels: { round: String(i) } } });
-    assert.equal(res.statusCode, 200);
-  }
   const streams = async (): Promise<number> => Number(/goman_watch_streams (\d+)/.exec((await h.app.inject('/metrics')).body)?.[1]);
 
   // The stuck client: asks for the whole backlog, then never reads a byte.
@@ -184,12 +179,17 @@ test('watch: a client that never reads is dropped and never holds up another', a
   assert.ok(ev.id);
 });
 
-/** A cluster whose every event is ~600 KB, changed `rounds` times: a backlog of many MiB. */
+/**
+ * A cluster whose every event is ~500 KB (a controller's status metadata, within its bound),
+ * reported `rounds` times: a backlog of many MiB.
+ */
 async function bigBacklog(h: Harness, rounds: number): Promise<Cluster> {
-  const labels = Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`k${i}`, 'v'.repeat(60)]));
-  const big = await create(h, 'alice', 'big', labels);
+  const big = await create(h, 'alice', 'big');
+  assert.equal((await h.call('controller', { method: 'PUT', url: '/api/v1/controllers/sim', payload: { providers: ['sim'] } })).statusCode, 200);
+  const blob = 'v'.repeat(480 * 1024);
   for (let i = 0; i < rounds; i++) {
-    const res = await h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/big', payload: { labels: { round: String(i) } } });
+    const payload = { observedGeneration: 1, conditions: [], metadata: { blob, round: String(i) } };
+    const res = await h.call('controller', { method: 'PUT', url: `/api/v1/clusters/${big.id}/status/sim`, payload });
     assert.equal(res.statusCode, 200);
   }
   return big;

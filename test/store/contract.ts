@@ -556,6 +556,82 @@ export function storeContract(label: string, open: OpenStore): void {
       });
     });
 
+    describe('what no engine may store, and controllers that are gone', () => {
+      test('U+0000 in a condition, reason, lastError or metadata, and deep or huge metadata, are refused alike by every engine', async () => {
+        const provider = await providerWith(`nul-${uid()}`);
+        const [ctl] = (await store.listControllers()).filter((c) => c.providers.includes(provider)).map((c) => c.name);
+        const c = await create(provider);
+        let deep: Record<string, unknown> = { leaf: 1 };
+        for (let i = 0; i < 100; i++) deep = { a: deep };
+        const bad: [ControllerReport, string][] = [
+          [report(1, 'False', { conditions: [{ type: 'Ready', status: 'False', reason: 'Boom', message: 'a\u0000b' }] }), 'conditions.0.message'],
+          [report(1, 'False', { conditions: [{ type: 'Ready', status: 'False', reason: 'A\u0000', message: '' }] }), 'conditions.0.reason'],
+          [report(1, 'False', { lastError: { code: 'E', message: 'x\u0000', retryable: true } }), 'lastError.message'],
+          [report(1, 'False', { metadata: { note: { text: '\u0000' } } }), 'metadata.note.text'],
+          [report(1, 'False', { metadata: deep }), 'metadata'],
+          [report(1, 'False', { metadata: { blob: 'x'.repeat(600 * 1024) } }), 'metadata'],
+        ];
+        for (const [r, path] of bad) {
+          const e = await rejectsWith(store.reportStatus(c.id, ctl!, r), 'VALIDATION_FAILED');
+          assert.deepEqual((e as { errors?: { path: string }[] }).errors?.map((x) => x.path), [path]);
+        }
+        const after = await store.getCluster(c.id);
+        assert.deepEqual(after?.status.controllers, [], 'nothing of a refused report was stored');
+        assert.deepEqual(after?.finalizers, []);
+      });
+
+      test('provider, region and network cannot change on update; other fields can', async () => {
+        const provider = `p${uid()}`;
+        const c = await create(provider, { network: { podCIDR: '10.42.0.0/16' } });
+        for (const [over, path] of [
+          [{ provider: `q${uid()}` as ClusterSpec['provider'] }, 'spec.provider'],
+          [{ region: 'eu-west-1' }, 'spec.region'],
+          [{ network: undefined }, 'spec.network'],
+        ] as const) {
+          const e = await rejectsWith(store.updateCluster(c.id, { spec: { ...c.spec, ...over } }), 'VALIDATION_FAILED');
+          assert.deepEqual((e as { errors?: { path: string }[] }).errors?.map((x) => x.path), [path]);
+        }
+        const moved = await store.updateCluster(c.id, { spec: { ...c.spec, instanceType: 't3.large' } });
+        assert.equal(moved.generation, 2);
+      });
+
+      test('deregistering a controller drops its reports and finalizers; a deleting cluster it alone held goes', async () => {
+        const [gone, stays] = [`gone-${uid()}`, `stays-${uid()}`];
+        const provider = await providerWith(gone, stays);
+        const held = await create(provider);
+        const live = await create(provider);
+        await store.reportStatus(held.id, gone, report(1, 'True'));
+        await store.reportStatus(live.id, gone, report(1, 'True'));
+        await store.reportStatus(live.id, stays, report(1, 'True'));
+        await store.deleteCluster(held.id);
+        assert.equal(await store.deregisterController(gone), true);
+        assert.equal(await store.getCluster(held.id), null);
+        const after = await store.getCluster(live.id);
+        assert.deepEqual(after?.finalizers, [stays]);
+        assert.deepEqual(after?.status.controllers.map((x) => x.name), [stays]);
+        assert.equal(after?.status.phase, 'Ready', 'no longer waits for the deregistered one');
+        assert.ok(!(await store.listControllers()).some((x) => x.name === gone));
+        assert.equal(await store.deregisterController(gone), false);
+      });
+
+      test('controllers whose last heartbeat is before the cutoff expire; later ones stay', async () => {
+        const old = `old-${uid()}`;
+        const provider = await providerWith(old);
+        const c = await create(provider);
+        await store.reportStatus(c.id, old, report(1, 'True'));
+        await store.deleteCluster(c.id);
+        const cutoff = Date.parse((await store.listControllers()).find((x) => x.name === old)!.lastHeartbeat) + 1;
+        await eventually('the clock passed the cutoff', () => Date.now() > cutoff);
+        const fresh = `fresh-${uid()}`;
+        await store.registerController(fresh, { providers: [provider], required: true });
+        const expired = await store.expireControllers(new Date(cutoff));
+        assert.ok(expired.includes(old));
+        assert.ok(!expired.includes(fresh));
+        assert.deepEqual((await store.listControllers()).filter((x) => x.providers.includes(provider)).map((x) => x.name), [fresh]);
+        assert.equal(await store.getCluster(c.id), null, 'the deletion it held completed');
+      });
+    });
+
     describe('tokens', () => {
       test('found by hash only while neither expired nor revoked', async () => {
         const now = Date.now();

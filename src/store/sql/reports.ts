@@ -111,3 +111,41 @@ export async function registerController(ctx: SqlContext, name: string, input: C
 export async function listControllers(ctx: SqlContext): Promise<ControllerRegistration[]> {
   return loadRegistry(ctx.db);
 }
+
+/** One cluster forgets a deregistered controller: its report and its finalizer, in one transaction. */
+async function dropController(ctx: SqlContext, clusterId: string, controller: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const before = await lockCluster(ctx, trx, clusterId);
+    await trx.deleteFrom('controller_statuses').where('cluster_id', '=', clusterId).where('controller', '=', controller).execute();
+    if (!before) return;
+    const now = new Date();
+    const at = now.toISOString();
+    const finalizers = before.finalizers.filter((f) => f !== controller);
+    if (before.deletionTimestamp && finalizers.length === 0) {
+      await removeCluster(trx, before, ['cluster.deleted'], at);
+      return;
+    }
+    const next: Cluster = { ...before, finalizers };
+    next.status = recompute(next, before.status, await loadControllerStatuses(trx, clusterId), await loadRegistry(trx), at);
+    const history: HistoryDraft[] =
+      finalizers.length === before.finalizers.length
+        ? []
+        : [{ kind: 'finalizer', message: `finalizer ${controller} released: the controller was deregistered`, data: { controller } }];
+    await saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
+  });
+}
+
+export async function deregisterController(ctx: SqlContext, name: string): Promise<boolean> {
+  // The registration goes first, so no cluster recomputed below still counts it as required.
+  const removed = await ctx.db.deleteFrom('controllers').where('name', '=', name).executeTakeFirst();
+  // A finalizer is added by a controller's first report, so the clusters it holds are among those it reported on.
+  const held = await ctx.db.selectFrom('controller_statuses').select('cluster_id').where('controller', '=', name).execute();
+  for (const row of held) await dropController(ctx, row.cluster_id, name);
+  return Number(removed.numDeletedRows) > 0 || held.length > 0;
+}
+
+export async function expireControllers(ctx: SqlContext, heartbeatBefore: Date): Promise<string[]> {
+  const stale = await ctx.db.selectFrom('controllers').select('name').where('last_heartbeat', '<', heartbeatBefore.toISOString()).execute();
+  for (const row of stale) await deregisterController(ctx, row.name);
+  return stale.map((r) => r.name);
+}

@@ -55,6 +55,12 @@ export class SqlClusterStore implements ClusterStore {
   listControllers(): Promise<ControllerRegistration[]> {
     return reports.listControllers(this.#ctx);
   }
+  deregisterController(name: string): Promise<boolean> {
+    return reports.deregisterController(this.#ctx, name);
+  }
+  expireControllers(heartbeatBefore: Date): Promise<string[]> {
+    return reports.expireControllers(this.#ctx, heartbeatBefore);
+  }
 
   listHistory(clusterId: string, limit: number, cursor?: string): Promise<Page<HistoryEntry>> {
     return history.listHistory(this.#ctx, clusterId, limit, cursor);

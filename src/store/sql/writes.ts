@@ -59,7 +59,7 @@ export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): voi
 
 /** Recompute the aggregate from its stored inputs. */
 export function recompute(
-  cluster: Pick<Cluster, 'generation' | 'spec' | 'deletionTimestamp'>,
+  cluster: Pick<Cluster, 'generation' | 'spec' | 'deletionTimestamp' | 'finalizers'>,
   previous: ClusterStatus,
   controllers: readonly ControllerStatus[],
   registry: readonly ControllerRegistration[],
@@ -69,6 +69,7 @@ export function recompute(
     generation: cluster.generation,
     spec: cluster.spec,
     deletionTimestamp: cluster.deletionTimestamp,
+    finalizers: cluster.finalizers,
     previous,
     controllers,
     registry,
