@@ -179,7 +179,7 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
     .option('--server <url>', 'goman server URL')
     .option('--token <token>', 'API token for the server (or GOMAN_TOKEN)')
     .option('--bucket <bucket>', 'S3 bucket (serverless mode)')
-    .option('--region <region>', 'AWS region of the bucket', process.env.GOMAN_REGION ?? 'ap-south-1')
+    .option('--region <region>', 'AWS region of the bucket (default: GOMAN_REGION or ap-south-1)')
     .option('--no-use', 'do not make it the current context')
     .action(lazy(contexts, (m) => m.addContext));
   context.command('remove').alias('rm').description('remove a context').argument('<name>').action(lazy(contexts, (m) => m.removeContextCmd));

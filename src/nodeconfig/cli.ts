@@ -28,7 +28,9 @@ function parseNodeSelector(pairs: string[]): Record<string, string> {
   for (const p of pairs) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw validationFailed(`invalid --node-selector "${p}": expected key=value`);
-    out[p.slice(0, eq)] = p.slice(eq + 1);
+    const key = p.slice(0, eq);
+    if (Object.hasOwn(out, key)) throw validationFailed(`--node-selector names "${key}" more than once; give each once`);
+    out[key] = p.slice(eq + 1);
   }
   return out;
 }

@@ -97,7 +97,8 @@ test('create --wait reaches Ready with progress; list and get in table, json and
 
   const got = await getJson('alpha');
   assert.equal(got.id, alpha.id);
-  assert.equal((parse(await ok(['get', 'alpha', '-o', 'yaml'])) as Cluster).id, alpha.id);
+  // -o yaml is the manifest `goman apply` reads back (issue 11); -o json stays the API object.
+  assert.deepEqual(parse(await ok(['get', 'alpha', '-o', 'yaml'])), { apiVersion: 'goman.io/v1', kind: 'Cluster', metadata: { name: 'alpha', labels: alpha.labels }, spec: alpha.spec });
   const human = await ok(['get', 'alpha']);
   for (const part of [/Phase:\s+Ready/, /Conditions:/, /Controllers:/, /Nodes:/, /alpha-\S+\s+server/, /Events:/, /workers\s+2/]) assert.match(human, part);
 });
@@ -139,6 +140,8 @@ test('commands refuse what they would otherwise ignore', async () => {
   await fails(['scale', 'alpha', '--pool', 'workers=1:t3.large'], 2, /^goman: --pool "workers=1:t3\.large": scale changes node counts only \(NAME=COUNT\); change an instance type with `goman edit alpha`$/);
   await fails(['scale', 'alpha', '--pool', 'workers=1', '--pool', 'workers=2'], 2, /--pool names "workers" more than once/);
   await fails(['stop', 'alpha', '--timeout', '5s'], 2, /^goman: --timeout only applies with --wait/);
+  await fails(['context', 'add', 'x', '--server', 'http://h:1', '--region', 'eu-west-1'], 2, /^goman: --region is for --bucket contexts/);
+  await fails(['context', 'add', 'x', '--bucket', 'goman-1', '--token', 't'], 2, /^goman: --token is for --server contexts/);
   await fails(['get', 'dup'], 3, /not found/);
 });
 

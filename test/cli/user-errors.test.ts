@@ -39,6 +39,11 @@ test('file, document and environment errors are one line naming the flag or sett
   assert.match(r2.stderr, /^goman: GOMAN_SERVER "notaurl" is not an http\(s\) URL; set it to e\.g\. http:\/\/127\.0\.0\.1:8080 or unset it\n$/);
 });
 
+test('bundle refuses a --node-selector key given twice instead of keeping the last', async () => {
+  const recipe = path.join(root, 'recipe.yaml');
+  await failsWith(['bundle', '--recipe', recipe, '--dir', path.join(root, 'bundle'), '--node-selector', 'gpu=a', '--node-selector', 'gpu=b'], 2, /^goman: --node-selector names "gpu" more than once; give each once$/);
+});
+
 test('AWS commands without credentials say which settings to give', async () => {
   await failsWith(['init'], 1, /^goman: no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
 });

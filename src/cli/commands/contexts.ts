@@ -51,10 +51,12 @@ export async function addContext(
   flags: GlobalOptions & { server?: string; token?: string; bucket?: string; region?: string; use?: boolean },
 ): Promise<void> {
   if (Boolean(flags.server) === Boolean(flags.bucket)) throw new UsageError('give either --server URL (a goman server) or --bucket NAME (serverless S3)');
+  if (flags.server && flags.region) throw new UsageError('--region is for --bucket contexts; a server context has no region');
+  if (flags.bucket && flags.token) throw new UsageError('--token is for --server contexts; an S3 context uses your AWS credentials');
   const token = flags.token ?? process.env.GOMAN_TOKEN;
   const candidate = flags.server
     ? { name, kind: 'server' as const, server: flags.server, ...(token ? { token } : {}) }
-    : { name, kind: 's3' as const, bucket: flags.bucket ?? '', region: flags.region ?? 'ap-south-1' };
+    : { name, kind: 's3' as const, bucket: flags.bucket ?? '', region: flags.region ?? (process.env.GOMAN_REGION || 'ap-south-1') };
   const parsed = contextSchema.safeParse(candidate);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
