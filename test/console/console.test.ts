@@ -9,8 +9,9 @@ import { eventually } from '../helpers/eventually.ts';
 import { launchChromium, needChromium, screenshot, seriousA11yViolations, type BrowserHandle } from '../helpers/browser.ts';
 import { startServe, type ServeHandle } from '../helpers/serve.ts';
 
-// Slow enough that Provisioning lasts seconds, so the console has time to show it.
-const SIM = { GOMAN_SIM_BOOT_SECONDS: '2', GOMAN_SIM_INSTALL_SECONDS: '2' };
+// Slow enough that Provisioning lasts seconds, so the console has time to show it; a short
+// active resync, so the restarted server's controller takes up the waiting cluster promptly.
+const SIM = { GOMAN_SIM_BOOT_SECONDS: '2', GOMAN_SIM_INSTALL_SECONDS: '2', GOMAN_RECONCILE_ACTIVE_SECONDS: '1' };
 
 let srv: ServeHandle | undefined;
 let browser: BrowserHandle | undefined;
@@ -83,6 +84,12 @@ test('create a cluster through the form: validated as you type, previewed, then 
   await name.fill('web-demo');
   await page.getByLabel('Worker pool nodes').fill('2');
   await eventually('the preview shows the validated spec', async () => /"name": "web-demo"[\s\S]*"count": 2/.test((await page.getByTestId('preview').textContent()) ?? ''));
+  const cost = await eventually('the plan prices the cluster', async () => {
+    const text = (await page.getByTestId('plan-cost').textContent({ timeout: 1000 })) ?? '';
+    return /\$\d+\.\d{2}\/month|no price/.test(text) && text;
+  });
+  assert.ok(cost);
+  assert.ok((await page.getByTestId('plan').locator('li').count()) > 0, 'the plan lists actions');
   await assertAccessible(page, 'the create form');
   // Record every phase the cluster view shows from now on, so "no reload" transitions are seen.
   await page.evaluate(`
@@ -105,11 +112,12 @@ test('a server restart: banner while unreachable, reconnect, then Provisioning â
   srv = await startServe({ reuse: { dir, port }, env: SIM });
   await page.getByRole('alert').filter({ hasText: 'unreachable' }).waitFor({ state: 'detached', timeout: 15_000 });
   await eventually('web-demo is Ready', async () => (await phaseIn(page, '#cluster-title .phase')) === 'Ready', { timeoutMs: 45_000 });
-  const phases = (await page.evaluate('globalThis.phases')) as string[];
+  const phases = await page.evaluate<string[]>('globalThis.phases');
   const at = (p: string): number => phases.indexOf(p);
   assert.ok(at('Pending') >= 0 && at('Pending') < at('Provisioning') && at('Provisioning') < at('Ready'), phases.join(' â†’ '));
   assert.equal(navigations, before, 'the page never reloaded');
   await eventually('three nodes ready', async () => (await page.locator('section[aria-labelledby="nodes-title"] tbody tr').count()) === 3);
+  await eventually('the cluster view prices the cluster', async () => /\$|no price/.test((await page.getByTestId('cost').textContent()) ?? ''));
   await assertAccessible(page, 'the cluster view');
   await screenshot(page, 'console-cluster');
 });
@@ -140,14 +148,14 @@ test('the fleet: live rows, counts by phase, filters, sorting, at 1280 px and ph
   await eventually('five rows, live from the watch', async () => (await rows.count()) === 5);
   await eventually('every cluster Ready', async () => (await page.getByTestId('count-Ready').textContent()) === '5', { timeoutMs: 45_000 });
 
-  await page.getByLabel('Name').fill('edge');
+  await page.getByLabel('Name', { exact: true }).fill('edge');
   await eventually('the name filter leaves edge-01', async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-cluster')) === 'edge-01');
-  await page.getByLabel('Name').fill('');
-  await page.getByLabel('Labels').fill('team=ml');
+  await page.getByLabel('Name', { exact: true }).fill('');
+  await page.getByLabel('Labels', { exact: true }).fill('team=ml');
   await eventually('the label filter leaves batch-gpu', async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-cluster')) === 'batch-gpu');
-  await page.getByLabel('Labels').fill('');
-  await page.getByLabel('Provider').selectOption('sim');
-  await page.getByLabel('Phase').selectOption('Ready');
+  await page.getByLabel('Labels', { exact: true }).fill('');
+  await page.getByLabel('Provider', { exact: true }).selectOption('sim');
+  await page.getByLabel('Phase', { exact: true }).selectOption('Ready');
   await eventually('phase and provider filters keep all five', async () => (await rows.count()) === 5);
 
   await page.getByRole('button', { name: 'Name' }).click();

@@ -6,7 +6,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, message } from '../api.ts';
 import type { Fleet } from '../fleet.ts';
 import { PhaseBadge, age } from '../format.tsx';
-import type { Cluster } from '../types.ts';
+import type { Cluster, PlanResult } from '../types.ts';
+import { costText } from '../../../src/domain/cost.ts';
 
 interface HistoryEntry {
   id: string;
@@ -131,7 +132,9 @@ function Actions({ cluster, onDeleted }: { cluster: Cluster; onDeleted: () => vo
         }}
       >
         <label>
-          Type <strong>{cluster.name}</strong> to delete it
+          <span>
+            Type <strong>{cluster.name}</strong> to delete it
+          </span>
           <input value={confirm} autocomplete="off" onInput={(e) => setConfirm(e.currentTarget.value)} />
         </label>
         <button type="submit" class="destructive" disabled={confirm !== cluster.name || !!cluster.deletionTimestamp}>
@@ -146,6 +149,15 @@ export function ClusterView({ fleet, idOrName }: { fleet: Fleet; idOrName: strin
   const { cluster, gone } = useCluster(fleet, idOrName);
   const [events, setEvents] = useState<HistoryEntry[]>([]);
   const rv = cluster?.resourceVersion;
+  const [cost, setCost] = useState<string | null>(null);
+  useEffect(() => {
+    if (!cluster) return;
+    // The plan of "no change" prices the current spec.
+    api<PlanResult>('POST', `/api/v1/clusters/${cluster.id}/plan`).then(
+      (p) => setCost(costText(p.cost.before)),
+      () => setCost(null),
+    );
+  }, [cluster?.id, cluster?.generation]);
   useEffect(() => {
     if (!cluster) return;
     api<{ items: HistoryEntry[] }>('GET', `/api/v1/clusters/${cluster.id}/events?limit=20`).then(
@@ -178,6 +190,8 @@ export function ClusterView({ fleet, idOrName }: { fleet: Fleet; idOrName: strin
         <dd>{cluster.spec.provider}</dd>
         <dt>Region</dt>
         <dd>{cluster.spec.region}</dd>
+        <dt>Cost</dt>
+        <dd data-testid="cost">{cost ?? '—'}</dd>
         <dt>Owner</dt>
         <dd>{cluster.createdBy}</dd>
         <dt>Age</dt>

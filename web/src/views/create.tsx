@@ -1,10 +1,11 @@
 // Create a cluster: every keystroke is checked against the server's own spec schema (the same
 // zod objects the API validates with), and the validated spec, defaults filled in, is shown
 // before you confirm. The server's problem+json still has the last word, shown by field.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, message } from '../api.ts';
 import { Field } from '../format.tsx';
-import type { Cluster } from '../types.ts';
+import type { Cluster, PlanResult } from '../types.ts';
+import { costText } from '../../../src/domain/cost.ts';
 import { MODES, PROVIDERS, clusterSpecSchema, labelsSchema, nameSchema } from '../../../src/domain/spec.ts';
 
 interface Form {
@@ -59,6 +60,33 @@ function formField(path: string): string {
   return parts[0] ?? 'name';
 }
 
+/**
+ * The server's plan for a valid form (POST ?dryRun=true: validated and planned, nothing
+ * written), asked again a moment after the last keystroke.
+ */
+function useDryRun(body: unknown): { result: PlanResult } | { error: string } | null {
+  const [plan, setPlan] = useState<{ result: PlanResult } | { error: string } | null>(null);
+  const key = JSON.stringify(body);
+  useEffect(() => {
+    if (!body) {
+      setPlan(null);
+      return;
+    }
+    let current = true;
+    const timer = setTimeout(() => {
+      api<Cluster & { plan?: PlanResult }>('POST', '/api/v1/clusters?dryRun=true', body).then(
+        (c) => current && setPlan(c.plan ? { result: c.plan } : null),
+        (e: unknown) => current && setPlan({ error: message(e) }),
+      );
+    }, 300);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [key]);
+  return plan;
+}
+
 export function CreateView() {
   const [form, setForm] = useState<Form>(INITIAL);
   const [touched, setTouched] = useState<Record<string, boolean>>({});
@@ -66,6 +94,7 @@ export function CreateView() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { body, errors } = useMemo(() => validate(form), [form]);
+  const plan = useDryRun(body);
 
   const set = (key: keyof Form) => (e: Event): void => {
     setForm({ ...form, [key]: (e.currentTarget as HTMLInputElement).value });
@@ -135,7 +164,24 @@ export function CreateView() {
         <aside aria-labelledby="preview-title">
           <h2 id="preview-title">Preview</h2>
           {body ? <pre data-testid="preview">{JSON.stringify(body, null, 2)}</pre> : <p>Fix the highlighted fields to see the spec that will be created.</p>}
-          <p class="help">Cost/month: — (no cost API on this server yet)</p>
+          {plan && 'error' in plan && <p class="error">{plan.error}</p>}
+          {plan && 'result' in plan && (
+            <div data-testid="plan">
+              <h3>Plan</h3>
+              <ol>
+                {plan.result.actions.map((a, i) => (
+                  <li key={i}>
+                    {a.kind}
+                    {a.count && a.count > 1 ? ` ×${a.count}` : ''}
+                    {a.pool ? ` (${a.pool})` : ''}: {a.reason}
+                  </li>
+                ))}
+              </ol>
+              <p>
+                Cost: <strong data-testid="plan-cost">{costText(plan.result.cost.after)}</strong>
+              </p>
+            </div>
+          )}
         </aside>
       </div>
     </section>

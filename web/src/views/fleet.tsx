@@ -41,13 +41,12 @@ function useFleetVersion(fleet: Fleet): number {
   return version;
 }
 
-function useNow(ms: number): number {
-  const [now, setNow] = useState(Date.now());
+function useNow(ms: number): void {
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms);
+    const t = setInterval(() => setTick((n) => n + 1), ms);
     return () => clearInterval(t);
   }, [ms]);
-  return now;
 }
 
 /** `a=b,c` → every label requirement must hold (equality or existence). */
@@ -62,7 +61,8 @@ function labelMatcher(text: string): (c: Cluster) => boolean {
 
 export function FleetView({ fleet }: { fleet: Fleet }) {
   const version = useFleetVersion(fleet);
-  const now = useNow(15_000);
+  useNow(15_000); // re-render so ages move
+  const now = Date.now();
   const [name, setName] = useState('');
   const [phase, setPhase] = useState('');
   const [provider, setProvider] = useState('');
