@@ -15,7 +15,9 @@ import { initAws } from '../../src/cli/aws/init.ts';
 import { parseMessage, ServerlessRunner } from '../../src/reconcile/serverless-runner.ts';
 import { uninitAws } from '../../src/cli/aws/uninit.ts';
 import { isGomanError } from '../../src/domain/index.ts';
-import { clientToken, SERVER_POOL, slotKey } from '../../src/providers/aws/ec2.ts';
+import { SERVER_POOL } from '../../src/domain/index.ts';
+import { slotKey } from '../../src/domain/slots.ts';
+import { clientToken } from '../../src/providers/aws/ec2.ts';
 import { AwsReconciler } from '../../src/providers/aws/reconciler.ts';
 import { S3Backend } from '../../src/client/s3-backend.ts';
 import { parseDesired } from '../../src/store/s3/documents.ts';
@@ -109,7 +111,7 @@ test('a crash between RunInstances and saving status never doubles a node (tag d
   const after = await allInstances('crash');
   assert.equal(after.length, 1, 'the restarted worker adopted the instance it found by tag');
   const id = (await backend.get('crash')).value.id;
-  const token = clientToken(id, { key: slotKey('server', SERVER_POOL, 0), role: 'server', pool: SERVER_POOL, index: 0 }, 0);
+  const token = clientToken(id, { key: slotKey({ role: 'server', index: 0 }), role: 'server', pool: SERVER_POOL, index: 0 }, 0);
   if (after[0]?.ClientToken) assert.equal(after[0].ClientToken, token, 'deterministic ClientToken per (cluster, slot, attempt)');
 });
 

@@ -16,7 +16,7 @@ import { ApiClient } from '../../src/client/api-client.ts';
 import { createMemoryBus } from '../../src/events/memory-bus.ts';
 import { startOutboxRelay } from '../../src/events/outbox-relay.ts';
 import type { EventBus } from '../../src/events/port.ts';
-import { desiredSlots, slotKey } from '../../src/providers/sim/instances.ts';
+import { desiredSlots, slotKey } from '../../src/domain/slots.ts';
 import { SIM_CONTROLLER, SimReconciler, type SimOptions } from '../../src/providers/sim/reconciler.ts';
 import { startController, type ControllerHost } from '../../src/reconcile/controller-host.ts';
 import { startEngine } from '../../src/cmd/engine.ts';

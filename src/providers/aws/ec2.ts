@@ -19,6 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { awsErrorName } from '../../aws/clients.ts';
 import { INSTANCE_PROFILE, kubeconfigParameter, MANAGED_BY_TAG, securityGroupName, tokenParameter } from '../../aws/names.ts';
 import type { Cluster } from '../../domain/index.ts';
+import { nodeName, slotKey, type NodeSlot } from '../../domain/slots.ts';
 
 export const TAG = {
   cluster: 'goman:cluster',
@@ -29,14 +30,10 @@ export const TAG = {
   attempt: 'goman:attempt',
 } as const;
 
-/** The pool tag of control-plane nodes (a pool of that name is refused by slot keys, not tags). */
-export const SERVER_POOL = 'control-plane';
-
-export interface Slot {
+/** A slot as the tags record it: servers carry SERVER_POOL as their pool. */
+export interface Slot extends NodeSlot {
   key: string;
-  role: 'server' | 'agent';
   pool: string;
-  index: number;
 }
 
 export interface InstanceInfo extends Slot {
@@ -46,12 +43,6 @@ export interface InstanceInfo extends Slot {
   attempt: number;
   launchedAt: number;
 }
-
-export const slotKey = (role: 'server' | 'agent', pool: string, index: number): string =>
-  role === 'server' ? `server/${index}` : `pool/${pool}/${index}`;
-
-export const nodeName = (cluster: string, slot: Slot): string =>
-  slot.role === 'server' ? `${cluster}-server-${slot.index}` : `${cluster}-${slot.pool}-${slot.index}`;
 
 /** ClientToken per (cluster id, slot, attempt): a retried launch returns the first instance. */
 export function clientToken(clusterId: string, slot: Slot, attempt: number): string {
@@ -109,7 +100,7 @@ export class ClusterCloud {
             role,
             pool,
             index,
-            key: slotKey(role, pool, index),
+            key: slotKey({ role, pool, index }),
             attempt: Number(tag(TAG.attempt)) || 0,
             launchedAt: i.LaunchTime?.getTime() ?? 0,
           });

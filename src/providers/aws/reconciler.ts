@@ -4,10 +4,11 @@
 import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
 import type { Cluster, ClusterNode, ControllerReport, NodePool, ReportedCondition } from '../../domain/index.ts';
-import { condition, serverCount } from '../../domain/index.ts';
+import { condition, serverCount, SERVER_POOL } from '../../domain/index.ts';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo, Slot } from './ec2.ts';
-import { classify, ClusterCloud, isLive, latestImage, nodeName, ProviderError, SERVER_POOL, slotKey } from './ec2.ts';
+import { nodeName, slotKey } from '../../domain/slots.ts';
+import { classify, ClusterCloud, isLive, latestImage, ProviderError } from './ec2.ts';
 import type { K3sNode } from './k3s.ts';
 import { labelTaintChanges, parseNodes, versionMatches } from './k3s.ts';
 import type { NodeAgent, NodeCommand } from './node-agent.ts';
@@ -160,7 +161,7 @@ export class AwsReconciler implements Reconciler {
     }
 
     // K3s: the first server, then the others, then the agents; Ready only from K3s itself.
-    const first = bySlot.get(slotKey('server', SERVER_POOL, 0));
+    const first = bySlot.get(slotKey({ role: 'server', index: 0 }));
     if (!first?.privateIp) throw new ProviderError('NoServer', 'the first server has no private address yet', true);
     const serverUrl = `https://${first.privateIp}:6443`;
     const base = { CLUSTER: cluster.name, K3S_VERSION: spec.k3sVersion, REGION: spec.region, TOKEN_PARAM: tokenParameter(cluster.name) };
@@ -254,13 +255,13 @@ export class AwsReconciler implements Reconciler {
 function desiredSlots(cluster: Cluster): Map<string, DesiredSlot> {
   const slots = new Map<string, DesiredSlot>();
   for (let index = 0; index < serverCount(cluster.spec); index++) {
-    const s: Slot = { key: slotKey('server', SERVER_POOL, index), role: 'server', pool: SERVER_POOL, index };
+    const s: Slot = { key: slotKey({ role: 'server', index }), role: 'server', pool: SERVER_POOL, index };
     slots.set(s.key, { ...s, instanceType: cluster.spec.instanceType, nodeName: nodeName(cluster.name, s) });
   }
   for (const pool of cluster.spec.nodePools) {
     // Admission (domain/admission.ts) refuses a pool named "server", whose node names would clash.
     for (let index = 0; index < pool.count; index++) {
-      const s: Slot = { key: slotKey('agent', pool.name, index), role: 'agent', pool: pool.name, index };
+      const s: Slot = { key: slotKey({ role: 'agent', pool: pool.name, index }), role: 'agent', pool: pool.name, index };
       slots.set(s.key, { ...s, instanceType: pool.instanceType ?? cluster.spec.instanceType, nodeName: nodeName(cluster.name, s), poolSpec: pool });
     }
   }

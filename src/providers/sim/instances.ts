@@ -4,8 +4,6 @@
 // launch only ever fills an empty slot, so retries, crashes and injected failures can never
 // put more instances in the cloud than the spec has slots.
 import { z } from 'zod';
-import type { ClusterSpec } from '../../domain/index.ts';
-import { serverCount } from '../../domain/index.ts';
 import type { SimSettings } from './settings.ts';
 
 export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'terminating', 'terminated'] as const;
@@ -42,24 +40,6 @@ export type SimState = z.output<typeof simStateSchema>;
 
 export function emptySimState(): SimState {
   return { version: 1, instances: [], nextHost: 10 };
-}
-
-export interface Slot {
-  role: 'server' | 'agent';
-  pool?: string | undefined;
-  index: number;
-}
-
-export function slotKey(s: Slot): string {
-  return `${s.role}/${s.pool ?? ''}/${s.index}`;
-}
-
-/** Every node slot the spec asks for: the servers of its mode, then each pool's agents. */
-export function desiredSlots(spec: Pick<ClusterSpec, 'mode' | 'nodePools'>): Slot[] {
-  const slots: Slot[] = [];
-  for (let i = 0; i < serverCount(spec); i++) slots.push({ role: 'server', index: i });
-  for (const pool of spec.nodePools) for (let i = 0; i < pool.count; i++) slots.push({ role: 'agent', pool: pool.name, index: i });
-  return slots;
 }
 
 export function isLive(i: SimInstance): boolean {
@@ -111,11 +91,6 @@ export function terminate(i: SimInstance, now: number): void {
   i.state = 'terminating';
   i.since = now;
   delete i.drainingSince;
-}
-
-/** Node name in K3s: servers and agents end differently, so no pool name can collide with a server. */
-export function nodeName(clusterName: string, i: Slot): string {
-  return i.role === 'server' ? `${clusterName}-server-${i.index}` : `${clusterName}-${i.pool ?? 'agent'}-agent-${i.index}`;
 }
 
 /** A private IP in 10.0.0.0/8, distinct per cluster and per instance. */

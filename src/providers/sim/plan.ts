@@ -5,8 +5,9 @@
 // that, so passes of the reconciler execute a prefix of the plan shown before them.
 import type { Action, ActionKind, ClusterSpec } from '../../domain/index.ts';
 import { SERVER_POOL } from '../../domain/index.ts';
-import type { SimInstance, SimState, Slot } from './instances.ts';
-import { desiredSlots, isLive, nodeName, slotKey } from './instances.ts';
+import { desiredSlots, nodeName, slotKey, type NodeSlot } from '../../domain/slots.ts';
+import type { SimInstance, SimState } from './instances.ts';
+import { isLive } from './instances.ts';
 import type { SimSettings } from './settings.ts';
 
 export interface PlanInput {
@@ -15,7 +16,7 @@ export interface PlanInput {
   deleting: boolean;
 }
 
-export interface DesiredSlot extends Slot {
+export interface DesiredSlot extends NodeSlot {
   instanceType: string;
   node: string;
 }
@@ -54,7 +55,7 @@ export function simSlots(name: string, spec: ClusterSpec): DesiredSlot[] {
   }));
 }
 
-const poolOf = (s: Slot): string => (s.role === 'server' ? SERVER_POOL : (s.pool ?? ''));
+const poolOf = (s: NodeSlot): string => (s.role === 'server' ? SERVER_POOL : (s.pool ?? ''));
 
 /** A drained node's pods are gone once this is reached. */
 export const drainedAt = (i: SimInstance, s: SimSettings): number | undefined =>
@@ -63,7 +64,7 @@ export const drainedAt = (i: SimInstance, s: SimSettings): number | undefined =>
 export function planSim(input: PlanInput, state: SimState, now: number, s: SimSettings): Action[] {
   const { name, spec } = input;
   const timed: Timed[] = [];
-  const add = (kind: ActionKind, slot: Slot | undefined, reason: string, at: number, depth: number, instanceType?: string): Timed => {
+  const add = (kind: ActionKind, slot: NodeSlot | undefined, reason: string, at: number, depth: number, instanceType?: string): Timed => {
     const action: Action = { kind, reason };
     if (slot) {
       action.pool = poolOf(slot);

@@ -10,19 +10,17 @@ import type { ReconcileContext, Reconciler, ReconcileResult } from '../../reconc
 import type { ProviderStateStore } from '../../store/port.ts';
 import {
   advance,
-  desiredSlots,
   emptySimState,
   isLive,
   isNodeReady,
   nextDue,
-  nodeName,
   privateIp,
   simStateSchema,
-  slotKey,
   terminate,
   type SimInstance,
   type SimState,
 } from './instances.ts';
+import { desiredSlots, nodeName, slotKey } from '../../domain/slots.ts';
 import type { DesiredSlot } from './plan.ts';
 import { drainedAt, planSim, simSlots } from './plan.ts';
 import { simSettings, type SimSettings } from './settings.ts';
