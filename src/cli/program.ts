@@ -167,6 +167,16 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
   token.command('list').description('list tokens').action(lazy(tokens, (m) => m.listTokens));
   token.command('revoke').description('revoke a token').argument('<id>').action(lazy(tokens, (m) => m.revokeToken));
 
+  // Plural: `goman controller` runs a worker; these manage the server's registry (admin).
+  const registry = program.command('controllers').description('controllers registered with the server (admin)');
+  const controllers = () => import('./commands/controllers.ts');
+  registry.command('list').description('list registered controllers and their last heartbeat').action(lazy(controllers, (m) => m.listControllers));
+  registry
+    .command('remove')
+    .description('deregister a controller that is gone: its finalizers are released, so clusters stop waiting for it')
+    .argument('<name>', 'controller name')
+    .action(lazy(controllers, (m) => m.removeController));
+
   const context = program.command('context').description('where commands go: goman servers or S3 buckets');
   const contexts = () => import('./commands/contexts.ts');
   context.command('list').description('list contexts').action(lazy(contexts, (m) => m.listContexts));

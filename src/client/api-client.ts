@@ -126,6 +126,9 @@ export class ApiClient implements ControlPlane {
   listControllers(): Promise<{ items: ControllerRegistration[] }> {
     return this.json('GET', '/api/v1/controllers');
   }
+  async deregisterController(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/controllers/${seg(name)}`);
+  }
 
   // tokens
   createToken(body: { subject: string; role: TokenRole; expiresIn?: string }): Promise<CreatedToken> {

@@ -7,6 +7,14 @@ import module from 'node:module';
 module.enableCompileCache?.();
 
 const argv = process.argv.slice(2);
+
+// A reader that went away (`goman watch -o json | head -1`) ends goman quietly, as it ends cat;
+// any other failure to write output is one line, not Node's unhandled-error dump.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') process.stderr.write(`goman: cannot write the output: ${e.message}\n`);
+  process.exit(e.code === 'EPIPE' ? 0 : 1);
+});
+process.stderr.on('error', () => process.exit(1));
 const version = (await import('../util/version.ts')).gomanVersion();
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {

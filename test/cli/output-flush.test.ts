@@ -1,5 +1,6 @@
 // Machine output reaches a slow reader whole: goman waits for stdout to drain before it exits,
-// instead of cutting a pipe at the 64 KiB the kernel buffers.
+// instead of cutting a pipe at the 64 KiB the kernel buffers; a reader that goes away ends
+// goman quietly.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { parse } from 'yaml';
-import { cleanEnv, GOMAN_BIN } from '../helpers/serve.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { cleanEnv, GOMAN_BIN, runGoman, startServe } from '../helpers/serve.ts';
 
 const root = await mkdtemp(path.join(tmpdir(), 'goman-flush-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -29,7 +31,7 @@ function runIntoSlowReader(args: string[]): Promise<{ code: number | null; out: 
     child.stdout.on('data', (c: Buffer) => {
       chunks.push(c);
       child.stdout.pause();
-      setTimeout(() => child.stdout.resume(), 5);
+      setTimeout(() => child.stdout.resume(), 1);
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out: Buffer.concat(chunks).toString('utf8') }));
@@ -46,4 +48,30 @@ test('machine output piped into a slow reader arrives whole (JSON and YAML over 
   assert.equal(yaml.code, 0);
   assert.ok(yaml.out.length > 1024 * 1024, `expected > 1 MiB, got ${yaml.out.length} bytes`);
   assert.equal((parse(yaml.out) as { contexts: unknown[] }).contexts.length, COUNT);
+});
+
+test('a reader that goes away ends `goman watch` quietly, without a stack trace', async () => {
+  const srv = await startServe();
+  after(() => srv.stop());
+  for (const name of ['p1', 'p2']) assert.equal((await runGoman(['create', name], { env: srv.env })).code, 0);
+  const child = spawn(GOMAN_BIN, ['watch', '-o', 'json'], { env: srv.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Like `| head -1`: read the first line, then close the pipe.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  // The next change makes watch write into the closed pipe.
+  let n = 0;
+  await eventually(
+    'watch to end once it writes into the closed pipe',
+    async () => {
+      if (child.exitCode !== null) return true;
+      assert.equal((await runGoman(['create', `p${3 + n++}`], { env: srv.env })).code, 0);
+      return child.exitCode !== null;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  assert.equal(await exited, 0);
+  assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
 });
