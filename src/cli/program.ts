@@ -121,6 +121,29 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
 
   program.command('get').description('show one cluster').argument('<name>').action(lazy(clusters, (m) => m.get));
 
+  // Declarative clusters (DESIGN §13): manifests in, plans and costs out.
+  const manifests = (c: Command): Command =>
+    c
+      .requiredOption('-f, --filename <path...>', 'manifest files or folders (YAML or JSON; - for stdin)')
+      .option('-R, --recursive', 'also read the folders inside -f folders');
+  wait(
+    manifests(program.command('apply').description('create and update clusters to match manifests'))
+      .option('--prune', 'delete clusters that carry the -l selector and are in no file')
+      .option('-l, --selector <selector>', 'with --prune: the clusters these files own, e.g. team=a')
+      .option('--dry-run', 'print what would change; change nothing')
+      .option('-y, --yes', 'do not ask before draining, replacing or deleting'),
+  ).action(lazy(() => import('./commands/apply.ts'), (m) => m.apply));
+  manifests(program.command('diff').description('what apply would change: spec diff, plan and cost (exit 1 when something differs)')).action(
+    lazy(() => import('./commands/diff.ts'), (m) => m.diff),
+  );
+  program
+    .command('plan')
+    .description('the plan of a change, without making it')
+    .argument('<name>')
+    .option('--set <PATH=VALUE>', 'change a spec field, e.g. nodePools.workers.count=3 (repeatable)', collect)
+    .action(lazy(() => import('./commands/plan.ts'), (m) => m.plan));
+  program.command('cost').description('hourly and monthly cost of clusters, and the total').argument('[name]').action(lazy(() => import('./commands/cost.ts'), (m) => m.cost));
+
   program
     .command('edit')
     .description('edit a cluster spec and labels in $EDITOR')

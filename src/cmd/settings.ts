@@ -1,9 +1,8 @@
 // Server and controller settings (DESIGN §10): flags win over environment, environment over
 // defaults. Parsed once at start-up so a bad value fails fast with one clear line.
-import { homedir } from 'node:os';
-import path from 'node:path';
 import { envSeconds, type Env } from '../domain/env.ts';
 import { validationFailed } from '../domain/index.ts';
+import { defaultDataDir } from '../util/data-dir.ts';
 
 export interface ServeFlags {
   listen?: string | undefined;
@@ -31,11 +30,7 @@ export interface ServeSettings {
   shutdownDeadlineMs: number;
 }
 
-export function defaultDataDir(env: Env = process.env): string {
-  if (env.GOMAN_DATA_DIR) return env.GOMAN_DATA_DIR;
-  const base = env.XDG_DATA_HOME || path.join(homedir(), '.local', 'share');
-  return path.join(base, 'goman');
-}
+export { defaultDataDir };
 
 export function parseListen(value: string, source = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);

@@ -1,6 +1,6 @@
 // Cluster commands: create, list, get, scale, stop, start, delete, events, watch.
 import { readFile } from 'node:fs/promises';
-import type { CreateClusterBody } from '../../client/api-client.ts';
+import type { CreateClusterBody } from '../../client/backend.ts';
 import type { ClusterBackend } from '../../client/backend.ts';
 import type { Cluster } from '../../domain/cluster.ts';
 import { clusterSpecSchema, labelsSchema } from '../../domain/spec.ts';
@@ -218,7 +218,9 @@ export async function get(name: string, flags: GlobalOptions): Promise<void> {
   const s = await openSession(flags);
   const { value } = await s.backend.get(name);
   if (s.format !== 'table') {
-    s.write(await serialize(value, s.format));
+    // YAML is the manifest `goman apply` reads back (get → edit → apply); JSON stays the API object.
+    const { toManifest } = await import('../manifests.ts');
+    s.write(await serialize(s.format === 'yaml' ? toManifest(value) : value, s.format));
     return;
   }
   let history: Awaited<ReturnType<ClusterBackend['events']>>['items'] = [];
@@ -227,7 +229,9 @@ export async function get(name: string, flags: GlobalOptions): Promise<void> {
   } catch {
     // Recent events are a convenience in this view; the cluster itself was read.
   }
-  s.write(describeCluster(value, history, s.term));
+  const [{ localPrices }, { clusterCost, costText }] = await Promise.all([import('../plans.ts'), import('../../domain/cost.ts')]);
+  const cost = clusterCost(value.spec, await localPrices([value.spec]));
+  s.write(describeCluster(value, history, s.term, new Date(), costText(cost)));
 }
 
 interface ScaleFlags extends GlobalOptions, WaitFlags {

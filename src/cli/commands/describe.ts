@@ -5,7 +5,7 @@ import type { Terminal } from '../output.ts';
 import { age, formatTable, paint, PHASE_COLORS } from '../output.ts';
 import { nodesText, phaseOf } from '../view.ts';
 
-export function describeCluster(c: Cluster, history: readonly HistoryEntry[], term: Terminal, now = new Date()): string {
+export function describeCluster(c: Cluster, history: readonly HistoryEntry[], term: Terminal, now = new Date(), cost?: string): string {
   const phase = phaseOf(c);
   const width = term.columns;
   const out: string[] = [];
@@ -19,6 +19,7 @@ export function describeCluster(c: Cluster, history: readonly HistoryEntry[], te
   field('Instance type', c.spec.instanceType);
   field('Desired state', c.spec.desiredState);
   field('Nodes ready', nodesText(c));
+  if (cost !== undefined) field('Cost', cost);
   field('Generation', `${c.generation} (observed ${c.status.observedGeneration})`);
   if (c.status.endpoint) field('Endpoint', c.status.endpoint);
   const labels = Object.entries(c.labels).map(([k, v]) => `${k}=${v}`);
