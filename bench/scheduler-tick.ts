@@ -1,6 +1,7 @@
 // Scheduler tick benchmark on PostgreSQL (never run as a test):
 //   npm run bench:scheduler -- [postgres-admin-url] [rows] [ticks]
-// Seeds `rows` clusters (default 100 000), all due, in a fresh database, runs the real
+//   GOMAN_BENCH_ROWS=1000000 npm run bench:scheduler
+// Seeds `rows` clusters (argv, else GOMAN_BENCH_ROWS, default 100 000), all due, in a fresh database, runs the real
 // scheduler with one claim of `batch` rows per tick, and reports tick time (fence checks +
 // claim + enqueue of 500 reconcile events) p50/p99 beside an empty `SELECT 1` round trip
 // measured in the same run. Goal: a tick <= 50 ms.
@@ -13,7 +14,7 @@ import { freshPgDatabase } from '../test/helpers/peers.ts';
 import { seedClusters } from './seed.ts';
 
 if (process.argv[2]) process.env.GOMAN_TEST_DATABASE_URL = process.argv[2];
-const rows = Number(process.argv[3] ?? 100_000);
+const rows = Number(process.argv[3] ?? process.env.GOMAN_BENCH_ROWS ?? 100_000);
 const ticks = Number(process.argv[4] ?? 100);
 const batch = 500;
 const HOUR = 3_600_000;
