@@ -11,7 +11,7 @@ import { acquireKept } from '../lease/keeper.ts';
 import { leaseName, type LeaseStore } from '../lease/port.ts';
 import type { BackoffOptions } from '../util/backoff.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
-import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from './types.ts';
+import { TerminalError, terminalReport, type ControlPlane, type ReconcileContext, type Reconciler, type ReconcileResult } from './types.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerHostOptions {
@@ -160,9 +160,18 @@ async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> 
           await controlPlane.releaseFinalizer(clusterId, name);
         },
       };
-      const out = await job.reconciler.reconcile(cluster, ctx);
-      result = out.requeueAfterMs !== undefined ? 'requeue' : 'success';
-      return out;
+      try {
+        const out = await job.reconciler.reconcile(cluster, ctx);
+        result = out.requeueAfterMs !== undefined ? 'requeue' : 'success';
+        return out;
+      } catch (err) {
+        if (!(err instanceof TerminalError) || signal.aborted) throw err;
+        // Retrying cannot help: say so once, and wait for the cluster to change.
+        job.log.warn({ cluster: clusterId, code: err.code, err: err.message }, 'reconcile failed for good; not retrying');
+        await ctx.report(terminalReport(cluster.generation, err));
+        result = 'terminal';
+        return {};
+      }
     } catch (err) {
       if (signal.aborted) result = 'aborted';
       throw err;

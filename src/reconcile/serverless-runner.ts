@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { isGomanError, isValidName } from '../domain/index.ts';
-import type { Reconciler, ReconcileContext } from './types.ts';
+import { admissionProblems, isGomanError, isValidName } from '../domain/index.ts';
+import { TerminalError, terminalReport, type Reconciler, type ReconcileContext } from './types.ts';
 import { acquireKept } from '../lease/keeper.ts';
+import { Backoff, type BackoffOptions } from '../util/backoff.ts';
 import { leaseName, type LeaseStore } from '../lease/port.ts';
 import { composeCluster, parseDesired, parseStatusDoc } from '../store/s3/documents.ts';
 import { JsonObjects } from '../store/s3/objects.ts';
@@ -26,8 +27,8 @@ export interface ServerlessOptions {
   leaseTtlMs?: number;
   /** Delay before looking again at a cluster another worker holds. */
   busyRetryMs?: number;
-  /** Delay after an unexpected failure. */
-  errorRetryMs?: number;
+  /** Retries after a failure, per cluster (1 s → 5 min by default, as in the controller host). */
+  backoff?: BackoffOptions;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -80,6 +81,7 @@ export class ServerlessRunner {
   private readonly leases: LeaseStore;
   private readonly owner: string;
   private readonly ttlMs: number;
+  private readonly backoff: Backoff;
 
   constructor(opts: ServerlessOptions) {
     this.opts = opts;
@@ -87,6 +89,7 @@ export class ServerlessRunner {
     this.leases = opts.leases ?? new DynamoLeaseStore(opts.clients.dynamo());
     this.owner = opts.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.ttlMs = opts.leaseTtlMs ?? 60_000;
+    this.backoff = new Backoff(opts.backoff);
   }
 
   /** Throws only when the message should be delivered again (SQS redrive handles poison). */
@@ -111,14 +114,16 @@ export class ServerlessRunner {
     const writer = new StatusWriter(this.objects, { leases: this.leases, leaseName: leaseName(clusterId), token: held.fence });
     try {
       await this.reconcileOne(item, clusterId, writer, held.fence, held.signal);
+      this.backoff.reset(item.name);
     } catch (e) {
       if (held.signal.aborted || isGomanError(e, 'CONFLICT')) {
         // Another worker holds the cluster now; it will look again itself.
         this.log({ msg: 'lease lost during reconcile', cluster: item.name });
         return;
       }
-      this.log({ msg: 'reconcile failed', cluster: item.name, error: (e as Error).message });
-      await this.requeue({ name: item.name }, this.opts.errorRetryMs ?? 30_000);
+      const retryInMs = this.backoff.next(item.name);
+      this.log({ msg: 'reconcile failed', cluster: item.name, error: (e as Error).message, retryInMs: Math.round(retryInMs) });
+      await this.requeue({ name: item.name }, retryInMs);
     } finally {
       await held.release().catch(() => {});
     }
@@ -143,6 +148,15 @@ export class ServerlessRunner {
       this.log({ msg: 'invalid desired state; no cloud change', cluster: item.name });
       return;
     }
+    // A hand-edited object skipped admission: what the provider could never build fails for good
+    // here, before any cloud change (a cluster being deleted is still torn down).
+    const problems = desired.deletionTimestamp ? [] : admissionProblems(desired.name, desired.spec);
+    if (problems.length > 0) {
+      const refused = new TerminalError('InvalidSpec', problems.map((p) => `${p.path} ${p.message}`).join('; '));
+      await writer.report(desired, this.opts.reconciler.name, terminalReport(desired.generation, refused));
+      this.log({ msg: 'desired state refused at admission; no cloud change', cluster: item.name });
+      return;
+    }
     const cluster = composeCluster(desired, got.etag, statusDoc);
     let finalized = false;
     const ctx: ReconcileContext = {
@@ -160,7 +174,16 @@ export class ServerlessRunner {
         finalized = true;
       },
     };
-    const result = await this.opts.reconciler.reconcile(cluster, ctx);
+    let result;
+    try {
+      result = await this.opts.reconciler.reconcile(cluster, ctx);
+    } catch (e) {
+      if (!(e instanceof TerminalError) || signal.aborted) throw e;
+      // Retrying cannot help: say so once, and wait for the desired state to change.
+      this.log({ msg: 'reconcile failed for good; not retrying', cluster: item.name, code: e.code, error: e.message });
+      await writer.report(desired, this.opts.reconciler.name, terminalReport(desired.generation, e));
+      return;
+    }
     this.log({ msg: 'reconciled', cluster: item.name, generation: desired.generation, requeueAfterMs: result.requeueAfterMs });
     if (finalized || result.requeueAfterMs === undefined) return;
     const requeueId = randomUUID();

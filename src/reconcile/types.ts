@@ -1,5 +1,6 @@
 // The controller-runtime shape (DESIGN §6) and what a controller sees of the control plane.
 import type { Cluster, ControllerRegistrationInput, ControllerReport } from '../domain/index.ts';
+import { condition } from '../domain/index.ts';
 
 export interface ReconcileResult {
   /** Look again after this long even if nothing changes (e.g. waiting for a boot). */
@@ -16,10 +17,41 @@ export interface ReconcileContext {
   releaseFinalizer(): Promise<void>;
 }
 
+/**
+ * A provider's "do not retry": what it was asked for cannot be built as it stands (a permanent
+ * cloud refusal). Any other error is retried by the host with backoff. On a TerminalError the
+ * host reports `lastError.retryable=false` (the cluster becomes Failed) and does not requeue;
+ * the next change of the cluster, or the scheduler's resync, looks again.
+ */
+export class TerminalError extends Error {
+  readonly code: string;
+  /** What the provider wants kept in its status (e.g. launch attempts), reported with the error. */
+  readonly metadata: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, opts: { metadata?: Record<string, unknown> } = {}) {
+    super(message);
+    this.name = 'TerminalError';
+    this.code = code;
+    this.metadata = opts.metadata;
+  }
+}
+
+/** The report a host makes for a TerminalError, in every topology. */
+export function terminalReport(generation: number, err: TerminalError): ControllerReport {
+  const report: ControllerReport = {
+    observedGeneration: generation,
+    conditions: [condition('Ready', 'False', err.code, err.message), condition('Failed', 'True', err.code, err.message)],
+    lastError: { code: err.code, message: err.message, retryable: false },
+  };
+  if (err.metadata) report.metadata = err.metadata;
+  return report;
+}
+
 export interface Reconciler {
   /** Controller name: its finalizer, its status key, its durable consumer. */
   readonly name: string;
   readonly registration: ControllerRegistrationInput;
+  /** Throws to retry with backoff, or a TerminalError to stop retrying. */
   reconcile(cluster: Cluster, ctx: ReconcileContext): Promise<ReconcileResult>;
 }
 

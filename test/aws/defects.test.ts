@@ -2,7 +2,8 @@
 // e2e.test.ts, each against moto with the real SDK clients.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetBucketNotificationConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
@@ -13,6 +14,7 @@ import { DynamoLeaseStore } from '../../src/lease/dynamo-leases.ts';
 import type { InitResult } from '../../src/cli/aws/init.ts';
 import { initAws } from '../../src/cli/aws/init.ts';
 import { parseMessage, ServerlessRunner } from '../../src/reconcile/serverless-runner.ts';
+import { TerminalError } from '../../src/reconcile/types.ts';
 import { uninitAws } from '../../src/cli/aws/uninit.ts';
 import { isGomanError } from '../../src/domain/index.ts';
 import { SERVER_POOL } from '../../src/domain/index.ts';
@@ -54,8 +56,16 @@ function runner(opts: { afterLaunch?: () => void; owner?: string } = {}): Server
     queueUrl: init.queueUrl,
     owner: opts.owner ?? 'worker-a',
     leaseTtlMs: 5000,
-    reconciler: new AwsReconciler({ clients, agent: k3s, requeue: { waitingMs: 0, errorMs: 0 }, ...(opts.afterLaunch ? { afterLaunch: opts.afterLaunch } : {}) }),
+    reconciler: new AwsReconciler({ clients, agent: k3s, requeue: { waitingMs: 0 }, ...(opts.afterLaunch ? { afterLaunch: opts.afterLaunch } : {}) }),
   });
+}
+
+/** Messages on the reconcile queue, visible or delayed (a requeue is a delayed message). */
+async function queueDepth(): Promise<number> {
+  const out = await clients.sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: init.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
 }
 
 async function allInstances(cluster: string) {
@@ -94,7 +104,11 @@ test('init creates the bucket; --dry-run changes nothing', async () => {
   await initAws({ clients, dryRun: true, region: 'eu-central-1', configFile: false, progress: { step: (a, r) => lines.push(`${a} ${r}`) } });
   assert.ok(lines.length >= 8 && lines.every((l) => l.startsWith('would create')));
   const euClients = createAwsClients('eu-central-1');
-  await assert.rejects(euClients.sqs().send(new (await import('@aws-sdk/client-sqs')).GetQueueUrlCommand({ QueueName: 'goman-reconcile-123456789012-x' })));
+  // The names a real init would use there (same account): a dry run must have created none of them.
+  await assert.rejects(euClients.sqs().send(new GetQueueUrlCommand({ QueueName: init.names.queue })), 'no queue in eu-central-1');
+  await assert.rejects(euClients.dynamo().send(new DescribeTableCommand({ TableName: 'goman-resource-locks' })), 'no lock table in eu-central-1');
+  // ...and the check can fail: the real init did create them in its own region.
+  await clients.sqs().send(new GetQueueUrlCommand({ QueueName: init.names.queue }));
 });
 
 test('a crash between RunInstances and saving status never doubles a node (tag discovery + ClientToken)', async () => {
@@ -112,32 +126,61 @@ test('a crash between RunInstances and saving status never doubles a node (tag d
   assert.equal(after.length, 1, 'the restarted worker adopted the instance it found by tag');
   const id = (await backend.get('crash')).value.id;
   const token = clientToken(id, { key: slotKey({ role: 'server', index: 0 }), role: 'server', pool: SERVER_POOL, index: 0 }, 0);
-  if (after[0]?.ClientToken) assert.equal(after[0].ClientToken, token, 'deterministic ClientToken per (cluster, slot, attempt)');
+  assert.equal(after[0]?.ClientToken, token, 'deterministic ClientToken per (cluster, slot, attempt)');
 });
 
 test('a failed cluster is never reset: same join token, same first server', async () => {
-  await backend.create({ name: 'flaky', spec: { nodePools: [{ name: 'server', count: 1 }] } });
-  await runner().handle({ name: 'flaky' });
-  let c = (await backend.get('flaky')).value;
-  assert.equal(c.status.phase, 'Failed');
-  assert.match(c.status.message, /InvalidPoolName/);
-  const token = await tokenOf('flaky');
-  assert.ok(token);
-  await runner().handle({ name: 'flaky' });
-  assert.equal((await allInstances('flaky')).length, 0, 'a Failed spec launches nothing');
-
-  await backend.patch('flaky', { spec: { nodePools: [{ name: 'workers', count: 1 }] } });
+  await backend.create({ name: 'flaky', spec: { nodePools: [{ name: 'workers', count: 1 }] } });
   k3s.failNext.set('install-server', 'curl: (6) Could not resolve host: get.k3s.io');
   await runner().handle({ name: 'flaky' }); // launch
-  await runner().handle({ name: 'flaky' }); // install fails
-  c = (await backend.get('flaky')).value;
+  await runner().handle({ name: 'flaky' }); // install fails: retryable
+  let c = (await backend.get('flaky')).value;
   assert.equal(c.status.controllers[0]?.lastError?.code, 'ScriptFailed');
+  assert.equal(c.status.controllers[0]?.lastError?.retryable, true);
   assert.notEqual(c.status.phase, 'Ready');
+  const token = await tokenOf('flaky');
+  assert.ok(token);
   const servers = (await allInstances('flaky')).filter((i) => i.Tags?.some((t) => t.Key === 'goman:role' && t.Value === 'server'));
+  assert.equal(servers.length, 1);
+  const instancesBefore = (await allInstances('flaky')).map((i) => i.InstanceId).sort();
+
+  // Someone with bucket access writes a spec no provider could build (admission never saw it).
+  const edited = { ...((await backend.objects.get('clusters/flaky.json'))?.body as object), spec: { ...c.spec, nodePools: [{ name: 'server', count: 1 }] } };
+  await clients.s3().send(new PutObjectCommand({ Bucket: init.names.bucket, Key: 'clusters/flaky.json', Body: JSON.stringify(edited) }));
+  await runner().handle({ name: 'flaky' });
+  c = (await backend.get('flaky')).value;
+  assert.equal(c.status.phase, 'Failed');
+  assert.match(c.status.message, /spec\.nodePools\.0\.name/);
+  assert.deepEqual((await allInstances('flaky')).map((i) => i.InstanceId).sort(), instancesBefore, 'a Failed spec changes nothing in the cloud');
+
+  await backend.patch('flaky', { spec: { nodePools: [{ name: 'workers', count: 1 }] } });
   await reconcileUntil('flaky', 'Ready');
   assert.equal(await tokenOf('flaky'), token, 'the join token is never regenerated');
   const serversAfter = (await allInstances('flaky')).filter((i) => i.Tags?.some((t) => t.Key === 'goman:role' && t.Value === 'server'));
   assert.deepEqual(serversAfter.map((i) => i.InstanceId), servers.map((i) => i.InstanceId), 'no new master');
+});
+
+test('a permanent cloud refusal is a TerminalError: reported once as non-retryable (Failed), never requeued', async () => {
+  const cluster = await backend.create({ name: 'refused' });
+  const refusing = new ServerlessRunner({
+    clients,
+    bucket: init.names.bucket,
+    queueUrl: init.queueUrl,
+    owner: 'worker-t',
+    reconciler: {
+      name: 'aws-controller',
+      registration: { providers: ['aws'], required: true },
+      reconcile: async () => {
+        throw new TerminalError('InvalidParameterValue', 'no such instance type');
+      },
+    },
+  });
+  const before = await queueDepth();
+  await refusing.handle({ name: cluster.name });
+  const c = (await backend.get('refused')).value;
+  assert.equal(c.status.phase, 'Failed');
+  assert.deepEqual(c.status.controllers[0]?.lastError, { code: 'InvalidParameterValue', message: 'no such instance type', retryable: false });
+  assert.equal(await queueDepth(), before, 'no retry message was queued');
 });
 
 test('locks: conditional writes recognised, TTL on expires_at, renewal keeps the lease, fencing refuses a stale holder', async () => {

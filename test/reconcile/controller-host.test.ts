@@ -7,17 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import type { Cluster } from '../../src/domain/index.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { createMemoryBus } from '../../src/events/memory-bus.ts';
 import { startController, unchanged } from '../../src/reconcile/controller-host.ts';
 import { localControlPlane } from '../../src/reconcile/local-control-plane.ts';
-import type { ControlPlane, ReconcileContext, Reconciler, ReconcileResult } from '../../src/reconcile/types.ts';
+import { TerminalError, type ControlPlane, type ReconcileContext, type Reconciler, type ReconcileResult } from '../../src/reconcile/types.ts';
+import { leaseName } from '../../src/lease/port.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterEvent } from '../../src/domain/index.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
+import { consistently, eventually } from '../helpers/eventually.ts';
 
 let dir: string;
 let store: ClusterStore;
@@ -32,14 +33,6 @@ after(async () => {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 let seq = 0;
 async function create(provider: 'sim' | 'aws' = 'sim'): Promise<Cluster> {
@@ -77,12 +70,12 @@ test('reacts to its provider only, ignores status events, and forgets clusters t
     await bus.publish(event(aws));
     await bus.publish(event(sim, 'cluster.status'));
     await bus.publish(event(sim));
-    await until(() => r.seen.length === 1, 'the sim cluster to be reconciled');
+    await eventually('the sim cluster to be reconciled', () => r.seen.length === 1);
     assert.equal(r.seen[0]?.id, sim.id);
     assert.ok((r.seen[0]?.fence ?? 0) > 0, 'the lease fencing token is passed');
     // A cluster that no longer exists is not handed to the reconciler.
     host.enqueue('00000000-0000-4000-8000-000000000000');
-    await sleep(50);
+    await eventually('the missing cluster to be looked up', async () => (await metrics.metrics()).includes('result="gone"'));
     assert.equal(r.seen.length, 1);
     assert.ok((await store.listControllers()).some((c) => c.name === 'filter-ctl'), 'registered itself');
     const text = await metrics.metrics();
@@ -102,13 +95,12 @@ test('a cluster whose lease another process holds waits until it is free', async
   const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o2', leaseBusyRequeueMs: 20 });
   try {
     const c = await create();
-    const other = await store.acquireLease(`cluster/${c.id}`, 'someone-else', 30_000);
+    const other = await store.acquireLease(leaseName(c.id), 'someone-else', 30_000);
     assert.ok(other);
     host.enqueue(c.id);
-    await sleep(100);
-    assert.equal(r.seen.length, 0, 'not reconciled while another holds the lease');
+    await consistently('no reconcile while another process holds the lease', () => r.seen.length === 0, { timeoutMs: 200 });
     await store.releaseLease(other);
-    await until(() => r.seen.length === 1, 'the reconcile after release');
+    await eventually('the reconcile after release', () => r.seen.length === 1);
     assert.ok(r.seen[0]!.fence > other.token, 'a new holder gets a higher fence');
   } finally {
     await host.stop(1000);
@@ -131,18 +123,17 @@ test('losing the lease mid-reconcile aborts the signal; a stale fence cannot wri
   try {
     const c = await create();
     host.enqueue(c.id);
-    await until(() => r.seen.length === 1, 'the reconcile to start');
+    await eventually('the reconcile to start', () => r.seen.length === 1);
     // Take the lease away as an expiry would: release it under the host's identity, then let
     // another owner acquire it; the host's next renewal finds it gone.
-    const held = await store.acquireLease(`cluster/${c.id}`, 'o3', 90);
+    const held = await store.acquireLease(leaseName(c.id), 'o3', 90);
     assert.ok(held);
     await store.releaseLease(held);
-    const thief = await store.acquireLease(`cluster/${c.id}`, 'thief', 30_000);
+    const thief = await store.acquireLease(leaseName(c.id), 'thief', 30_000);
     assert.ok(thief);
-    await until(() => abortedWith !== undefined, 'the abort');
+    await eventually('the abort', () => abortedWith !== undefined);
     assert.match(String(abortedWith), /lost/);
-    await sleep(20);
-    assert.equal(await store.getProviderState('sim', c.id), null, 'the stale holder wrote nothing');
+    await consistently('the stale holder to write nothing', async () => (await store.getProviderState('sim', c.id)) === null, { timeoutMs: 100 });
   } finally {
     await host.stop(1000);
     await bus.close();
@@ -160,13 +151,12 @@ test('stop aborts in-flight reconciles at the deadline and releases their leases
   const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o4' });
   const c = await create();
   host.enqueue(c.id);
-  await until(() => r.seen.length === 1, 'the reconcile to start');
-  assert.equal(await store.acquireLease(`cluster/${c.id}`, 'other', 1000), null);
+  await eventually('the reconcile to start', () => r.seen.length === 1);
+  assert.equal(await store.acquireLease(leaseName(c.id), 'other', 1000), null);
   await host.stop(50);
-  assert.ok(await store.acquireLease(`cluster/${c.id}`, 'other', 1000), 'the lease was released');
+  assert.ok(await store.acquireLease(leaseName(c.id), 'other', 1000), 'the lease was released');
   await bus.publish(event(c));
-  await sleep(30);
-  assert.equal(r.seen.length, 1, 'a stopped host takes no more work');
+  await consistently('a stopped host to take no more work', () => r.seen.length === 1, { timeoutMs: 100 });
   await bus.close();
 });
 
@@ -185,4 +175,45 @@ test('a report restating the recorded status is recognised as unchanged', () => 
   assert.equal(unchanged(prev, { ...same, conditions: [{ ...same.conditions[0]!, status: 'False' as const }] }), false);
   assert.equal(unchanged(prev, { ...same, lastError: { code: 'X', message: 'y', retryable: true } }), false);
   assert.equal(unchanged(prev, { ...same, metadata: { nodes: [], endpoint: 'https://10.0.0.1:6443' } }), false);
+});
+
+test('a TerminalError is reported once as a non-retryable lastError (the cluster is Failed) and not retried', async () => {
+  const r = new Scripted('terminal-ctl');
+  r.body = async () => {
+    throw new TerminalError('InvalidParameterValue', 'the cloud refused the instance type for good');
+  };
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o5', backoff: { baseMs: 10, maxMs: 20 } });
+  try {
+    const c = await create();
+    host.enqueue(c.id);
+    const failed = await eventually('the cluster to be Failed', async () => {
+      const now = await store.getCluster(c.id);
+      return now?.status.phase === 'Failed' ? now : undefined;
+    });
+    const own = failed.status.controllers.find((s) => s.name === 'terminal-ctl');
+    assert.deepEqual(own?.lastError, { code: 'InvalidParameterValue', message: 'the cloud refused the instance type for good', retryable: false });
+    assert.equal(own?.conditions.find((x) => x.type === 'Failed')?.status, 'True');
+    await consistently('no retry after a terminal error', () => r.seen.length === 1, { timeoutMs: 200 });
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
+});
+
+test('any other error is retried with backoff', async () => {
+  const r = new Scripted('retry-ctl');
+  r.body = async () => {
+    if (r.seen.length < 3) throw new Error('transient');
+    return {};
+  };
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o6', backoff: { baseMs: 10, maxMs: 20 } });
+  try {
+    host.enqueue((await create()).id);
+    await eventually('three attempts', () => r.seen.length === 3);
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
 });

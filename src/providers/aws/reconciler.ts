@@ -5,7 +5,7 @@ import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
 import type { Cluster, ClusterNode, ControllerReport, NodePool, ReportedCondition } from '../../domain/index.ts';
 import { condition, serverCount, SERVER_POOL } from '../../domain/index.ts';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../../reconcile/types.ts';
+import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo, Slot } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
 import { classify, ClusterCloud, isLive, latestImage, ProviderError } from './ec2.ts';
@@ -18,7 +18,7 @@ export interface AwsReconcilerOptions {
   clients: AwsClients;
   agent?: NodeAgent;
   /** How soon to look again while waiting on the cloud, when stable, after an error. */
-  requeue?: Partial<{ waitingMs: number; stableMs: number; errorMs: number; failedMs: number }>;
+  requeue?: Partial<{ waitingMs: number; stableMs: number }>;
   /** Test hook: runs right after RunInstances returns, before anything is recorded. */
   afterLaunch?: (instanceId: string) => void | Promise<void>;
 }
@@ -38,13 +38,13 @@ export class AwsReconciler implements Reconciler {
   readonly registration = { providers: ['aws'], required: true };
   private readonly clients: AwsClients;
   private readonly agent: NodeAgent;
-  private readonly requeue: { waitingMs: number; stableMs: number; errorMs: number; failedMs: number };
+  private readonly requeue: { waitingMs: number; stableMs: number };
   private readonly afterLaunch: AwsReconcilerOptions['afterLaunch'];
 
   constructor(opts: AwsReconcilerOptions) {
     this.clients = opts.clients;
     this.agent = opts.agent ?? new SsmNodeAgent((r) => opts.clients.ssm(r));
-    this.requeue = { waitingMs: 10_000, stableMs: 300_000, errorMs: 30_000, failedMs: 600_000, ...opts.requeue };
+    this.requeue = { waitingMs: 10_000, stableMs: 300_000, ...opts.requeue };
     this.afterLaunch = opts.afterLaunch;
   }
 
@@ -57,17 +57,16 @@ export class AwsReconciler implements Reconciler {
       return await this.converge(cloud, ctx, meta);
     } catch (e) {
       ctx.signal.throwIfAborted();
+      // When to look again is the host's call (backoff, or never for a TerminalError), not ours.
       const err = classify(e);
+      if (!err.retryable) throw new TerminalError(err.code, err.message, { metadata: { aws: meta } });
       await ctx.report({
         observedGeneration: cluster.generation,
-        conditions: [
-          condition('Ready', 'False', err.code, err.message),
-          ...(err.retryable ? [] : [condition('Failed', 'True', err.code, err.message)]),
-        ],
+        conditions: [condition('Ready', 'False', err.code, err.message)],
         metadata: { aws: meta },
-        lastError: { code: err.code, message: err.message, retryable: err.retryable },
+        lastError: { code: err.code, message: err.message, retryable: true },
       });
-      return { requeueAfterMs: err.retryable ? this.requeue.errorMs : this.requeue.failedMs };
+      throw err;
     }
   }
 
