@@ -2,7 +2,26 @@
 // serverless mode, an S3 bucket. Contexts pick the implementation; commands never know which.
 import type { Cluster, ClusterSpecInput, Labels } from '../domain/index.ts';
 import type { HistoryEntry, Page } from '../domain/index.ts';
-import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
+
+/** The port's data: what both adapters take and give, in the API's own shapes. */
+export interface ListClustersParams {
+  limit?: number;
+  cursor?: string;
+  phase?: string;
+  provider?: string;
+  labelSelector?: string;
+}
+
+export interface CreateClusterBody {
+  name: string;
+  labels?: Labels;
+  spec?: ClusterSpecInput;
+}
+
+export interface Versioned<T> {
+  value: T;
+  etag: string | undefined;
+}
 
 export interface ClusterPatch {
   spec?: Partial<ClusterSpecInput>;

@@ -5,8 +5,7 @@ import { createAwsClients } from '../aws/clients.ts';
 import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../aws/names.ts';
 import { mergePatch } from '../domain/merge-patch.ts';
 import { parseLabelSelector } from '../domain/label-selector.ts';
-import type { ClusterBackend, ClusterPatch, WatchEvent } from './backend.ts';
-import type { CreateClusterBody, ListClustersParams, Versioned } from './api-client.ts';
+import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, Versioned, WatchEvent } from './backend.ts';
 import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
 import {
   assertAdmissible,

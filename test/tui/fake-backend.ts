@@ -1,7 +1,7 @@
 // An in-memory ClusterBackend for the TUI component tests. It stands in for a goman server
 // because these tests look at rendering and keys, frame by frame, and need to cut the
 // connection on demand; the tmux end-to-end test (tui-e2e.test.ts) runs the real server.
-import type { CreateClusterBody } from '../../src/client/api-client.ts';
+import type { CreateClusterBody } from '../../src/client/backend.ts';
 import type { ClusterBackend, ClusterPatch, WatchEvent } from '../../src/client/backend.ts';
 import type { Cluster, Phase } from '../../src/domain/cluster.ts';
 import { GomanError } from '../../src/domain/errors.ts';

@@ -3,7 +3,7 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import type { Key } from 'ink';
 import React from 'react';
-import type { CreateClusterBody } from '../../client/api-client.ts';
+import type { CreateClusterBody } from '../../client/backend.ts';
 import type { ClusterBackend } from '../../client/backend.ts';
 import type { Cluster } from '../../domain/cluster.ts';
 import type { NodePool } from '../../domain/spec.ts';

@@ -2,7 +2,7 @@
 // the same rules the server applies; enter submits only when every field is valid.
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { CreateClusterBody } from '../../client/api-client.ts';
+import type { CreateClusterBody } from '../../client/backend.ts';
 import { nameProblem } from '../../domain/names.ts';
 import { MAX_POOL_COUNT, MODES, PROVIDERS } from '../../domain/spec.ts';
 import { useRoutedInput } from './input-router.ts';
