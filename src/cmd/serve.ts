@@ -1,7 +1,6 @@
 // `goman serve` (DESIGN §1): the API, the outbox relay, the scheduler and, unless
 // --no-controllers, the built-in controllers, in one process. Embedded by default (SQLite in the
 // data dir, in-process bus); PostgreSQL + NATS when GOMAN_DATABASE_URL / GOMAN_BUS_URL are set.
-import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../api/app.ts';
 import { consoleRoutes } from '../api/console.ts';
@@ -22,11 +21,13 @@ import { serveSettings, type ServeFlags } from './settings.ts';
 import { untilSignal } from './signals.ts';
 import { gomanVersion } from '../util/version.ts';
 import { afterWrites } from './write-hook.ts';
+import { makeDirectory, namingFlag } from '../util/files.ts';
 
 export async function runServe(flags: ServeFlags): Promise<void> {
   const settings = serveSettings(flags);
   const logger = createLogger(settings.logLevel);
-  if (!settings.databaseUrl) await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
+  // Not Node's recursive mkdir: it spins for ever on a path such as /proc/x.
+  if (!settings.databaseUrl) await namingFlag(flags.dataDir !== undefined ? '--data-dir' : 'GOMAN_DATA_DIR', makeDirectory(settings.dataDir, 0o700));
   const rawStore = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, activeReconcileMs: settings.reconcile.activeIntervalMs });
   if (settings.resetAdminToken) {
     try {

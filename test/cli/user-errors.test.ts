@@ -34,6 +34,7 @@ test('file, document and environment errors are one line naming the flag or sett
   // Node's recursive mkdir spins forever on /proc: this must answer at once.
   await failsWith(['bundle', '--recipe', recipe, '--dir', '/proc/goman-nope'], 2, /^goman: --dir: cannot create folder \/proc\/goman-nope: \/proc does not accept new folders$/);
   await failsWith(['recipe', '--snapshot', recipe], 2, /^goman: --snapshot .*recipe\.yaml is not a snapshot: .*; write one with `goman snapshot --file FILE`$/);
+  await failsWith(['serve', '--data-dir', '/proc/goman-nope', '--listen', '127.0.0.1:0'], 2, /^goman: --data-dir: cannot create folder \/proc\/goman-nope: \/proc does not accept new folders$/);
   const r2 = await runGoman(['list'], { env: { ...env, GOMAN_SERVER: 'notaurl' } });
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, /^goman: GOMAN_SERVER "notaurl" is not an http\(s\) URL; set it to e\.g\. http:\/\/127\.0\.0\.1:8080 or unset it\n$/);
