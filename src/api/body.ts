@@ -6,7 +6,7 @@ import { GomanError, MAX_JSON_DEPTH, jsonDepth } from '../domain/index.ts';
 
 function depthBounded(parse: FastifyBodyParser<string>): FastifyBodyParser<string> {
   return (request, body, done) => {
-    parse(request, body, (error, value) => {
+    void parse(request, body, (error, value) => {
       if (error) return done(error);
       if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
         const message = `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
