@@ -13,6 +13,7 @@ import type {
 } from '../domain/index.ts';
 import { ERROR_CODES } from '../domain/errors.ts';
 import type { ControlPlane } from '../reconcile/types.ts';
+import type { PlanResult } from '../domain/plan-result.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './backend.ts';
 import { ApiError, ServerUnreachableError } from './errors.ts';
 import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../domain/index.ts';
@@ -82,6 +83,10 @@ export class ApiClient implements ControlPlane {
   deleteCluster(idOrName: string): Promise<Cluster | null> {
     return this.json('DELETE', `/api/v1/clusters/${seg(idOrName)}`);
   }
+  /** The provider's plan for a proposed spec (absent: the current one); nothing is written. */
+  planCluster(idOrName: string, proposed?: { spec?: ClusterSpecInput; labels?: Labels }): Promise<PlanResult & { name: string; generation: number }> {
+    return this.json('POST', `/api/v1/clusters/${seg(idOrName)}/plan`, proposed ? { body: proposed } : {});
+  }
   getStatus(idOrName: string): Promise<ClusterStatus> {
     return this.json('GET', `/api/v1/clusters/${seg(idOrName)}/status`);
   }
@@ -107,6 +112,9 @@ export class ApiClient implements ControlPlane {
   }
   listControllers(): Promise<{ items: ControllerRegistration[] }> {
     return this.json('GET', '/api/v1/controllers');
+  }
+  async deregisterController(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/controllers/${seg(name)}`);
   }
 
   // tokens
