@@ -43,8 +43,10 @@ export interface ApiDeps {
   providers: string[];
   /** Per identity (token, gateway user, or client IP when anonymous). Default 6000 per minute. */
   rateLimit?: { max: number; windowMs: number } | undefined;
-  /** Routes of other areas (e.g. /v1/recipe); registered inside the app, with its error shape and limits. */
+  /** Routes of other areas (e.g. /v1/recipe); registered inside the app, with its auth, error shape and limits. */
   extraRoutes?: FastifyPluginAsync[] | undefined;
+  /** OpenAPI path items of those routes, for /openapi.json. */
+  extraOpenApiPaths?: Record<string, Record<string, unknown>> | undefined;
   /** Register goman's HTTP metrics here (controllers add theirs to the same registry). */
   metrics?: Registry | undefined;
   watch?: WatchOptions | undefined;
@@ -144,14 +146,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     allowList: (request: FastifyRequest) => request.routeOptions.config.public === true,
     errorResponseBuilder: (_request, context) => new GomanError('RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`),
   });
-  // Refuse anonymous calls before their bodies are read.
+  // Refuse anonymous calls before their bodies are read: every route not marked public, the
+  // extra routes of other areas included.
   app.addHook('preParsing', async (request) => {
-    if (request.routeOptions.config.public === false && !request.identity) {
+    if (request.routeOptions.config.public !== true && !request.identity) {
       throw new GomanError('UNAUTHENTICATED', request.authError ?? 'send "Authorization: Bearer <token>"');
     }
   });
 
   let openApi: Record<string, unknown> | null = null;
+  const openApiInfo = { version: deps.version, gateway: deps.auth.mode === 'gateway', extraPaths: deps.extraOpenApiPaths };
   let docsHtml: string | null = null;
   const plans = storePlanService(deps.store, { dataDir: deps.dataDir });
   const routes: RouteDef[] = [
@@ -169,8 +173,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       registry,
       info: { version: deps.version, topology: deps.topology, providers: [...deps.providers] },
       isDraining: () => state(app).draining,
-      openApi: () => (openApi ??= buildOpenApi(routes, { version: deps.version, gateway: deps.auth.mode === 'gateway' })),
-      docsHtml: () => (docsHtml ??= renderDocs(openApi ??= buildOpenApi(routes, { version: deps.version, gateway: deps.auth.mode === 'gateway' }))),
+      openApi: () => (openApi ??= buildOpenApi(routes, openApiInfo)),
+      docsHtml: () => (docsHtml ??= renderDocs(openApi ??= buildOpenApi(routes, openApiInfo))),
     }),
   );
   mountRoutes(app, routes);

@@ -95,8 +95,9 @@ function operation(def: RouteDef): JsonObject {
   return op;
 }
 
-export function buildOpenApi(routes: readonly RouteDef[], info: { version: string; gateway: boolean }): JsonObject {
-  const paths: Record<string, JsonObject> = {};
+export function buildOpenApi(routes: readonly RouteDef[], info: { version: string; gateway: boolean; extraPaths?: Record<string, JsonObject> | undefined }): JsonObject {
+  // Other areas' routes (recipes, bundles) describe themselves in the same terms.
+  const paths: Record<string, JsonObject> = { ...info.extraPaths };
   for (const def of routes) {
     const path = def.url.replace(/:(\w+)/g, '{$1}');
     (paths[path] ??= {})[def.method.toLowerCase()] = operation(def);

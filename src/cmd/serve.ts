@@ -12,6 +12,7 @@ import { PROVIDERS } from '../domain/index.ts';
 import { openBus } from '../events/open.ts';
 import { startOutboxRelay } from '../events/outbox-relay.ts';
 import { nodeConfigRoutes } from '../nodeconfig/http.ts';
+import { nodeConfigOpenApi } from '../nodeconfig/openapi.ts';
 import { processOwner } from './controller-process.ts';
 import { startEngine, type Engine } from './engine.ts';
 import { startScheduler } from '../reconcile/scheduler.ts';
@@ -54,6 +55,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     topology,
     providers: [...PROVIDERS],
     extraRoutes: [nodeConfigRoutes, consoleRoutes()],
+    extraOpenApiPaths: nodeConfigOpenApi,
     processTokens: controllerToken ? [{ token: controllerToken, subject: 'embedded-controller', role: 'controller' }] : [],
     dataDir: settings.dataDir,
     // Embedded: a key file in the data dir, so console sessions survive a restart.

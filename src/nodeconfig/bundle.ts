@@ -57,6 +57,11 @@ export function bundleFiles(recipe: RecipeResult, opts: BundleOptions = {}): Map
   const name = opts.name ?? 'goman-recipe';
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw validationFailed(`invalid chart name "${name}"`);
   const byName = new Map(recipe.components.map((c) => [c.name, c]));
+  // Each component once: a repeated name would copy its values again per repetition (a tiny
+  // recipe could make a huge bundle), and Helm refuses duplicate dependencies anyway.
+  const seen = new Set<string>();
+  const twice = recipe.deploymentOrder.find((n) => seen.size === seen.add(n).size);
+  if (twice !== undefined) throw validationFailed(`deploymentOrder names ${twice} twice; list each component once`);
   const ordered = recipe.deploymentOrder.map((n) => {
     const c = byName.get(n);
     if (!c) throw validationFailed(`deploymentOrder names ${n}, which is not among the recipe's components`);

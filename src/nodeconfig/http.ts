@@ -1,11 +1,11 @@
 // HTTP endpoints for recipes and bundles (DESIGN §9): GET|POST /v1/recipe, POST /v1/bundle.
 // Registered by the API app under its auth, per-identity rate limit and per-route metrics.
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { parse as parseYaml } from 'yaml';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseYaml, YAMLError } from 'yaml';
 import { ifNoneMatchHits } from '../domain/etag.ts';
 import { zodFieldErrors } from '../domain/zod-errors.ts';
-import type { GomanError} from '../domain/errors.ts';
-import { isGomanError, validationFailed, type ErrorCode } from '../domain/errors.ts';
+import { GomanError, validationFailed } from '../domain/errors.ts';
+import { MAX_JSON_DEPTH, jsonDepth } from '../domain/json-bounds.ts';
 import { bundleFiles, bundleZip } from './bundle.ts';
 import { parseCriteria } from './recipe/criteria.ts';
 import { buildRecipe, cachedRecipe } from './recipe/engine.ts';
@@ -13,22 +13,59 @@ import { recipeResultSchema, type RecipeResult } from './types.ts';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const BODY_LIMIT = 1024 * 1024;
+/** What a YAML body may expand to through its aliases (as JSON): no more than a JSON body may be. */
+const MAX_EXPANDED_BYTES = BODY_LIMIT;
+/** YAML aliases a body may use (yaml's own guard against "billion laughs"; recipes need few). */
+const MAX_YAML_ALIASES = 100;
+/** A real recipe's bundle is tens of KiB; a crafted recipe must not make a zip of hundreds of MiB. */
+export const MAX_BUNDLE_BYTES = 8 * 1024 * 1024;
 /** Recipes change only with a goman release, so clients and proxies may keep them a while. */
 const RECIPE_CACHE_CONTROL = 'public, max-age=300';
 
-const STATUS: Partial<Record<ErrorCode, number>> = { VALIDATION_FAILED: 400, NOT_FOUND: 404, PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429 };
+/** YAML text → a value that is as bounded as a JSON body: expanded size first (it stops early), then depth. */
+export function parseBoundedYaml(text: string): unknown {
+  let value: unknown;
+  try {
+    value = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    const where = e instanceof YAMLError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    if (e instanceof Error && /call stack|alias/i.test(e.message)) {
+      throw validationFailed(`the YAML body${where} nests too deep or repeats its aliases too often (at most ${MAX_JSON_DEPTH} levels, ${MAX_YAML_ALIASES} aliases)`);
+    }
+    throw validationFailed(`the body is not YAML${where}; send application/yaml or application/json`);
+  }
+  if (!jsonFitsIn(value, MAX_EXPANDED_BYTES)) {
+    throw new GomanError('PAYLOAD_TOO_LARGE', `the YAML body expands (through its aliases) to more than ${MAX_EXPANDED_BYTES} bytes`);
+  }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    const message = `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
+    throw validationFailed(`the request body ${message}`, [{ path: '(body)', message }]);
+  }
+  return value;
+}
 
-function problem(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, status: number, detail: string, errors?: { path: string; message: string }[]): FastifyReply {
-  const body: Record<string, unknown> = {
-    type: `https://goman.io/problems/${code.toLowerCase().replaceAll('_', '-')}`,
-    title: code === 'VALIDATION_FAILED' ? 'Invalid request' : code.replaceAll('_', ' ').toLowerCase(),
-    status,
-    detail,
-    code,
-    requestId: request.id,
-  };
-  if (errors) body.errors = errors;
-  return reply.code(status).type('application/problem+json').send(body);
+/**
+ * Whether the JSON text of a value is at most `limit` bytes, without writing it: a walk that
+ * stops as soon as the budget is spent, so a value that aliases one large string or object
+ * many times costs no more than `limit` to reject. (Counts UTF-16 units, close enough for a bound.)
+ */
+function jsonFitsIn(value: unknown, limit: number): boolean {
+  let budget = limit;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') budget -= v.length + 2;
+    else if (v === null || typeof v !== 'object') budget -= String(v).length;
+    else {
+      budget -= 2;
+      for (const [key, child] of Object.entries(v)) {
+        budget -= key.length + 4;
+        stack.push(child);
+      }
+    }
+    if (budget < 0) return false;
+  }
+  return true;
 }
 
 function criteriaInput(body: unknown): Record<string, unknown> {
@@ -55,22 +92,18 @@ function recipeFromBody(body: unknown): RecipeResult {
   return buildRecipe(parseCriteria(input));
 }
 
+/**
+ * GET|POST /v1/recipe and POST /v1/bundle, registered inside the API app: its auth (any role;
+ * no anonymous calls), per-identity rate limit, JSON parsers (depth-bounded), metrics and its
+ * one problem+json error handler apply here too. `nodeConfigOpenApi` describes them.
+ */
 export const nodeConfigRoutes: FastifyPluginAsync = async (app) => {
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
     try {
-      done(null, parseYaml(body as string));
+      done(null, parseBoundedYaml(body as string));
     } catch (e) {
-      done(validationFailed(`the body is not YAML: ${(e as Error).message.split('\n')[0]}`));
+      done(e as Error);
     }
-  });
-
-  app.setErrorHandler((error: FastifyError | GomanError, request, reply) => {
-    if (isGomanError(error)) return problem(reply, request, error.code, STATUS[error.code] ?? 500, error.message, error.errors);
-    const status = error.statusCode;
-    if (status === 400 || status === 415) return problem(reply, request, 'VALIDATION_FAILED', status, error.message);
-    if (status === 413) return problem(reply, request, 'PAYLOAD_TOO_LARGE', 413, error.message);
-    if (status === 429) return problem(reply, request, 'RATE_LIMITED', 429, error.message); // Retry-After is already set
-    throw error; // the app's own handler deals with everything else
   });
 
   app.get('/v1/recipe', async (request, reply) => sendRecipe(request, reply, request.query));
@@ -82,8 +115,11 @@ export const nodeConfigRoutes: FastifyPluginAsync = async (app) => {
     // app's @fastify/rate-limit is registered (it keys by identity); ignored otherwise.
     { bodyLimit: BODY_LIMIT, config: { rateLimit: { max: 60, timeWindow: '1 minute' } } },
     async (request, reply) => {
-      const recipe = recipeFromBody(request.body);
-      const zip = await bundleZip(bundleFiles(recipe));
+      const files = bundleFiles(recipeFromBody(request.body));
+      let bytes = 0;
+      for (const content of files.values()) bytes += content.length;
+      if (bytes > MAX_BUNDLE_BYTES) throw new GomanError('PAYLOAD_TOO_LARGE', `the bundle would hold ${bytes} bytes; at most ${MAX_BUNDLE_BYTES}`);
+      const zip = await bundleZip(files);
       return reply.type('application/zip').header('content-disposition', 'attachment; filename="goman-bundle.zip"').send(zip);
     },
   );
