@@ -163,3 +163,23 @@ test('rate limit per identity: 429 problem with Retry-After; others and health c
   for (let i = 0; i < 5; i++) assert.equal((await h.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
   for (let i = 0; i < 5; i++) assert.equal((await h.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200);
 });
+
+test('cluster names are global: another user\'s name is a 409 that reveals nothing else, and stays invisible to them', async (t) => {
+  const h = await harness(t);
+  const alices = (await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'shared', labels: { secret: 'x' } } })).json<Cluster>();
+  const own = await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'shared' } });
+  const other = await h.call('bob', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'shared' } });
+  for (const res of [own, other]) {
+    assert.equal(res.statusCode, 409);
+    assert.equal(res.json<{ code: string }>().code, 'NAME_TAKEN');
+    assert.match(res.json<{ detail: string }>().detail, /unique across this control plane/);
+    for (const secret of [alices.id, 'alice', 'secret', alices.createdAt]) assert.ok(!res.body.includes(secret), `the 409 does not mention ${secret}`);
+  }
+  // Whoever holds the name, the refusal reads the same: it does not tell bob whose it is.
+  assert.equal(own.json<{ detail: string }>().detail, other.json<{ detail: string }>().detail);
+  assert.equal((await h.call('bob', { method: 'GET', url: '/api/v1/clusters/shared' })).statusCode, 404);
+  assert.deepEqual((await h.call('bob', { method: 'GET', url: '/api/v1/clusters' })).json<{ items: unknown[] }>().items, []);
+  // Once alice's cluster is gone, the name is free for anyone.
+  assert.equal((await h.call('alice', { method: 'DELETE', url: '/api/v1/clusters/shared' })).statusCode, 202);
+  assert.equal((await h.call('bob', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'shared' } })).statusCode, 201);
+});
