@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { createMemoryBus } from '../../src/events/memory-bus.ts';
 import { openBus } from '../../src/events/open.ts';
 import { busContract } from './bus-contract.ts';
-import { eventually, makeEvent, sleep } from './helpers.ts';
+import { consistently, eventually } from '../helpers/eventually.ts';
+import { makeEvent } from './helpers.ts';
 
 busContract('memory bus', async (_t, opts) => {
   const bus = createMemoryBus(opts);
@@ -36,7 +37,7 @@ test('memory bus: a busy handler holds later events instead of losing them', asy
   });
   const c = randomUUID();
   for (let g = 1; g <= 5; g++) await bus.publish(makeEvent(c, g));
-  await sleep(20);
+  await consistently('the consumer to stay on the held event', () => seen.length === 1, { timeoutMs: 50 });
   assert.deepEqual(seen, [1]);
   assert.equal(bus.stats().pending['ctl-busy'], 4);
   release();

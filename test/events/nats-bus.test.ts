@@ -9,7 +9,9 @@ import { openBus } from '../../src/events/open.ts';
 import { privateNatsServer } from '../helpers/nats-server.ts';
 import { NATS_URL, needPeer } from '../helpers/peers.ts';
 import { busContract } from './bus-contract.ts';
-import { eventually, makeEvent, sleep, uniq } from './helpers.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../helpers/eventually.ts';
+import { makeEvent, uniq } from './helpers.ts';
 
 /** A stream and subject space of its own, so test files and tests never see each other's events. */
 function isolated(): { stream: string; subjectPrefix: string } {
@@ -91,13 +93,13 @@ test('nats bus: survives a NATS server restart (publish waits, consumers resume)
     await server.stop();
     const during = makeEvent(randomUUID());
     const publishing = bus.publish(during);
-    await sleep(500);
+    await sleep(500); // the outage lasts a while: the publish must wait it out, not fail
     await server.start();
     await publishing;
-    await eventually('event published across the restart', () => seen.has(during.eventId), 20_000);
+    await eventually('event published across the restart', () => seen.has(during.eventId), { timeoutMs: 20_000 });
     const after = makeEvent(randomUUID());
     await bus.publish(after);
-    await eventually('event after the restart', () => seen.has(after.eventId), 20_000);
+    await eventually('event after the restart', () => seen.has(after.eventId), { timeoutMs: 20_000 });
   } finally {
     await bus.close();
     await server.dispose();

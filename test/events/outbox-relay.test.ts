@@ -16,7 +16,9 @@ import type { EventBus } from '../../src/events/port.ts';
 import type { ClusterEvent } from '../../src/domain/index.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
 import { NATS_URL, needPeer } from '../helpers/peers.ts';
-import { eventually, sleep, uniq } from './helpers.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { consistently, eventually } from '../helpers/eventually.ts';
+import { uniq } from './helpers.ts';
 import { BACKENDS, createCluster } from './stores.ts';
 import type { StoreUnderTest } from './stores.ts';
 
@@ -179,8 +181,7 @@ for (const backend of BACKENDS) {
         await eventually('three published before the outage', () => state.accepted.length === 3);
         await eventually('the three marked', async () => (await store.readUnsentOutbox(10)).length === 5);
         state.down = true;
-        await sleep(300);
-        assert.equal((await store.readUnsentOutbox(10)).length, 5, 'no row skipped while the bus is down');
+        await consistently('no row skipped while the bus is down', async () => (await store.readUnsentOutbox(10)).length === 5, { timeoutMs: 300 });
         const lag = await metrics.getSingleMetric('goman_outbox_lag_seconds')?.get();
         assert.ok((lag?.values[0]?.value ?? 0) > 0, 'lag reported while rows wait');
         state.down = false;
@@ -199,7 +200,7 @@ for (const backend of BACKENDS) {
       const r = relay(store, bus, { pollMs: 3_600_000 });
       try {
         await eventually('leader', () => r.isLeader());
-        await sleep(50);
+        await sleep(50); // let the round that follows election pass, so the poke is what publishes the next row
         const c = await createCluster(store);
         r.poke();
         await eventually('the poked row', () => state.accepted.some((e) => e.clusterId === c.id));
@@ -227,8 +228,7 @@ test('relay (postgres): rows of an uncommitted transaction are never published',
       [pending, c.id, c.name],
     );
     r.poke();
-    await sleep(300);
-    assert.ok(!state.accepted.some((e) => e.eventId === pending), 'not published while uncommitted');
+    await consistently('an uncommitted row to stay unpublished', () => !state.accepted.some((e) => e.eventId === pending), { timeoutMs: 300 });
     await client.query('ROLLBACK');
     const later = await createCluster(store);
     await eventually('a later committed row', () => state.accepted.some((e) => e.clusterId === later.id));
@@ -265,7 +265,7 @@ test('relay (postgres + NATS): a republished row reaches each consumer once (ded
     });
     const rows = await allRows(store);
     await eventually('every row', () => seen.length >= rows.length);
-    await sleep(200);
+    await consistently('no row delivered twice', () => seen.length === rows.length, { timeoutMs: 200 });
     assert.deepEqual(seen, rows.map((row) => row.eventId));
   } finally {
     await bus.close();

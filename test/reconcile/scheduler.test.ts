@@ -11,7 +11,8 @@ import type { Scheduler, SchedulerOptions, TickInfo } from '../../src/reconcile/
 import type { ClusterEvent } from '../../src/domain/index.ts';
 import type { LeaseStore } from '../../src/lease/port.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
-import { eventually, sleep, uniq } from '../events/helpers.ts';
+import { consistently, eventually } from '../helpers/eventually.ts';
+import { uniq } from '../events/helpers.ts';
 import { BACKENDS, createCluster } from '../events/stores.ts';
 import type { StoreUnderTest } from '../events/stores.ts';
 
@@ -114,11 +115,7 @@ test('scheduler (postgres): two replicas never tick at the same time; fences gro
     const a = scheduler(storeA, { tickMs: 20, activeIntervalMs: 1, owner: 'replica-a' });
     const b = scheduler(storeB, { tickMs: 20, activeIntervalMs: 1, owner: 'replica-b' });
     try {
-      const deadline = Date.now() + 1_500;
-      while (Date.now() < deadline) {
-        assert.equal(a.isLeader() && b.isLeader(), false, 'never two leaders at once');
-        await sleep(10);
-      }
+      await consistently('never two leaders at once', () => !(a.isLeader() && b.isLeader()), { timeoutMs: 1_500, intervalMs: 10 });
       const ticks = enqueuingTicks(a, b);
       assert.ok(ticks.length >= 5, 'the leader ticked');
       assertNoOverlap(ticks);
@@ -146,8 +143,8 @@ test('scheduler (postgres): a leader that stops renewing is replaced, and once d
     try {
       await eventually('replica a ticked', () => a.ticks().some((tk) => tk.enqueued > 0));
       frozen = true;
-      await eventually('replica b took over', () => b.ticks().some((tk) => tk.enqueued > 0), 10_000);
-      await eventually('replica a noticed it was fenced', () => a.ticks().some((tk) => tk.fenced === true), 10_000);
+      await eventually('replica b took over', () => b.ticks().some((tk) => tk.enqueued > 0), { timeoutMs: 10_000 });
+      await eventually('replica a noticed it was fenced', () => a.ticks().some((tk) => tk.fenced === true), { timeoutMs: 10_000 });
       const bFirst = b.ticks().find((tk) => tk.enqueued > 0);
       assert.ok(bFirst);
       assert.ok(bFirst.fence > (a.ticks()[0]?.fence ?? Infinity), 'the new leader has a higher fence');
@@ -176,8 +173,7 @@ test('scheduler (postgres): a status write does not trigger reconciles — no re
       const ticksBefore = sched.ticks().length;
       const seen = events.length;
       await eventually('ten more ticks', () => sched.ticks().length >= ticksBefore + 10);
-      await sleep(100);
-      assert.deepEqual(events.slice(seen), [], 'no events without a change');
+      await consistently('no events without a change', () => events.length === seen, { timeoutMs: 100 });
       assert.equal((await reconcileRows(store)).length, 1);
     } finally {
       await sched.stop();

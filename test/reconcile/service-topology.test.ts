@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../helpers/eventually.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { buildApi } from '../../src/api/app.ts';
@@ -55,7 +56,7 @@ test('two controller processes on PostgreSQL + NATS converge every cluster, one 
         if (n > 1) overlaps++;
         worked.set(owner, (worked.get(owner) ?? 0) + 1);
         try {
-          await sleep(5);
+          await sleep(5); // a reconcile takes a while, so the two processes would overlap if they could
           return await sim.reconcile(cluster, ctx);
         } finally {
           inFlight.set(cluster.id, (inFlight.get(cluster.id) ?? 1) - 1);
@@ -84,23 +85,17 @@ test('two controller processes on PostgreSQL + NATS converge every cluster, one 
   const spec = clusterSpecSchema.parse({ provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
   const clusters = await Promise.all(Array.from({ length: 10 }, (_, i) => store.createCluster({ name: `svc-${i}`, labels: {}, spec, createdBy: 'test' })));
   relay.poke();
-  const end = Date.now() + 20_000;
-  for (const c of clusters) {
-    while ((await store.getCluster(c.id))?.status.phase !== 'Ready') {
-      assert.ok(Date.now() < end, `${c.name} did not become Ready`);
-      await sleep(25);
-    }
-  }
+  await eventually('every cluster Ready', async () => {
+    const phases = await Promise.all(clusters.map(async (c) => (await store.getCluster(c.id))?.status.phase));
+    return phases.every((p) => p === 'Ready');
+  }, { timeoutMs: 20_000 });
   assert.equal(overlaps, 0, 'no cluster was reconciled by both processes at once');
   assert.ok((worked.get('proc-a') ?? 0) > 0 && (worked.get('proc-b') ?? 0) > 0, `both processes worked: ${JSON.stringify([...worked])}`);
 
   for (const c of clusters) await store.deleteCluster(c.id);
   relay.poke();
   for (const c of clusters) {
-    while ((await store.getCluster(c.id)) !== null) {
-      assert.ok(Date.now() < end + 10_000, `${c.name} was not deleted`);
-      await sleep(25);
-    }
+    await eventually(`${c.name} deleted`, async () => (await store.getCluster(c.id)) === null, { timeoutMs: 30_000 });
     assert.equal(await store.getProviderState('sim', c.id), null);
   }
 });
@@ -140,15 +135,8 @@ test('runControllerProcess builds a working controller from URLs and a token alo
 
   assert.ok((await admin.listControllers()).items.some((c) => c.name === 'sim-controller'), 'the process registered its controller');
   const c = await admin.createCluster({ name: 'proc', spec: { provider: 'sim', mode: 'ha' } });
-  const end = Date.now() + 15_000;
-  while ((await admin.getCluster(c.id))?.status.phase !== 'Ready') {
-    assert.ok(Date.now() < end, 'the cluster did not become Ready');
-    await sleep(25);
-  }
+  await eventually('the cluster Ready', async () => (await admin.getCluster(c.id))?.status.phase === 'Ready', { timeoutMs: 15_000 });
   assert.equal((await admin.getCluster(c.id))?.status.nodes.length, 3);
   await admin.deleteCluster(c.id);
-  while ((await admin.getCluster(c.id)) !== null) {
-    assert.ok(Date.now() < end + 10_000, 'the cluster was not deleted');
-    await sleep(25);
-  }
+  await eventually('the cluster deleted', async () => (await admin.getCluster(c.id)) === null, { timeoutMs: 25_000 });
 });
