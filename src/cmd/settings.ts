@@ -28,6 +28,8 @@ export interface ServeSettings {
   resetAdminToken: boolean;
   reconcile: { activeIntervalMs: number; stableIntervalMs: number; tickMs: number };
   shutdownDeadlineMs: number;
+  /** A controller silent this long is deregistered and its finalizers released. */
+  controllerExpiryMs: number;
 }
 
 export { defaultDataDir };
@@ -104,6 +106,7 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
       tickMs: envSeconds(env, 'GOMAN_SCHEDULER_TICK_SECONDS', 1) * 1000,
     },
     shutdownDeadlineMs: envSeconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000,
+    controllerExpiryMs: envSeconds(env, 'GOMAN_CONTROLLER_EXPIRY_SECONDS', 3600) * 1000,
   };
 }
 
