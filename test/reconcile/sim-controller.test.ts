@@ -23,6 +23,7 @@ import { startEngine } from '../../src/cmd/engine.ts';
 import type { ControlPlane, Reconciler } from '../../src/reconcile/types.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 interface Env {
   store: ClusterStore;
@@ -71,28 +72,19 @@ async function embedded(t: TestContext): Promise<Env> {
   };
 }
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
-    await sleep(20);
-  }
-}
-
 async function phaseOf(env: Env, c: Cluster): Promise<Phase | undefined> {
   return (await env.store.getCluster(c.id))?.status.phase;
 }
 
 async function readyAt(env: Env, c: Cluster, generation: number, phase: Phase = 'Ready'): Promise<Cluster> {
-  const got = await until(
-    () => env.store.getCluster(c.id),
-    (x) => x?.status.phase === phase && x.status.observedGeneration === generation,
+  return eventually(
     `${c.name} ${phase} at generation ${generation}`,
+    async () => {
+      const x = await env.store.getCluster(c.id);
+      return x?.status.phase === phase && x.status.observedGeneration === generation ? x : undefined;
+    },
+    { timeoutMs: 15_000 },
   );
-  assert.ok(got);
-  return got;
 }
 
 test('a cluster is provisioned, scaled, stopped, started and deleted by the sim controller', async (t) => {
@@ -126,7 +118,7 @@ test('a cluster is provisioned, scaled, stopped, started and deleted by the sim 
   const deleting = await env.store.getCluster(c.id);
   assert.equal(deleting?.status.phase, 'Deleting');
   assert.deepEqual(deleting?.finalizers, [SIM_CONTROLLER], 'the row waits for the sim finalizer');
-  await until(() => env.store.getCluster(c.id), (x) => x === null, 'the row to go');
+  await eventually('the row to go', async () => (await env.store.getCluster(c.id)) === null, { timeoutMs: 15_000 });
   assert.equal(await env.store.getProviderState('sim', c.id), null, 'no simulated instances are left behind');
 });
 
@@ -197,7 +189,7 @@ test('with 30 % injected failures clusters still converge and never exceed their
         if (state.length > slots.size || new Set(state.map(slotKey)).size !== state.length) excess++;
       }
       samples++;
-      await sleep(10);
+      await sleep(10); // sampling interval of the watcher, not a wait for something
     }
   })();
   try {

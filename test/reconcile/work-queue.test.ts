@@ -3,20 +3,13 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../../src/util/backoff.ts';
 import { WorkQueue } from '../../src/reconcile/work-queue.ts';
+import { consistently, eventually } from '../helpers/eventually.ts';
 
 /** A promise with its resolver outside, to hold a work item open while the test acts. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 test('a key added many times while waiting runs once', async () => {
@@ -56,7 +49,7 @@ test('a key added during its own run is never run concurrently but runs once mor
     },
   });
   q.add('k');
-  await until(() => q.inFlight === 1, 'first run to start');
+  await eventually('first run to start', () => q.inFlight === 1);
   q.add('k');
   q.add('k');
   assert.equal(q.inFlight, 1, 'the re-added key does not start while its run is in flight');
@@ -81,7 +74,7 @@ test('distinct keys run in parallel up to the concurrency bound', async () => {
     },
   });
   for (let i = 0; i < 10; i++) q.add(`k${i}`);
-  await until(() => q.inFlight === 3, 'three items in flight');
+  await eventually('three items in flight', () => q.inFlight === 3);
   assert.equal(q.depth, 7);
   hold.open();
   await q.idle();
@@ -124,7 +117,7 @@ test('errors are retried with growing backoff, and success resets it', async () 
     },
   });
   q.add('k');
-  await until(() => times.length === 4, 'the fourth attempt');
+  await eventually('the fourth attempt', () => times.length === 4);
   await q.idle();
   assert.deepEqual(retryDelays, [20, 40, 80]);
   for (let i = 1; i < 4; i++) assert.ok(times[i]! - times[i - 1]! >= retryDelays[i - 1]! - 2, `retry ${i} waited its backoff`);
@@ -141,11 +134,11 @@ test('requeueAfter runs the key again later; an earlier delayed add wins', async
   });
   const start = Date.now();
   q.add('k');
-  await until(() => runs.length === 2, 'the requeued run');
+  await eventually('the requeued run', () => runs.length === 2);
   assert.ok(runs[1]! - start >= 48, 'the requeue waited');
   q.addAfter('x', 10_000);
   q.addAfter('x', 10);
-  await until(() => runs.length === 3, 'the earlier delayed add');
+  await eventually('the earlier delayed add', () => runs.length === 3);
 });
 
 test('shutdown stops taking work, waits for in-flight items, then aborts them at the deadline', async () => {
@@ -156,7 +149,7 @@ test('shutdown stops taking work, waits for in-flight items, then aborts them at
     process: async (key, signal) => {
       seen.push(key);
       if (key === 'quick') {
-        await sleep(20);
+        await sleep(20); // a short piece of work that finishes within the deadline
         return;
       }
       // 'slow' ignores time and only ends when aborted.
@@ -172,13 +165,13 @@ test('shutdown stops taking work, waits for in-flight items, then aborts them at
   q.add('slow');
   q.add('waiting');
   q.addAfter('delayed', 10);
-  await until(() => q.inFlight === 2, 'both items to start');
+  await eventually('both items to start', () => q.inFlight === 2);
   const result = await q.shutdown(100);
   assert.equal(result.abandoned, 1);
   assert.deepEqual(aborted, ['slow']);
   q.add('late');
-  await sleep(30);
-  assert.deepEqual(seen.sort(), ['quick', 'slow'], 'waiting, delayed and late keys never ran');
+  await consistently('waiting, delayed and late keys never to run', () => seen.length === 2, { timeoutMs: 50 });
+  assert.deepEqual(seen.sort(), ['quick', 'slow']);
   assert.equal(q.depth, 0);
 });
 
@@ -193,7 +186,7 @@ test('resync keys wait behind event keys; an event for a waiting resync key move
     },
   });
   q.add('blocker');
-  await until(() => q.inFlight === 1, 'blocker to start');
+  await eventually('blocker to start', () => q.inFlight === 1);
   q.add('r1', 'resync');
   q.add('r2', 'resync');
   q.add('e1');
@@ -218,7 +211,7 @@ test('a resync of a key in flight runs it once more, after waiting event keys', 
     },
   });
   q.add('k');
-  await until(() => q.inFlight === 1, 'k to start');
+  await eventually('k to start', () => q.inFlight === 1);
   q.add('k', 'resync');
   q.add('e');
   hold.open();
