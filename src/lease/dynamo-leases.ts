@@ -4,12 +4,16 @@
 // `expires_at` (epoch seconds) feeds DynamoDB TTL; it lies a day past expiry so an item, and
 // with it the fencing counter, outlives any holder that could still present an old token.
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Lease, LeaseStore } from './port.ts';
 import { awsErrorName } from '../aws/clients.ts';
 import { LOCK_TABLE } from '../aws/names.ts';
 
 const TTL_GRACE_S = 24 * 3600;
+
+const num = (n: number): AttributeValue => ({ N: String(n) });
+/** `expires_at` for DynamoDB TTL: epoch seconds, a day past the expiry. */
+const ttlOf = (expiresMs: number): AttributeValue => num(Math.ceil(expiresMs / 1000) + TTL_GRACE_S);
 
 export class DynamoLeaseStore implements LeaseStore {
   private readonly ddb: DynamoDBClient;
@@ -25,101 +29,55 @@ export class DynamoLeaseStore implements LeaseStore {
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | null> {
     const now = this.now();
     const expires = now + ttlMs;
-    try {
-      const out = await this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { resource_id: { S: name } },
-          ConditionExpression: 'attribute_not_exists(resource_id) OR expires_ms <= :now',
-          UpdateExpression: 'SET #owner = :owner, expires_ms = :exp, expires_at = :ttl ADD fence :one',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':now': { N: String(now) },
-            ':owner': { S: owner },
-            ':exp': { N: String(expires) },
-            ':ttl': { N: String(Math.ceil(expires / 1000) + TTL_GRACE_S) },
-            ':one': { N: '1' },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { name, owner, token: Number(out.Attributes?.fence?.N ?? 0), expiresAt: new Date(expires).toISOString() };
-    } catch (e) {
-      if (awsErrorName(e) !== 'ConditionalCheckFailedException') throw e;
-    }
-    return this.extendOwn(name, owner, now, expires);
-  }
-
-  /** The holder acquiring again keeps its token (one UpdateItem cannot both ADD and not ADD). */
-  private async extendOwn(name: string, owner: string, now: number, expires: number): Promise<Lease | null> {
-    try {
-      const out = await this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { resource_id: { S: name } },
-          ConditionExpression: '#owner = :owner AND expires_ms > :now',
-          UpdateExpression: 'SET expires_ms = :exp, expires_at = :ttl',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':now': { N: String(now) },
-            ':owner': { S: owner },
-            ':exp': { N: String(expires) },
-            ':ttl': { N: String(Math.ceil(expires / 1000) + TTL_GRACE_S) },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { name, owner, token: Number(out.Attributes?.fence?.N ?? 0), expiresAt: new Date(expires).toISOString() };
-    } catch (e) {
-      if (awsErrorName(e) === 'ConditionalCheckFailedException') return null;
-      throw e;
-    }
+    const values = { ':now': num(now), ':owner': { S: owner }, ':exp': num(expires), ':ttl': ttlOf(expires) };
+    const item =
+      (await this.update(name, 'attribute_not_exists(resource_id) OR expires_ms <= :now', 'SET #owner = :owner, expires_ms = :exp, expires_at = :ttl ADD fence :one', {
+        ...values,
+        ':one': num(1),
+      })) ??
+      // The holder acquiring again keeps its token (one UpdateItem cannot both ADD and not ADD).
+      (await this.update(name, '#owner = :owner AND expires_ms > :now', 'SET expires_ms = :exp, expires_at = :ttl', values));
+    return item ? { name, owner, token: Number(item.fence?.N ?? 0), expiresAt: new Date(expires).toISOString() } : null;
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<Lease | null> {
     const now = this.now();
     const expires = now + ttlMs;
-    try {
-      await this.ddb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: { resource_id: { S: lease.name } },
-          // Same owner, same token and not yet expired: a lapsed lease is free for anyone, so
-          // its old holder must acquire it again like everyone else (the SQL stores agree).
-          ConditionExpression: '#owner = :owner AND fence = :fence AND expires_ms > :now',
-          UpdateExpression: 'SET expires_ms = :exp, expires_at = :ttl',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':owner': { S: lease.owner },
-            ':fence': { N: String(lease.token) },
-            ':now': { N: String(now) },
-            ':exp': { N: String(expires) },
-            ':ttl': { N: String(Math.ceil(expires / 1000) + TTL_GRACE_S) },
-          },
-        }),
-      );
-      return { ...lease, expiresAt: new Date(expires).toISOString() };
-    } catch (e) {
-      if (awsErrorName(e) === 'ConditionalCheckFailedException') return null;
-      throw e;
-    }
+    // Same owner, same token and not yet expired: a lapsed lease is free for anyone, so its old
+    // holder must acquire it again like everyone else (the SQL stores agree).
+    const item = await this.update(lease.name, '#owner = :owner AND fence = :fence AND expires_ms > :now', 'SET expires_ms = :exp, expires_at = :ttl', {
+      ':owner': { S: lease.owner },
+      ':fence': num(lease.token),
+      ':now': num(now),
+      ':exp': num(expires),
+      ':ttl': ttlOf(expires),
+    });
+    return item ? { ...lease, expiresAt: new Date(expires).toISOString() } : null;
   }
 
   /** Keeps the item (and its fence counter); only the expiry drops, so anyone may take it. */
   async releaseLease(lease: Lease): Promise<void> {
+    await this.update(lease.name, '#owner = :owner AND fence = :fence', 'SET expires_ms = :zero', { ':owner': { S: lease.owner }, ':fence': num(lease.token), ':zero': num(0) });
+  }
+
+  /** One conditional write: the item as it is now, or null when the condition did not hold. */
+  private async update(name: string, condition: string, update: string, values: Record<string, AttributeValue>): Promise<Record<string, AttributeValue> | null> {
     try {
-      await this.ddb.send(
+      const out = await this.ddb.send(
         new UpdateItemCommand({
           TableName: this.table,
-          Key: { resource_id: { S: lease.name } },
-          ConditionExpression: '#owner = :owner AND fence = :fence',
-          UpdateExpression: 'SET expires_ms = :zero',
+          Key: { resource_id: { S: name } },
+          ConditionExpression: condition,
+          UpdateExpression: update,
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': { S: lease.owner }, ':fence': { N: String(lease.token) }, ':zero': { N: '0' } },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return out.Attributes ?? {};
     } catch (e) {
-      if (awsErrorName(e) !== 'ConditionalCheckFailedException') throw e;
+      if (awsErrorName(e) === 'ConditionalCheckFailedException') return null;
+      throw e;
     }
   }
 
