@@ -22,6 +22,7 @@ import { clusterRoutes } from './routes/clusters.ts';
 import { planRoutes, storePlanService } from './routes/plan.ts';
 import { controllerRoutes } from './routes/controllers.ts';
 import { systemRoutes } from './routes/system.ts';
+import { kubeconfigRoutes } from './routes/kubeconfig.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { watchRoutes } from './routes/watch.ts';
@@ -165,6 +166,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...watchRoutes(hub, verifier),
     ...tokenRoutes(deps.store, verifier),
     ...sessionRoutes(verifier, sessions),
+    ...kubeconfigRoutes(deps.store),
   ];
   routes.push(
     ...systemRoutes({

@@ -59,7 +59,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const route = hash.replace(/^#\/?/, '');
   const clusterRef = /^clusters\/([^/]+)$/.exec(route)?.[1];
   let view;
-  if (clusterRef) view = <ClusterView fleet={fleet} idOrName={decodeURIComponent(clusterRef)} />;
+  if (clusterRef) view = <ClusterView fleet={fleet} idOrName={decodeURIComponent(clusterRef)} me={me} />;
   else if (route === 'new') view = <CreateView />;
   else if (route === 'recipes') view = <RecipeView />;
   else if (route === 'admin' && me.role === 'admin') view = <AdminView />;

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, message } from '../api.ts';
 import type { Fleet } from '../fleet.ts';
 import { PhaseBadge, age } from '../format.tsx';
-import type { Cluster, PlanResult } from '../types.ts';
+import type { Cluster, Me, PlanResult } from '../types.ts';
 import { costText } from '../../../src/domain/cost.ts';
 
 interface HistoryEntry {
@@ -145,7 +145,7 @@ function Actions({ cluster, onDeleted }: { cluster: Cluster; onDeleted: () => vo
   );
 }
 
-export function ClusterView({ fleet, idOrName }: { fleet: Fleet; idOrName: string }) {
+export function ClusterView({ fleet, idOrName, me }: { fleet: Fleet; idOrName: string; me: Me }) {
   const { cluster, gone } = useCluster(fleet, idOrName);
   const [events, setEvents] = useState<HistoryEntry[]>([]);
   const rv = cluster?.resourceVersion;
@@ -205,6 +205,13 @@ export function ClusterView({ fleet, idOrName }: { fleet: Fleet; idOrName: strin
         <dt>Labels</dt>
         <dd>{Object.entries(cluster.labels).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}</dd>
       </dl>
+      {cluster.spec.provider === 'aws' && me.role !== 'controller' && (
+        <p>
+          <a href={`/api/v1/clusters/${cluster.id}/kubeconfig`} download={`${cluster.name}.kubeconfig`}>
+            Download kubeconfig
+          </a>
+        </p>
+      )}
       <Actions cluster={cluster} onDeleted={() => (location.hash = '#/')} />
       <Progress title="Rollout" value={status.rollout} />
       <Progress title="Restore" value={status.restore} />
