@@ -83,7 +83,7 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
         201: { description: 'created', schema: clusterSchema, headers: { Location: 'the new cluster', ...ETAG } },
         200: { description: 'dry run: the cluster as it would be, with its plan; nothing written', schema: clusterWithPlanSchema },
       },
-      problems: [409],
+      problems: [409, 422],
       handler: async ({ reply, query, body, identity }) => {
         if (isDryRun(query)) return dryRunCreate(plans, store, body, identity.subject);
         const cluster = await store.createCluster({ name: body.name, labels: body.labels, spec: body.spec, createdBy: identity.subject });
