@@ -176,6 +176,7 @@ function Main({ backend, contextName }: AppProps) {
     body = h(ScaleForm, {
       key: selected.id,
       cluster: selected,
+      backend,
       busy,
       error: formError,
       onCancel: () => setScreen('list'),

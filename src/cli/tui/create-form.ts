@@ -8,6 +8,9 @@ import { MAX_POOL_COUNT, MODES, PROVIDERS } from '../../domain/spec.ts';
 import { useRoutedInput } from './input-router.ts';
 import { h, useLiveState } from './h.ts';
 import { edited, Field } from './text-field.ts';
+import { clusterSpecSchema } from '../../domain/spec.ts';
+import { planCreate } from '../plans.ts';
+import { PlanPreview, usePlan } from './plan-preview.ts';
 
 const FIELDS = ['name', 'provider', 'mode', 'workers'] as const;
 type FieldName = (typeof FIELDS)[number];
@@ -75,6 +78,9 @@ export function CreateForm(props: { onSubmit: (body: CreateClusterBody) => void;
     setValues({ ...values, [focus]: edited(values[focus], input, key) });
   });
 
+  const valid = Object.keys(problems).length === 0;
+  const body = createBodyFrom(values);
+  const preview = usePlan(valid ? (book) => planCreate(body.name, { spec: clusterSpecSchema.parse(body.spec), labels: {} }, book) : null, JSON.stringify(body));
   const show = (f: FieldName): string | undefined => (touched.has(f) ? problems[f] : undefined);
   return h(
     Box,
@@ -84,6 +90,7 @@ export function CreateForm(props: { onSubmit: (body: CreateClusterBody) => void;
     h(Field, { label: 'provider', value: `‹ ${values.provider} ›`, focused: focus === 'provider', hint: '←/→ to change' }),
     h(Field, { label: 'mode', value: `‹ ${values.mode} ›`, focused: focus === 'mode', hint: 'dev: 1 server, ha: 3' }),
     h(Field, { label: 'workers', value: values.workers, focused: focus === 'workers', error: show('workers'), hint: `0..${MAX_POOL_COUNT}` }),
+    h(PlanPreview, { ...preview, pending: valid }),
     props.error ? h(Text, { color: 'red' }, props.error) : null,
     h(Text, { dimColor: true }, props.busy ? 'creating…' : 'tab/↑↓ move · enter create · esc cancel'),
   );

@@ -8,6 +8,9 @@ import type { HistoryEntry } from '../../domain/index.ts';
 import { age, PHASE_COLORS, truncate } from '../output.ts';
 import { nodesText, phaseOf } from '../view.ts';
 import { h, useColor } from './h.ts';
+import type { PriceBook } from '../../domain/cost.ts';
+import { clusterCost, costText } from '../../domain/cost.ts';
+import { tuiPrices } from './plan-preview.ts';
 
 export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width: number }) {
   const color = useColor();
@@ -23,6 +26,14 @@ export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width
       live = false;
     };
   }, [props.backend, c.id, c.resourceVersion]);
+  const [book, setBook] = React.useState<PriceBook | null>(null);
+  React.useEffect(() => {
+    let live = true;
+    void tuiPrices().then((b) => live && setBook(b));
+    return () => {
+      live = false;
+    };
+  }, []);
   const phase = phaseOf(c);
   const w = Math.max(20, props.width - 4);
   const line = (text: string, key?: string) => h(Text, { key, wrap: 'truncate' }, truncate(text, w));
@@ -33,6 +44,7 @@ export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width
     { flexDirection: 'column' },
     h(Text, null, h(Text, { bold: true }, c.name), '  ', h(Text, { color: color(PHASE_COLORS[phase]) }, phase), `  ${c.status.message}`),
     line(`provider ${c.spec.provider}/${c.spec.region} · mode ${c.spec.mode} · k3s ${c.spec.k3sVersion} · ${c.spec.instanceType} · desired ${c.spec.desiredState}`),
+    line(`cost ${book ? costText(clusterCost(c.spec, book)) : '…'} (on-demand${book ? `, prices ${book.origin} ${book.asOf}` : ''})`),
     line(`generation ${c.generation} (observed ${c.status.observedGeneration}) · nodes ready ${nodesText(c)} · pools ${c.spec.nodePools.map((p) => `${p.name}=${p.count}`).join(', ') || 'none'}`),
     title('Conditions'),
     ...c.status.conditions.map((k) => line(`  ${k.type.padEnd(10)} ${k.status.padEnd(8)} ${k.reason}: ${k.message}`, k.type)),
