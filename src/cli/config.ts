@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { GomanError } from '../domain/errors.ts';
-import { makeDirectory, withFileLock, writeFileAtomic } from '../util/files.ts';
+import { fileProblem, makeDirectory, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 export const contextNameSchema = z
   .string()
@@ -55,7 +55,7 @@ export async function readConfig(file: string = configPath()): Promise<GomanConf
     text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { contexts: [] };
-    throw e;
+    throw new GomanError('VALIDATION_FAILED', `cannot read the goman config ${file}: ${fileProblem(e, file)}`);
   }
   const { parse } = await import('yaml');
   let raw: unknown;

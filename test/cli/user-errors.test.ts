@@ -1,7 +1,7 @@
 // Errors from files, documents and the environment reach the user as one line that names the
 // flag or setting and says what is wrong, never an errno, a temp-file name or a schema dump.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -35,6 +35,7 @@ test('file, document and environment errors are one line naming the flag or sett
   await failsWith(['bundle', '--recipe', recipe, '--dir', '/proc/goman-nope'], 2, /^goman: --dir: cannot create folder \/proc\/goman-nope: \/proc does not accept new folders$/);
   await failsWith(['recipe', '--snapshot', recipe], 2, /^goman: --snapshot .*recipe\.yaml is not a snapshot: .*; write one with `goman snapshot --file FILE`$/);
   await failsWith(['serve', '--data-dir', '/proc/goman-nope', '--listen', '127.0.0.1:0'], 2, /^goman: --data-dir: cannot create folder \/proc\/goman-nope: \/proc does not accept new folders$/);
+  await failsWith(['create', 'x', '-f', root], 2, /^goman: cannot read spec file .*: it is a folder$/);
   const r2 = await runGoman(['list'], { env: { ...env, GOMAN_SERVER: 'notaurl' } });
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, /^goman: GOMAN_SERVER "notaurl" is not an http\(s\) URL; set it to e\.g\. http:\/\/127\.0\.0\.1:8080 or unset it\n$/);
@@ -43,6 +44,14 @@ test('file, document and environment errors are one line naming the flag or sett
 test('bundle refuses a --node-selector key given twice instead of keeping the last', async () => {
   const recipe = path.join(root, 'recipe.yaml');
   await failsWith(['bundle', '--recipe', recipe, '--dir', path.join(root, 'bundle'), '--node-selector', 'gpu=a', '--node-selector', 'gpu=b'], 2, /^goman: --node-selector names "gpu" more than once; give each once$/);
+});
+
+test('a config path that cannot be read is one line naming it', async () => {
+  const home = path.join(root, 'bad-config');
+  await mkdir(path.join(home, 'goman', 'config.yaml'), { recursive: true });
+  const r = await runGoman(['context', 'list'], { env: { ...env, XDG_CONFIG_HOME: home } });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^goman: cannot read the goman config .*config\.yaml: it is a folder\n$/);
 });
 
 test('AWS commands without credentials say which settings to give', async () => {

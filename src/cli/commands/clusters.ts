@@ -8,6 +8,7 @@ import type { ClusterSpecInput, NodePool } from '../../domain/spec.ts';
 import { GomanError } from '../../domain/errors.ts';
 import { fieldErrorsText, zodFieldErrors } from '../../domain/zod-errors.ts';
 import { UsageError } from '../errors.ts';
+import { fileProblem } from '../../util/files.ts';
 import { clusterName, parseDuration, parseLabel, parsePool, uniqueKeys } from '../flags.ts';
 import type { Session, GlobalOptions } from '../session.ts';
 import { openSession } from '../session.ts';
@@ -91,7 +92,7 @@ async function readSpecFile(file: string): Promise<SpecFile> {
   try {
     text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read spec file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(`cannot read spec file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : fileProblem(e, file)}`);
   }
   const { parse } = await import('yaml');
   let doc: unknown;
