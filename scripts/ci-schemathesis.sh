@@ -1,21 +1,66 @@
 #!/usr/bin/env bash
-# Fuzz the OpenAPI document of a live, embedded `goman serve` with schemathesis (CI step).
+# Fuzz the OpenAPI document of a live `goman serve` with schemathesis (CI step): once on the
+# embedded SQLite store and once on PostgreSQL (a fresh database), every phase including the
+# stateful one, each with a fresh random seed that is printed.
+# Environment: GOMAN_SCHEMATHESIS_SEEDS (seeds per store, default 1), GOMAN_SCHEMATHESIS_EXAMPLES
+# (per operation, default 30), GOMAN_SCHEMATHESIS_STORES (default "sqlite postgres"),
+# GOMAN_TEST_PG_URL (server to create the database on, default postgres://127.0.0.1:5432/test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+node=node_modules/.bin/node
 work=$(mktemp -d)
-port=$(node_modules/.bin/node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-export GOMAN_DATA_DIR="$work/data" XDG_CONFIG_HOME="$work/config" GOMAN_LOG_LEVEL=warn
-./bin/goman serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
+pg_admin=${GOMAN_TEST_PG_URL:-postgres://127.0.0.1:5432/test}
+pid=
+db=
+stop_server() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi
+}
+sql() { "$node" -e 'const { Client } = require("pg"); const c = new Client(process.argv[1]); c.connect().then(() => c.query(process.argv[2])).finally(() => c.end());' "$pg_admin" "$1"; }
+cleanup() {
+  stop_server
+  if [ -n "$db" ]; then sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-  sleep 0.2
+
+serve() { # STORE-NAME [ENV=VALUE...]: start goman serve on a fresh data dir and config; sets url, token
+  local name=$1
+  shift
+  local port
+  port=$("$node" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  mkdir -p "$work/$name"
+  env GOMAN_DATA_DIR="$work/$name/data" XDG_CONFIG_HOME="$work/$name/config" GOMAN_LOG_LEVEL=warn "$@" \
+    ./bin/goman serve --listen "127.0.0.1:$port" >"$work/$name/serve.log" 2>&1 &
+  pid=$!
+  url="http://127.0.0.1:$port"
+  for _ in $(seq 150); do
+    curl -fsS "$url/readyz" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/$name/serve.log"; exit 1; }
+    sleep 0.2
+  done
+  token=$("$node" -e '
+    const y = require("yaml"); const fs = require("fs");
+    const c = y.parse(fs.readFileSync(process.argv[1], "utf8"));
+    console.log(c.contexts.find((x) => x.name === "local").token);' "$work/$name/config/goman/config.yaml")
+}
+
+status=0
+for store in ${GOMAN_SCHEMATHESIS_STORES:-sqlite postgres}; do
+  for _ in $(seq "${GOMAN_SCHEMATHESIS_SEEDS:-1}"); do
+    case $store in
+      sqlite) serve sqlite ;;
+      postgres)
+        db=goman_fuzz_$$_$RANDOM
+        sql "CREATE DATABASE $db"
+        serve postgres GOMAN_DATABASE_URL="${pg_admin%/*}/$db"
+        ;;
+      *) echo "unknown store $store" >&2; exit 2 ;;
+    esac
+    echo "== schemathesis on $store"
+    bash scripts/schemathesis.sh "$url" "$token" || { status=1; tail -20 "$work/$store/serve.log"; }
+    stop_server
+    if [ "$store" = postgres ]; then sql "DROP DATABASE IF EXISTS $db WITH (FORCE)"; db=; fi
+    rm -rf "${work:?}/$store"
+  done
 done
-token=$(node_modules/.bin/node -e '
-  const y = require("yaml"); const fs = require("fs");
-  const c = y.parse(fs.readFileSync(process.argv[1], "utf8"));
-  console.log(c.contexts.find((x) => x.name === "local").token);' "$XDG_CONFIG_HOME/goman/config.yaml")
-bash scripts/schemathesis.sh "http://127.0.0.1:$port" "$token"
+exit "$status"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Fuzz a live goman API from its own OpenAPI document with schemathesis 4.x.
-#   scripts/schemathesis.sh URL TOKEN      e.g. http://127.0.0.1:8080 gmn_...
-# Bounded (30 examples per operation, 2 workers, at most ~5 minutes); exits non-zero on any failure.
+#   scripts/schemathesis.sh URL ADMIN_TOKEN      e.g. http://127.0.0.1:8080 gmn_...
+# Environment: GOMAN_SCHEMATHESIS_EXAMPLES (examples per operation, default 30),
+# GOMAN_SCHEMATHESIS_SEED (default: a fresh random seed, printed so a failure can be replayed),
+# GOMAN_SCHEMATHESIS_MAX_AUTH_SHARE (largest allowed share of 401/403 answers, default 0.05).
+# Exits non-zero on any failed check, and when too many answers were 401/403: a run whose
+# credential stopped working has tested nothing, however clean its report looks.
 set -euo pipefail
 if [ $# -ne 2 ]; then
   echo "usage: $0 URL ADMIN_TOKEN" >&2
@@ -10,23 +14,45 @@ fi
 url=${1%/}
 token=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
+examples=${GOMAN_SCHEMATHESIS_EXAMPLES:-30}
+seed=${GOMAN_SCHEMATHESIS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 report=$(mktemp -d)
 trap 'rm -rf "$report"' EXIT
+echo "schemathesis: seed $seed, $examples examples per operation, $url (replay with GOMAN_SCHEMATHESIS_SEED=$seed)"
+
 # Run from a scratch directory: schemathesis keeps its example database in the working directory.
 cd "$report"
-# Every check except positive_data_acceptance: some schema-valid inputs are refused on purpose
-# (duplicate pool names, cursors this server never issued) and JSON Schema cannot say so.
-# The watch stream never ends by design, so it is left to test/api/watch.test.ts.
-timeout 360 "$root/.venv/bin/schemathesis" run "$url/openapi.json" \
-  --url "$url" \
-  --header "Authorization: Bearer $token" \
-  --checks all \
-  --exclude-checks positive_data_acceptance \
-  --exclude-path /api/v1/watch \
-  --max-examples "${GOMAN_SCHEMATHESIS_EXAMPLES:-30}" \
-  --workers 2 \
-  --request-timeout 10 \
-  --seed "${GOMAN_SCHEMATHESIS_SEED:-42}" \
-  --suppress-health-check too_slow,filter_too_much \
-  --report-dir "$report" \
-  --warnings off
+fuzz() { # NAME TOKEN SCHEMATHESIS-ARGS...
+  local name=$1 bearer=$2
+  shift 2
+  # Every check except positive_data_acceptance: some schema-valid inputs are refused on purpose
+  # (duplicate pool names, cursors this server never issued) and JSON Schema cannot say so.
+  # The watch stream never ends by design, so it is left to test/api/watch.test.ts.
+  timeout 1800 "$root/.venv/bin/schemathesis" run "$url/openapi.json" \
+    --url "$url" \
+    --header "Authorization: Bearer $bearer" \
+    --checks all \
+    --exclude-checks positive_data_acceptance \
+    --exclude-path /api/v1/watch \
+    --max-examples "$examples" \
+    --workers 2 \
+    --request-timeout 10 \
+    --seed "$seed" \
+    --suppress-health-check too_slow,filter_too_much \
+    --report har --report-har-path "$report/$name.har" \
+    --warnings off \
+    "$@"
+}
+
+# The run must not revoke the token it runs with: revokeToken is fuzzed on its own, with a
+# disposable admin token (and the server refuses to revoke the last admin token anyway).
+status=0
+fuzz main "$token" --exclude-operation-id revokeToken || status=$?
+spare=$(curl -fsS -X POST "$url/api/v1/tokens" -H "Authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"subject":"schemathesis-revoke","role":"admin"}' | "$root/node_modules/.bin/node" -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).token)')
+fuzz revoke "$spare" --include-operation-id revokeToken || status=$?
+
+"$root/node_modules/.bin/node" "$root/scripts/fuzz-report.ts" --max-auth-share "${GOMAN_SCHEMATHESIS_MAX_AUTH_SHARE:-0.05}" "$report/main.har" "$report/revoke.har" || status=$?
+# And the credential still works at the end.
+curl -fsS -o /dev/null -H "Authorization: Bearer $token" "$url/api/v1/tokens" || { echo "schemathesis: the run's admin token no longer works" >&2; status=1; }
+exit "$status"

@@ -117,8 +117,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerJsonParsers(app, BODY_LIMIT);
   app.setErrorHandler(errorHandler);
-  // Filled once the routes are known: a known path with another method is a 405 with Allow.
+  // Every route as it is added, other areas' plugins included: a known path with another method
+  // is a 405 with Allow.
   const allowed: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/:\w+/g, '[^/]+')}/?$`);
+    const methods = [route.method].flat();
+    const known = allowed.find((a) => a.pattern.source === pattern.source);
+    if (known) known.methods.push(...methods);
+    else allowed.push({ pattern, methods });
+  });
   const unmatched = (request: FastifyRequest, reply: FastifyReply): void => {
     const path = request.url.split('?')[0]!;
     const methods = allowed.filter((a) => a.pattern.test(path)).flatMap((a) => a.methods);
@@ -180,12 +188,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }),
   );
   mountRoutes(app, routes);
-  for (const def of routes) {
-    const pattern = new RegExp(`^${def.url.replace(/:\w+/g, '[^/]+')}/?$`);
-    const known = allowed.find((a) => a.pattern.source === pattern.source);
-    if (known) known.methods.push(def.method);
-    else allowed.push({ pattern, methods: [def.method] });
-  }
   for (const plugin of deps.extraRoutes ?? []) await app.register(plugin);
 
   app.addHook('preClose', async () => hub.closeAll());

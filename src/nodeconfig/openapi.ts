@@ -43,10 +43,11 @@ const WITH_BODY = {
   '413': problem('request body over 1 MiB, a YAML body that expands past 1 MiB, or a bundle over 8 MiB'),
   '415': problem('unsupported content type'),
 };
-const bodyOf = (schema: JsonObject): JsonObject => ({
-  required: false,
-  content: { 'application/json': { schema }, 'application/yaml': { schema } },
-});
+/** A body is optional; an empty one, or `null`, means "no criteria" (every field `any`). */
+const bodyOf = (schema: JsonObject): JsonObject => {
+  const orNull = { anyOf: [...((schema.anyOf as JsonObject[] | undefined) ?? [schema]), NULL] };
+  return { required: false, content: { 'application/json': { schema: orNull }, 'application/yaml': { schema: orNull } } };
+};
 const recipeOk = {
   description: 'the recipe (ETag and Cache-Control set)',
   headers: { ...REQUEST_ID, ETag: { description: 'the recipe version', schema: { type: 'string' } } },

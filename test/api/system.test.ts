@@ -48,8 +48,10 @@ test('unexpected failures are 500 INTERNAL with no stack or SQL; extraRoutes sha
     app.get('/v1/hello', async () => ({ hello: 'world' }));
   };
   const h = await harness(t, { extraRoutes: [extra] });
-  assert.deepEqual((await h.app.inject('/v1/hello')).json(), { hello: 'world' });
-  const boom = await h.app.inject('/v1/boom');
+  // Routes of other areas follow the API's auth too: anonymous is 401.
+  assert.equal((await h.app.inject('/v1/hello')).statusCode, 401);
+  assert.deepEqual((await h.call('alice', { url: '/v1/hello' })).json(), { hello: 'world' });
+  const boom = await h.call('alice', { url: '/v1/boom' });
   assert.equal(boom.statusCode, 500);
   assert.match(String(boom.headers['content-type']), PROBLEM);
   const body = boom.json<{ code: string; requestId: string }>();
@@ -121,7 +123,7 @@ test('closeGracefully finishes in-flight requests, then stops', async (t) => {
   };
   const h = await harness(t, { extraRoutes: [slow] });
   const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
-  const inflight = fetch(`${url}/v1/slow`);
+  const inflight = fetch(`${url}/v1/slow`, { headers: { authorization: `Bearer ${h.tokens.alice}` } });
   await new Promise((r) => setTimeout(r, 50));
   const closing = closeGracefully(h.app, 5000);
   assert.equal((await h.app.inject('/readyz')).statusCode, 503);

@@ -139,6 +139,10 @@ describe('recipe and bundle under the API\'s rules', () => {
     assert.equal(body.title, 'Invalid request');
     assert.equal(body.requestId, 'r2');
     assert.equal(res.headers['x-request-id'], 'r2');
+    // Known to the app's 405 logic like its own routes (before: 404 "no route").
+    const put = await a.inject({ method: 'PUT', url: '/v1/recipe' });
+    assert.equal(put.statusCode, 405);
+    assert.equal(put.headers.allow, 'GET, HEAD, POST');
   });
 
   test('a YAML body is bounded after alias expansion and in depth; a JSON body in depth; the bundle in size', async (t) => {
