@@ -1,6 +1,8 @@
 // What every command shares: the global flags, the backend its context points at, and the
 // output stream. Records the target so error messages can name the server and context.
 import type { ClusterBackend } from '../client/backend.ts';
+import type { ServerBackend } from '../client/http-backend.ts';
+import { GomanError } from '../domain/errors.ts';
 import type { Target } from './errors.ts';
 import type { Context } from './config.ts';
 import { parseOutput } from './flags.ts';
@@ -30,6 +32,16 @@ export async function openContext(opts: GlobalOptions): Promise<Context> {
   target.context = ctx.name;
   target.server = ctx.kind === 'server' ? ctx.server.replace(/\/+$/, '') : `s3://${ctx.bucket}`;
   return ctx;
+}
+
+/**
+ * A session on a goman server, for what only a server has (tokens, the controller registry).
+ * `why` says so, e.g. "tokens belong to a goman server".
+ */
+export async function openServerSession(opts: GlobalOptions, why: string): Promise<Session & { backend: ServerBackend }> {
+  const s = await openSession(opts);
+  if (s.backend.kind !== 'server') throw new GomanError('VALIDATION_FAILED', `${why}; context "${s.context.name}" is an S3 context`);
+  return s as Session & { backend: ServerBackend };
 }
 
 export async function openSession(opts: GlobalOptions): Promise<Session> {

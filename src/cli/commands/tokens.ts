@@ -1,17 +1,11 @@
 // `goman token create|list|revoke` (admin): tokens are shown once, at creation.
-import { GomanError } from '../../domain/errors.ts';
 import { UsageError } from '../errors.ts';
 import type { TokenRole } from '../../domain/index.ts';
-import type { ServerBackend } from '../../client/http-backend.ts';
-import type { GlobalOptions, Session } from '../session.ts';
-import { openSession } from '../session.ts';
+import type { GlobalOptions } from '../session.ts';
+import { openServerSession } from '../session.ts';
 import { age, formatTable, serialize } from '../output.ts';
 
-async function serverSession(flags: GlobalOptions): Promise<Session & { backend: ServerBackend }> {
-  const s = await openSession(flags);
-  if (s.backend.kind !== 'server') throw new GomanError('VALIDATION_FAILED', `tokens belong to a goman server; context "${s.context.name}" is an S3 context`);
-  return s as Session & { backend: ServerBackend };
-}
+const serverSession = (flags: GlobalOptions) => openServerSession(flags, 'tokens belong to a goman server');
 
 export async function createToken(flags: GlobalOptions & { subject: string; role: TokenRole; expiresIn?: string }): Promise<void> {
   const s = await serverSession(flags);
