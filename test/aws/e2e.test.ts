@@ -27,7 +27,8 @@ import type { ClusterBackend } from '../../src/client/backend.ts';
 import { isGomanError } from '../../src/domain/index.ts';
 import type { Moto } from '../helpers/moto.ts';
 import { startMoto, useMotoEnv } from '../helpers/moto.ts';
-import { eventually, FakeK3s, KUBECONFIG_SECRET, recordedCommands } from './fixtures.ts';
+import { FakeK3s, KUBECONFIG_SECRET, recordedCommands } from './fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 let moto: Moto | null;
 let clients: AwsClients;
@@ -77,7 +78,7 @@ const phaseAt = (name: string, phase: string, generation: number) =>
   eventually(`${name} ${phase} at generation ${generation}`, async () => {
     const c = (await backend.get(name)).value;
     return c.status.phase === phase && c.generation === generation && c.status.observedGeneration === generation ? c : null;
-  });
+  }, { timeoutMs: 60_000, intervalMs: 100 });
 
 test('init created every resource with the documented names and settings', async () => {
   const s3 = clients.s3();
@@ -208,7 +209,7 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
       } catch (e) {
         return isGomanError(e, 'NOT_FOUND');
       }
-    });
+    }, { timeoutMs: 60_000, intervalMs: 100 });
   }
   assert.equal((await liveInstances('ap-south-1', 'demo')).length, 0);
   assert.equal((await liveInstances('eu-west-1', 'edge')).length, 0);

@@ -17,6 +17,7 @@ import { ApiClient } from '../../src/client/api-client.ts';
 import type { Cluster } from '../../src/domain/index.ts';
 import { freshPgDatabase, PG_ADMIN_URL, reachable } from '../helpers/peers.ts';
 import { cleanEnv, freePort, GOMAN_BIN } from '../helpers/serve.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const CLUSTERS = 200;
 const NATS_BIN = process.env.GOMAN_NATS_SERVER ?? '/usr/sbin/nats-server';
@@ -48,19 +49,13 @@ async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<vo
   await Promise.race([exited, sleep(15_000).then(() => p.child.kill('SIGKILL'))]);
 }
 
+/** eventually, with every process's recent output in the failure message. */
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Error | undefined;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e instanceof Error ? e : new Error(String(e));
-    }
-    await sleep(250);
+  try {
+    return await eventually(what, fn, { timeoutMs, intervalMs: 250 });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${procs.map((p) => `--- ${p.name}\n${p.out.join('').slice(-2000)}`).join('\n')}`, { cause: e });
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}\n${procs.map((p) => `--- ${p.name}\n${p.out.join('').slice(-2000)}`).join('\n')}`);
 }
 
 async function listAll(client: ApiClient): Promise<Cluster[]> {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { eventually } from './eventually.ts';
 
 export const MOTO_BIN = process.env.GOMAN_MOTO_SERVER ?? path.resolve(import.meta.dirname, '../../.venv/bin/moto_server');
 
@@ -28,19 +29,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilAnswering(endpoint: string, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
-      if (res.status < 500) return;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`moto_server at ${endpoint} did not answer: ${String(last)}`);
+function waitUntilAnswering(endpoint: string, deadlineMs: number): Promise<unknown> {
+  return eventually(
+    `moto_server at ${endpoint} to answer`,
+    async () => (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) })).status < 500,
+    { timeoutMs: deadlineMs, intervalMs: 100 },
+  );
 }
 
 /**

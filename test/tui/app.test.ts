@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../helpers/eventually.ts';
 
 // chalk decides on colour when ink loads; the colour assertions need it on.
 process.env.FORCE_COLOR = '1';
@@ -18,14 +19,18 @@ const DOWN = '\x1b[B';
 const ENTER = '\r';
 const TAB = '\t';
 
+/** The first rendered frame `pred` accepts; a timeout shows the last frame. */
 async function until(frame: () => string | undefined, pred: (f: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const f = frame() ?? '';
-    if (pred(f)) return f;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last frame:\n${f}`);
-    await sleep(10);
-  }
+  const found = await eventually(
+    what,
+    () => {
+      const f = frame() ?? '';
+      if (!pred(f)) throw new Error(`last frame:\n${f}`);
+      return { f }; // wrapped: an empty frame is a frame, not "not yet"
+    },
+    { timeoutMs: 3000, intervalMs: 10 },
+  );
+  return found.f;
 }
 // eslint-disable-next-line no-control-regex -- stripping ANSI colour codes
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
@@ -36,7 +41,7 @@ function start(backend: InstanceType<typeof FakeBackend>, color = true) {
   const type = async (...keys: string[]): Promise<void> => {
     for (const k of keys) {
       app.stdin.write(k);
-      await sleep(15);
+      await sleep(15); // one keypress at a time, as a person types
     }
   };
   return { app, type, frame: () => app.lastFrame() };
