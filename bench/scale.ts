@@ -23,8 +23,9 @@ import { ApiClient } from '../src/client/api-client.ts';
 import { clusterSpecSchema } from '../src/domain/index.ts';
 import { createNatsBus } from '../src/events/nats-bus.ts';
 import { openStore } from '../src/store/open.ts';
-import { freshPgDatabase, reachable } from '../test/helpers/peers.ts';
+import { freshPgDatabase } from '../test/helpers/peers.ts';
 import { cleanEnv, freePort, GOMAN_BIN } from '../test/helpers/serve.ts';
+import { privateNats } from './nats.ts';
 import { scaleChartSvg } from './scale-chart.ts';
 
 const { values } = parseArgs({
@@ -124,15 +125,13 @@ async function xacts(client: pg.Client, db: string): Promise<number> {
 
 async function runOnce(n: number): Promise<ScaleResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'goman-scale-'));
-  const natsPort = await freePort();
-  const busUrl = `nats://127.0.0.1:${natsPort}`;
-  const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', path.join(dir, 'nats')], { stdio: 'ignore' });
+  const nats = await privateNats(dir);
+  const busUrl = nats.url;
   const procs: Proc[] = [];
   const db = await freshPgDatabase();
   const dbName = new URL(db.url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: db.url });
   try {
-    await until('nats-server', () => reachable(busUrl, 200));
     await admin.connect();
     const common = {
       GOMAN_DATABASE_URL: db.url,
@@ -244,7 +243,7 @@ async function runOnce(n: number): Promise<ScaleResult> {
     return result;
   } finally {
     await Promise.all(procs.map(stop));
-    nats.kill('SIGTERM');
+    nats.stop();
     await admin.end().catch(() => undefined);
     await db.drop();
     rmSync(dir, { recursive: true, force: true });

@@ -47,6 +47,20 @@ interface Resolved {
   row: OutboxRow;
   cluster: Cluster | null;
   owner: string | undefined;
+  /** The SSE frame, encoded by the first stream that sends it and shared by the rest (null: none). */
+  frame?: string | null;
+}
+
+/** One frame per event whatever the number of streams: at 1 000 watchers, encoding per stream was the hub's main cost. */
+function frameOf(r: Resolved): string | null {
+  if (r.frame !== undefined) return r.frame;
+  const type = r.row.type.slice('cluster.'.length);
+  let data: unknown = null;
+  if (type === 'deleted') data = { type, id: r.row.clusterId, name: r.row.name };
+  else if (type !== 'reconcile' && r.cluster) data = { type, cluster: r.cluster };
+  // A reconcile is no change; a cluster gone since has its `deleted` event next.
+  r.frame = data === null ? null : `id: ${r.row.seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+  return r.frame;
 }
 
 class WatchStream {
@@ -91,13 +105,8 @@ class WatchStream {
     if (r.row.seq <= this.cursor) return;
     this.cursor = r.row.seq;
     if (this.owner !== undefined && r.owner !== this.owner) return;
-    const type = r.row.type.slice('cluster.'.length);
-    if (type === 'reconcile') return;
-    let data: unknown;
-    if (type === 'deleted') data = { type, id: r.row.clusterId, name: r.row.name };
-    else if (r.cluster) data = { type, cluster: r.cluster };
-    else return; // gone since; its `deleted` event follows
-    this.write(`id: ${r.row.seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const frame = frameOf(r);
+    if (frame !== null) this.write(frame);
   }
 
   write(chunk: string): void {
