@@ -148,6 +148,9 @@ test('the fleet: live rows, counts by phase, filters, sorting, at 1280 px and ph
   await eventually('five rows, live from the watch', async () => (await rows.count()) === 5);
   await eventually('every cluster Ready', async () => (await page.getByTestId('count-Ready').textContent()) === '5', { timeoutMs: 45_000 });
 
+  await eventually('every row priced by the plan API', async () =>
+    (await rows.locator('.col-cost').allTextContents()).every((text) => /^\$\d+\.\d{2}$/.test(text)),
+  );
   await page.getByLabel('Name', { exact: true }).fill('edge');
   await eventually('the name filter leaves edge-01', async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-cluster')) === 'edge-01');
   await page.getByLabel('Name', { exact: true }).fill('');

@@ -18,9 +18,6 @@ export function PhaseBadge({ phase }: { phase: string }) {
   return <span class={`phase phase-${phase.toLowerCase()}`}>{phase}</span>;
 }
 
-/** Cost per month: there is no cost API yet, so an honest dash. */
-export const NO_COST = '—';
-
 /**
  * A control with its own label (`for`/`id`, so its accessible name is the label alone, not the
  * label plus a select's every option) and, when given, its error, tied by aria-describedby.

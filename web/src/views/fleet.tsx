@@ -2,7 +2,8 @@
 // (only the rows in view are in the DOM, so 1 000 clusters scroll as smoothly as ten).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Fleet } from '../fleet.ts';
-import { Field, NO_COST, PhaseBadge, age, readyNodes } from '../format.tsx';
+import { Field, PhaseBadge, age, readyNodes } from '../format.tsx';
+import { fleetCosts, useCostVersion, usePricing, type Costs } from '../costs.ts';
 import type { Cluster } from '../types.ts';
 import { PHASES } from '../../../src/domain/cluster.ts';
 
@@ -12,8 +13,8 @@ const OVERSCAN = 8;
 interface Column {
   key: string;
   label: string;
-  value: (c: Cluster) => string | number;
-  cell: (c: Cluster, now: number) => preact.ComponentChildren;
+  value: (c: Cluster, costs: Costs) => string | number;
+  cell: (c: Cluster, now: number, costs: Costs) => preact.ComponentChildren;
 }
 
 const COLUMNS: Column[] = [
@@ -31,7 +32,8 @@ const COLUMNS: Column[] = [
     },
   },
   { key: 'k3s', label: 'K3s', value: (c) => c.spec.k3sVersion, cell: (c) => c.spec.k3sVersion },
-  { key: 'cost', label: 'Cost/month', value: () => 0, cell: () => NO_COST },
+  // Sorting by cost orders what has been priced so far (rows are priced as they come into view).
+  { key: 'cost', label: 'Cost/month', value: (c, costs) => costs.monthly(c) ?? -1, cell: (c, _now, costs) => costs.text(c) },
   { key: 'age', label: 'Age', value: (c) => -Date.parse(c.createdAt), cell: (c, now) => age(c.createdAt, now) },
 ];
 
@@ -86,6 +88,7 @@ export function FleetView({ fleet }: { fleet: Fleet }) {
     for (const c of all) m.set(c.status.phase, (m.get(c.status.phase) ?? 0) + 1);
     return m;
   }, [all]);
+  const costVersion = useCostVersion();
   const rows = useMemo(() => {
     const matchLabels = labelMatcher(labels);
     const needle = name.trim().toLowerCase();
@@ -93,15 +96,17 @@ export function FleetView({ fleet }: { fleet: Fleet }) {
     return all
       .filter((c) => (!needle || c.name.includes(needle)) && (!phase || c.status.phase === phase) && (!provider || c.spec.provider === provider) && matchLabels(c))
       .sort((a, b) => {
-        const x = col.value(a);
-        const y = col.value(b);
+        const x = col.value(a, fleetCosts);
+        const y = col.value(b, fleetCosts);
         const byCol = x < y ? -1 : x > y ? 1 : 0;
         return byCol * sort.dir || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       });
-  }, [all, name, phase, provider, labels, sort]);
+  }, [all, name, phase, provider, labels, sort, sort.key === 'cost' ? costVersion : 0]);
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+  const visible = rows.slice(first, last);
+  usePricing(visible);
   const providers = [...new Set(all.map((c) => c.spec.provider))].sort();
 
   return (
@@ -158,7 +163,7 @@ export function FleetView({ fleet }: { fleet: Fleet }) {
         </div>
         <div class="grid-body" ref={scroller} role="rowgroup" onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
           <div class="grid-spacer" style={{ height: `${rows.length * ROW_HEIGHT}px` }}>
-            {rows.slice(first, last).map((c, i) => (
+            {visible.map((c, i) => (
               <div
                 key={c.id}
                 class="grid-row"
@@ -169,7 +174,7 @@ export function FleetView({ fleet }: { fleet: Fleet }) {
               >
                 {COLUMNS.map((col) => (
                   <div key={col.key} class={`cell col-${col.key}`} role="cell">
-                    {col.cell(c, now)}
+                    {col.cell(c, now, fleetCosts)}
                   </div>
                 ))}
               </div>
