@@ -232,3 +232,19 @@ test('a list longer than the screen scrolls with the cursor under a position lin
   await until(frame, (x) => selectedRow(x) === 'c00' && plain(x).includes('  1–6 of 50 ↓'), 'back to the top');
   app.unmount();
 });
+
+test('the detail view of a cluster with more nodes than the screen holds fits and says how many it left out', async () => {
+  const nodes = Array.from({ length: 100 }, (_, i) => ({ name: `big-node-${i}`, role: 'agent' as const, state: 'running', ready: true }));
+  const b = new FakeBackend([cluster('big', 'Ready', { status: { ...cluster('big').status, nodes } })]);
+  const { frame, type, app } = start(b, false);
+  Object.defineProperty(app.stdout, 'rows', { value: 24, configurable: true });
+  app.stdout.emit('resize');
+  await until(frame, (x) => x.includes('big'), 'list');
+  await type(ENTER);
+  const f = plain(await until(frame, (x) => x.includes('more nodes'), 'the cut node list'));
+  assert.ok(f.split('\n').length < 24, `the frame fits the terminal:\n${f}`);
+  const shown = f.split('\n').filter((l) => l.includes('big-node-')).length;
+  assert.match(f, new RegExp(`… ${100 - shown} more nodes; \`goman get big\` lists them all`));
+  assert.match(f, /Recent events/, 'what follows the nodes is still there');
+  app.unmount();
+});

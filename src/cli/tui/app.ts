@@ -202,7 +202,7 @@ function Main({ backend, contextName }: AppProps) {
     });
   } else if (screen === 'detail' && selected) {
     keys = [['esc', 'back'], ['?', 'help'], ['q', 'quit']];
-    body = h(Detail, { cluster: selected, backend, width });
+    body = h(Detail, { cluster: selected, backend, width, height: listHeight + 1 });
   } else {
     body = h(ClusterList, { clusters: visible, selected: index, width, loaded: feed.loaded, filter, height: listHeight });
   }

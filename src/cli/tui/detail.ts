@@ -12,7 +12,8 @@ import type { PriceBook } from '../../domain/cost.ts';
 import { clusterCost, costText } from '../../domain/cost.ts';
 import { tuiPrices } from './plan-preview.ts';
 
-export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width: number }) {
+/** `height`: the rows this view may take; a long node list is cut to fit, saying how many it left out. */
+export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width: number; height: number }) {
   const color = useColor();
   const c = props.cluster;
   const [events, setEvents] = React.useState<HistoryEntry[]>([]);
@@ -39,6 +40,11 @@ export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width
   const line = (text: string, key?: string) => h(Text, { key, wrap: 'truncate' }, truncate(text, w));
   const title = (text: string) => h(Text, { bold: true }, text);
   const now = new Date();
+  // Every line but the nodes': four of facts, four titles, and the conditions, controllers and events.
+  const others = 8 + c.status.conditions.length + Math.max(1, c.status.controllers.length) + Math.max(1, events.length);
+  const nodeRows = Math.max(2, props.height - others);
+  const nodes = c.status.nodes.length > nodeRows ? c.status.nodes.slice(0, nodeRows - 1) : c.status.nodes;
+  const leftOut = c.status.nodes.length - nodes.length;
   return h(
     Box,
     { flexDirection: 'column' },
@@ -53,7 +59,8 @@ export function Detail(props: { cluster: Cluster; backend: ClusterBackend; width
       ? c.status.controllers.map((k) => line(`  ${k.name.padEnd(16)} gen ${k.observedGeneration}  Ready=${k.conditions.find((x) => x.type === 'Ready')?.status ?? 'Unknown'}${k.lastError ? `  ${k.lastError.code}: ${k.lastError.message}` : ''}`, k.name))
       : [line('  none yet')]),
     title('Nodes'),
-    ...(c.status.nodes.length ? c.status.nodes.map((n) => line(`  ${n.name.padEnd(28)} ${n.role.padEnd(7)} ${(n.pool ?? '').padEnd(10)} ${n.state.padEnd(10)} ${n.ready ? 'ready' : 'not ready'}`, n.name)) : [line('  none yet')]),
+    ...(nodes.length ? nodes.map((n) => line(`  ${n.name.padEnd(28)} ${n.role.padEnd(7)} ${(n.pool ?? '').padEnd(10)} ${n.state.padEnd(10)} ${n.ready ? 'ready' : 'not ready'}`, n.name)) : [line('  none yet')]),
+    leftOut > 0 ? h(Text, { dimColor: true }, `  … ${leftOut} more nodes; \`goman get ${c.name}\` lists them all`) : null,
     title('Recent events'),
     ...(events.length ? events.map((e) => line(`  ${age(e.at, now).padStart(6)}  ${e.kind.padEnd(9)} ${e.message}`, e.id)) : [line('  none')]),
   );
