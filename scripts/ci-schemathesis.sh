@@ -4,12 +4,12 @@
 # stateful one, each with a fresh random seed that is printed.
 # Environment: GOMAN_SCHEMATHESIS_SEEDS (seeds per store, default 1), GOMAN_SCHEMATHESIS_EXAMPLES
 # (per operation, default 30), GOMAN_SCHEMATHESIS_STORES (default "sqlite postgres"),
-# GOMAN_TEST_PG_URL (server to create the database on, default postgres://127.0.0.1:5432/test).
+# GOMAN_TEST_DATABASE_URL (a database on the server to create the fuzz database on, as the tests use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 node=node_modules/.bin/node
 work=$(mktemp -d)
-pg_admin=${GOMAN_TEST_PG_URL:-postgres://127.0.0.1:5432/test}
+pg_admin=${GOMAN_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 pid=
 db=
 stop_server() {
