@@ -1,6 +1,6 @@
 // GET /api/v1/clusters/{idOrName}/kubeconfig: an aws cluster's kubeconfig, for its owner or an
 // admin (the console's "Download kubeconfig"). It is a credential: never cached, never logged.
-import { GomanError } from '../../domain/index.ts';
+import { GomanError, isGomanError } from '../../domain/index.ts';
 import type { ClusterRecords } from '../../store/port.ts';
 import { ownerFilter } from '../auth.ts';
 import type { RouteDef } from '../route.ts';
@@ -14,19 +14,23 @@ export function kubeconfigRoutes(store: ClusterRecords): RouteDef[] {
       url: '/api/v1/clusters/:idOrName/kubeconfig',
       operationId: 'getKubeconfig',
       summary: "An aws cluster's kubeconfig (its owner or an admin)",
-      description: 'Read from the SecureString the aws controller keeps in the cluster\'s region. 400 for providers without a real Kubernetes API (sim); 404 until the cluster has one.',
+      description: 'Read from the SecureString the aws controller keeps in the cluster\'s region. 400 for providers without a real Kubernetes API (sim); 404 until the cluster has one; 503 when AWS cannot be reached.',
       tag: 'clusters',
       auth: ['user', 'admin'],
       params: idOrNameParams,
       responses: { 200: { description: 'the kubeconfig (YAML)', contentType: 'application/yaml', headers: { 'cache-control': 'no-store' } } },
-      problems: [404],
+      problems: [404, 503],
       handler: async ({ reply, params, identity }) => {
         // Another user's cluster is a 404, as everywhere in the API.
         const cluster = await store.getCluster(params.idOrName, ownerFilter(identity));
         if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${params.idOrName}" not found`);
         // Loaded on use: the AWS SDK stays out of the server's start-up.
         const { readKubeconfig } = await import('../../aws/kubeconfig.ts');
-        const kubeconfig = await readKubeconfig(cluster);
+        const kubeconfig = await readKubeconfig(cluster).catch((e: unknown) => {
+          // AWS unreachable or refusing (no credentials, throttled): the client may retry later.
+          if (isGomanError(e)) throw e;
+          throw new GomanError('UNAVAILABLE', `could not read the kubeconfig of ${cluster.name} from AWS SSM in ${cluster.spec.region}`);
+        });
         return reply
           .header('cache-control', 'no-store')
           .header('content-disposition', `attachment; filename="${cluster.name}.kubeconfig"`)
