@@ -152,7 +152,7 @@ test('scale edits pool counts and sends them with If-Match; t stops a running cl
   await type('s');
   await until(frame, (x) => x.includes('Scale alpha'), 'scale form');
   await type('\x7f', '4', ENTER);
-  await until(frame, (x) => x.includes('scaling alpha (workers=4)'), 'scaled');
+  await until(frame, (x) => x.includes('scaling alpha: workers 2→4'), 'scaled');
   assert.equal(b.calls[0], 'patch alpha {"spec":{"nodePools":[{"name":"workers","count":4}]}} "1"');
   await type('t');
   await until(frame, (x) => x.includes('stopping alpha'), 'stopping');

@@ -65,7 +65,7 @@ test('TUI in tmux: create, Ready live, scale, server restart, delete', async (t)
   keys('BSpace');
   text('3');
   keys('Enter');
-  await see(/scaling demo \(workers=3\)/, 'the scaling message');
+  await see(/scaling demo: workers 1→3/, 'the scaling message');
   await see(/demo\s+Ready\s+sim\s+dev\s+4\/4/, 'demo Ready with 4/4 nodes');
 
   const { dir, port } = srv;

@@ -182,9 +182,15 @@ function Main({ backend, contextName }: AppProps) {
       onCancel: () => setScreen('list'),
       onSubmit: (nodePools: NodePool[]) =>
         void submit(async () => {
-          const { etag } = await backend.get(selected.name);
+          const { value, etag } = await backend.get(selected.name);
+          // Say what changes, as `goman scale` does; nothing to change sends nothing.
+          const changes = nodePools.flatMap((p) => {
+            const was = value.spec.nodePools.find((q) => q.name === p.name)?.count;
+            return was === p.count ? [] : [`${p.name} ${was ?? 0}→${p.count}`];
+          });
+          if (changes.length === 0) return `${selected.name} unchanged`;
           await backend.patch(selected.name, { spec: { nodePools } }, etag);
-          return `scaling ${selected.name} (${nodePools.map((p) => `${p.name}=${p.count}`).join(', ')})`;
+          return `scaling ${selected.name}: ${changes.join(', ')}`;
         }),
     });
   } else if (screen === 'delete' && selected) {
