@@ -18,6 +18,8 @@ export interface Identity {
   via?: 'token' | 'session' | 'gateway';
   /** When a console session ends (epoch ms). */
   expiresAt?: number;
+  /** For long-lived requests (watch) of a console session: is it still good? */
+  stillValid?: () => Promise<boolean>;
 }
 
 export interface AuthOptions {
@@ -78,7 +80,14 @@ export function makeIdentify(opts: AuthOptions, verifier: TokenVerifier) {
       const record = claims ? await verifier.verifyHash(claims.tokenHash) : null;
       if (claims && record) {
         assertSameOrigin(request);
-        request.identity = { key: `token:${record.id}`, subject: record.subject, role: record.role, via: 'session', expiresAt: claims.expiresAt };
+        request.identity = {
+          key: `token:${record.id}`,
+          subject: record.subject,
+          role: record.role,
+          via: 'session',
+          expiresAt: claims.expiresAt,
+          stillValid: verifier.stillValidHash(claims.tokenHash, claims.expiresAt),
+        };
         return;
       }
       request.authError = 'the console session has expired or its token was revoked: sign in again';

@@ -118,7 +118,12 @@ export class TokenVerifier {
    * revocation or expiry is noticed within one TTL.
    */
   stillValid(token: string): () => Promise<boolean> {
-    return async () => (await this.verify(token, Date.now(), this.ttlMs / 2)) !== null;
+    return this.stillValidHash(hashToken(token));
+  }
+
+  /** As stillValid, for a console session (which holds the hash), that also ends at `until`. */
+  stillValidHash(hash: string, until = Infinity): () => Promise<boolean> {
+    return async () => Date.now() < until && (await this.verifyHash(hash, Date.now(), this.ttlMs / 2)) !== null;
   }
 
   /** Forget a revoked token at once (this process); other processes within the TTL. */

@@ -104,6 +104,19 @@ test('a tampered, forged or revoked session is not signed in', async () => {
   assert.equal(await whoami(cookie), 401, 'revoking the token ends its sessions');
 });
 
+test("a console session's watch stream ends once its token is revoked", { timeout: 30_000 }, async () => {
+  const token = await createToken('watcher', 'user');
+  const cookie = cookieOf(await signIn(token));
+  const watch = await fetch(`${srv.url}/api/v1/watch`, { headers: { cookie, accept: 'text/event-stream' } });
+  assert.equal(watch.status, 200);
+  const reader = (watch.body as ReadableStream<Uint8Array>).getReader();
+  const tokens = (await (await fetch(`${srv.url}/api/v1/tokens`, { headers: bearer(srv.token) })).json()) as { items: { id: string; subject: string }[] };
+  const id = tokens.items.find((t) => t.subject === 'watcher')!.id;
+  assert.equal((await fetch(`${srv.url}/api/v1/tokens/${id}`, { method: 'DELETE', headers: bearer(srv.token) })).status, 204);
+  // Reads until the server closes the stream (heartbeats and the connect comment may come first).
+  for (;;) if ((await reader.read()).done) break;
+});
+
 test('sign-out clears the cookie', async () => {
   const res = await fetch(`${srv.url}/api/v1/session`, { method: 'DELETE', headers: { origin: srv.url } });
   assert.equal(res.status, 204);

@@ -26,10 +26,11 @@ export function watchRoutes(hub: WatchHub, verifier: TokenVerifier): RouteDef[] 
       problems: [410],
       handler: async ({ request, reply, query, identity }) => {
         const cursor = await hub.prepare(query.resourceVersion);
-        // Gateway identities are vouched for per request; a token can be revoked mid-stream.
+        // Gateway identities are vouched for per request; a token (or the one behind a console
+        // session) can be revoked mid-stream.
         const token = bearerToken(request);
         reply.hijack();
-        await hub.open(reply.raw, identity, cursor, String(request.id), token ? verifier.stillValid(token) : undefined);
+        await hub.open(reply.raw, identity, cursor, String(request.id), token ? verifier.stillValid(token) : identity.stillValid);
       },
     }),
   ];
