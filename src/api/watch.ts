@@ -122,7 +122,11 @@ class WatchStream {
     if (this.res.writableLength <= CATCH_UP_HIGH_WATER) return true;
     const ctl = new AbortController();
     try {
-      await Promise.race([once(this.res, 'drain', { signal: ctl.signal }), sleep(this.stallMs, undefined, { signal: ctl.signal })]);
+      await Promise.race([
+        once(this.res, 'drain', { signal: ctl.signal }),
+        once(this.res, 'close', { signal: ctl.signal }),
+        sleep(this.stallMs, undefined, { signal: ctl.signal }),
+      ]);
     } catch {
       return false; // closed while waiting
     } finally {
