@@ -3,15 +3,17 @@
 // topology: reports go to the API) and the serverless runner (reports go to status/{name}.json).
 import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
-import type { Cluster, ClusterNode, ControllerReport, NodePool, ReportedCondition } from '../../domain/index.ts';
-import { condition, serverCount, SERVER_POOL } from '../../domain/index.ts';
+import type { Action, Cluster, ClusterNode, ControllerReport, ReportedCondition } from '../../domain/index.ts';
+import { condition } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
-import type { InstanceInfo, Slot } from './ec2.ts';
+import type { InstanceInfo } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
 import { classify, ClusterCloud, isLive, latestImage, ProviderError } from './ec2.ts';
 import type { K3sNode } from './k3s.ts';
 import { labelTaintChanges, parseNodes, versionMatches } from './k3s.ts';
 import type { NodeAgent, NodeCommand } from './node-agent.ts';
+import type { AwsDesiredSlot, AwsObserved } from './plan.ts';
+import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws } from './plan.ts';
 import { SsmNodeAgent } from './node-agent.ts';
 
 export interface AwsReconcilerOptions {
@@ -21,12 +23,6 @@ export interface AwsReconcilerOptions {
   requeue?: Partial<{ waitingMs: number; stableMs: number }>;
   /** Test hook: runs right after RunInstances returns, before anything is recorded. */
   afterLaunch?: (instanceId: string) => void | Promise<void>;
-}
-
-interface DesiredSlot extends Slot {
-  instanceType: string;
-  nodeName: string;
-  poolSpec?: NodePool;
 }
 
 interface AwsMetadata {
@@ -71,11 +67,16 @@ export class AwsReconciler implements Reconciler {
   }
 
   private async teardown(cloud: ClusterCloud, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const live = (await cloud.instances()).filter(isLive);
-    await cloud.terminate(live.filter((i) => i.state !== 'shutting-down').map((i) => i.id));
+    const { cluster } = cloud;
+    const instances = await cloud.instances();
+    const live = instances.filter(isLive);
+    const plan = planAws({ name: cluster.name, spec: cluster.spec, deleting: true }, { instances, hasSecurityGroup: true, hasToken: true, k3s: null, hasKubeconfig: true });
+    const targets = instanceFinder(cluster.name, live);
+    await cloud.terminate(plan.filter((a) => a.kind === 'terminate').map((a) => targets(a)?.id).filter((id): id is string => id !== undefined));
+    // delete-resources, the plan's last step, runs once no instance holds the security group.
     if (live.length > 0 || !(await cloud.deleteSecurityGroup())) {
       await ctx.report({
-        observedGeneration: cloud.cluster.generation,
+        observedGeneration: cluster.generation,
         conditions: [condition('Ready', 'False', 'Deleting', `waiting for ${live.length} instance(s) to terminate`)],
       });
       return { requeueAfterMs: this.requeue.waitingMs };
@@ -85,26 +86,40 @@ export class AwsReconciler implements Reconciler {
     return {};
   }
 
+  /** What one pass sees of the cluster: instances, resources, and K3s once the first server runs. */
+  private async observe(cloud: ClusterCloud, slots: ReadonlyMap<string, AwsDesiredSlot>, signal: AbortSignal): Promise<AwsObserved & { groupId: string | undefined }> {
+    const name = cloud.cluster.name;
+    const [instances, groupId, hasToken, hasKubeconfig] = await Promise.all([
+      cloud.instances(),
+      cloud.findSecurityGroup(),
+      cloud.hasParameter(tokenParameter(name)),
+      cloud.hasParameter(kubeconfigParameter(name)),
+    ]);
+    const first = placeInstances(slots, instances).bySlot.get(slotKey({ role: 'server', index: 0 }));
+    const k3s = first?.state === 'running' ? await this.readNodes(cloud.region, first.id, signal) : null;
+    return { instances, groupId, hasSecurityGroup: groupId !== undefined, hasToken, k3s, hasKubeconfig };
+  }
+
+  /** Runs the head of the plan — the actions that can run now, in order — and reports. */
   private async converge(cloud: ClusterCloud, ctx: ReconcileContext, meta: AwsMetadata): Promise<ReconcileResult> {
     const { cluster } = cloud;
     const spec = cluster.spec;
     const gen = cluster.generation;
-    const groupId = await cloud.ensureSecurityGroup();
-    await cloud.ensureToken();
-    const slots = desiredSlots(cluster);
-    const all = await cloud.instances();
-    const live = all.filter(isLive);
-    const bySlot = new Map<string, InstanceInfo>();
-    const extras: InstanceInfo[] = [];
-    for (const i of live) {
-      if (slots.has(i.key) && !bySlot.has(i.key)) bySlot.set(i.key, i);
-      else extras.push(i);
-    }
+    const slots = awsSlots(cluster.name, spec);
+    const seen = await this.observe(cloud, slots, ctx.signal);
+    const plan = planAws({ name: cluster.name, spec, deleting: false }, seen);
+    const all = seen.instances;
+    const { bySlot, extras } = placeInstances(slots, all);
+    const target = instanceFinder(cluster.name, [...bySlot.values(), ...extras]);
+    const extraOf = instanceFinder(cluster.name, extras);
+    const slotOf = (a: Action): AwsDesiredSlot | undefined => [...slots.values()].find((s) => s.nodeName === a.node);
+    const ids = (kind: Action['kind'], find = target): string[] =>
+      plan.filter((a) => a.kind === kind).map((a) => find(a)?.id).filter((id): id is string => id !== undefined);
     const report = (conditions: ReportedCondition[], nodes: ClusterNode[], endpoint?: string): Promise<void> => {
       const r: ControllerReport = { observedGeneration: gen, conditions, metadata: { aws: meta, nodes, ...(endpoint ? { endpoint } : {}) }, lastError: null };
       return ctx.report(r);
     };
-    const nodesOf = (k3s?: Map<string, K3sNode>): ClusterNode[] =>
+    const nodesOf = (k3s?: ReadonlyMap<string, K3sNode> | null): ClusterNode[] =>
       [...slots.values()].map((s) => {
         const i = bySlot.get(s.key);
         const k = k3s?.get(s.nodeName);
@@ -118,9 +133,15 @@ export class AwsReconciler implements Reconciler {
         };
       });
 
+    let groupId = seen.groupId;
+    if (plan.some((a) => a.kind === 'create-resources' && a.node === GROUP_RESOURCES)) {
+      groupId = await cloud.ensureSecurityGroup();
+      await cloud.ensureToken();
+    }
+
     if (spec.desiredState === 'stopped') {
-      await cloud.terminate(extras.filter((i) => i.state !== 'shutting-down').map((i) => i.id));
-      await cloud.stop(live.filter((i) => i.state === 'running' || i.state === 'pending').map((i) => i.id));
+      await cloud.terminate(ids('terminate', extraOf));
+      await cloud.stop(ids('stop'));
       const stillUp = [...bySlot.values()].filter((i) => i.state !== 'stopped').length;
       if (stillUp === 0) {
         await report([condition('Ready', 'True', 'Stopped', 'all instances are stopped'), condition('Available', 'False', 'Stopped', 'stopped')], nodesOf());
@@ -131,9 +152,10 @@ export class AwsReconciler implements Reconciler {
     }
 
     // Running: start what was stopped, launch what is missing.
-    await cloud.start([...bySlot.values()].filter((i) => i.state === 'stopped').map((i) => i.id));
-    const missing = [...slots.values()].filter((s) => !bySlot.has(s.key));
+    await cloud.start(ids('start'));
+    const missing = plan.filter((a) => a.kind === 'launch').map(slotOf).filter((x): x is AwsDesiredSlot => x !== undefined);
     if (missing.length) {
+      if (!groupId) throw new ProviderError('NoSecurityGroup', 'the security group is not there yet', true);
       const imageId = await latestImage(cloud.ssm);
       const subnets = spec.network?.subnetIds ?? [];
       for (const slot of missing) {
@@ -153,6 +175,7 @@ export class AwsReconciler implements Reconciler {
       await report([condition('Ready', 'False', 'Launching', `launched ${missing.length} instance(s)`)], nodesOf());
       return { requeueAfterMs: this.requeue.waitingMs };
     }
+    // The rest of the plan (K3s) waits until every instance runs.
     const notRunning = [...bySlot.values()].filter((i) => i.state !== 'running');
     if (notRunning.length) {
       await report([condition('Ready', 'False', 'WaitingForInstances', `${notRunning.length} instance(s) not running yet`)], nodesOf());
@@ -162,64 +185,78 @@ export class AwsReconciler implements Reconciler {
     // K3s: the first server, then the others, then the agents; Ready only from K3s itself.
     const first = bySlot.get(slotKey({ role: 'server', index: 0 }));
     if (!first?.privateIp) throw new ProviderError('NoServer', 'the first server has no private address yet', true);
-    const serverUrl = `https://${first.privateIp}:6443`;
+    const firstIp = first.privateIp;
+    const serverUrl = `https://${firstIp}:6443`;
     const base = { CLUSTER: cluster.name, K3S_VERSION: spec.k3sVersion, REGION: spec.region, TOKEN_PARAM: tokenParameter(cluster.name) };
     const run = (instanceId: string, script: NodeCommand['script'], vars: Record<string, string>) =>
       this.runChecked({ region: spec.region, instanceId, script, vars }, ctx.signal);
     const firstSlot = slots.get(first.key);
-    let k3s = await this.readNodes(spec.region, first.id, ctx.signal);
-    const firstNode = firstSlot ? k3s?.get(firstSlot.nodeName) : undefined;
-    if (!firstNode || !versionMatches(spec.k3sVersion, firstNode.version)) {
-      await run(first.id, 'install-server', { ...base, NODE_NAME: firstSlot?.nodeName ?? '', SERVER_URL: '', CLUSTER_INIT: String(spec.mode === 'ha') });
-      k3s = await this.readNodes(spec.region, first.id, ctx.signal);
+    let k3s = seen.k3s;
+    const reread = async (): Promise<void> => {
+      k3s = (await this.readNodes(spec.region, first.id, ctx.signal)) ?? k3s;
+    };
+    const needsInstall = (slot: AwsDesiredSlot): boolean => {
+      const node = k3s?.get(slot.nodeName);
+      return !node || !versionMatches(spec.k3sVersion, node.version);
+    };
+    let joins: Promise<unknown>[] = [];
+    const flushJoins = async (): Promise<void> => {
+      if (!joins.length) return;
+      await Promise.all(joins);
+      joins = [];
+      await reread();
+    };
+    for (const action of plan) {
+      const slot = slotOf(action);
+      if (action.kind === 'install-k3s' || action.kind === 'upgrade-k3s') {
+        const inst = slot ? bySlot.get(slot.key) : undefined;
+        if (!slot || !inst || !needsInstall(slot)) continue;
+        if (inst.id === first.id) {
+          await run(first.id, 'install-server', { ...base, NODE_NAME: firstSlot?.nodeName ?? '', SERVER_URL: '', CLUSTER_INIT: String(spec.mode === 'ha') });
+          k3s = await this.readNodes(spec.region, first.id, ctx.signal);
+          if (!k3s) break;
+          continue;
+        }
+        joins.push(
+          slot.role === 'server'
+            ? run(inst.id, 'install-server', { ...base, NODE_NAME: slot.nodeName, SERVER_URL: serverUrl, CLUSTER_INIT: 'false' })
+            : run(inst.id, 'join-agent', { ...base, NODE_NAME: slot.nodeName, POOL: slot.pool, SERVER_URL: serverUrl }),
+        );
+        continue;
+      }
+      await flushJoins();
+      if (!k3s) break;
+      if (action.kind === 'drain') {
+        // Drain before terminating anything the spec no longer wants.
+        const running = extras.some((i) => i.state === 'running' && nodeName(cluster.name, i) === action.node);
+        if (running && k3s.has(action.node ?? '')) await run(first.id, 'drain-node', { NODE_NAME: action.node ?? '' });
+      } else if (action.kind === 'terminate') {
+        const extra = extraOf(action);
+        if (extra) await cloud.terminate([extra.id]);
+      } else if (action.kind === 'label-node' && slot?.poolSpec) {
+        const node = k3s.get(slot.nodeName);
+        const change = node ? labelTaintChanges(node, slot.poolSpec.labels ?? {}, slot.poolSpec.taints ?? []) : null;
+        if (change) {
+          await run(first.id, 'label-node', { NODE_NAME: slot.nodeName, ...change });
+          await reread();
+        }
+      } else if (action.kind === 'create-resources' && action.node === KUBECONFIG_RESOURCE) {
+        const kubeconfig = await run(first.id, 'read-kubeconfig', { PRIVATE_IP: firstIp, CLUSTER: cluster.name });
+        await cloud.putKubeconfig(kubeconfig);
+      }
     }
-    if (!k3s) {
+    await flushJoins();
+    const nodesK3s: ReadonlyMap<string, K3sNode> | null = k3s;
+    if (!nodesK3s) {
       await report([condition('Ready', 'False', 'WaitingForK3s', 'K3s on the first server is not answering yet')], nodesOf());
       return { requeueAfterMs: this.requeue.waitingMs };
     }
 
-    // Drain before terminating anything the spec no longer wants.
-    for (const extra of extras) {
-      const name = nodeName(cluster.name, extra);
-      if (extra.state === 'running' && k3s.has(name)) await run(first.id, 'drain-node', { NODE_NAME: name });
-      await cloud.terminate([extra.id]);
-    }
-
-    const joins: Promise<unknown>[] = [];
-    for (const slot of slots.values()) {
-      const inst = bySlot.get(slot.key);
-      if (!inst || inst.id === first.id) continue;
-      const node = k3s.get(slot.nodeName);
-      if (node && versionMatches(spec.k3sVersion, node.version)) continue;
-      joins.push(
-        slot.role === 'server'
-          ? run(inst.id, 'install-server', { ...base, NODE_NAME: slot.nodeName, SERVER_URL: serverUrl, CLUSTER_INIT: 'false' })
-          : run(inst.id, 'join-agent', { ...base, NODE_NAME: slot.nodeName, POOL: slot.pool, SERVER_URL: serverUrl }),
-      );
-    }
-    await Promise.all(joins);
-    if (joins.length) k3s = (await this.readNodes(spec.region, first.id, ctx.signal)) ?? k3s;
-
-    for (const slot of slots.values()) {
-      const node = k3s.get(slot.nodeName);
-      if (!node || !slot.poolSpec) continue;
-      const change = labelTaintChanges(node, slot.poolSpec.labels ?? {}, slot.poolSpec.taints ?? []);
-      if (change) {
-        await run(first.id, 'label-node', { NODE_NAME: slot.nodeName, ...change });
-        k3s = (await this.readNodes(spec.region, first.id, ctx.signal)) ?? k3s;
-      }
-    }
-
-    if (!(await cloud.hasParameter(kubeconfigParameter(cluster.name)))) {
-      const kubeconfig = await run(first.id, 'read-kubeconfig', { PRIVATE_IP: first.privateIp, CLUSTER: cluster.name });
-      await cloud.putKubeconfig(kubeconfig);
-    }
-
     const pending = [...slots.values()].filter((s) => {
-      const node = k3s.get(s.nodeName);
+      const node = nodesK3s.get(s.nodeName);
       return !node?.ready || !versionMatches(spec.k3sVersion, node.version);
     });
-    const nodes = nodesOf(k3s);
+    const nodes = nodesOf(nodesK3s);
     if (pending.length) {
       await report([condition('Ready', 'False', 'NodesNotReady', `not ready in K3s: ${pending.map((s) => s.nodeName).join(', ')}`)], nodes, serverUrl);
       return { requeueAfterMs: this.requeue.waitingMs };
@@ -251,20 +288,14 @@ export class AwsReconciler implements Reconciler {
   }
 }
 
-function desiredSlots(cluster: Cluster): Map<string, DesiredSlot> {
-  const slots = new Map<string, DesiredSlot>();
-  for (let index = 0; index < serverCount(cluster.spec); index++) {
-    const s: Slot = { key: slotKey({ role: 'server', index }), role: 'server', pool: SERVER_POOL, index };
-    slots.set(s.key, { ...s, instanceType: cluster.spec.instanceType, nodeName: nodeName(cluster.name, s) });
-  }
-  for (const pool of cluster.spec.nodePools) {
-    // Admission (domain/admission.ts) refuses a pool named "server", whose node names would clash.
-    for (let index = 0; index < pool.count; index++) {
-      const s: Slot = { key: slotKey({ role: 'agent', pool: pool.name, index }), role: 'agent', pool: pool.name, index };
-      slots.set(s.key, { ...s, instanceType: pool.instanceType ?? cluster.spec.instanceType, nodeName: nodeName(cluster.name, s), poolSpec: pool });
-    }
-  }
-  return slots;
+/** The planned action's instance among `instances`: by node name, each instance used once. */
+function instanceFinder(clusterName: string, instances: readonly InstanceInfo[]): (a: Action) => InstanceInfo | undefined {
+  const used = new Set<string>();
+  return (a) => {
+    const found = instances.find((i) => !used.has(i.id) && nodeName(clusterName, i) === a.node);
+    if (found) used.add(found.id);
+    return found;
+  };
 }
 
 function previousMetadata(cluster: Cluster): AwsMetadata {

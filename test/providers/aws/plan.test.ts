@@ -1,0 +1,53 @@
+// The aws provider's pure plan (DESIGN §13): from the spec and an observed snapshot to the
+// ordered actions its reconcile runs. The reconcile side is covered on moto by test/aws.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { clusterSpecSchema } from '../../../src/domain/spec.ts';
+import { slotKey } from '../../../src/domain/slots.ts';
+import type { InstanceInfo } from '../../../src/providers/aws/ec2.ts';
+import type { K3sNode } from '../../../src/providers/aws/k3s.ts';
+import { planAws } from '../../../src/providers/aws/plan.ts';
+
+let n = 0;
+function inst(role: 'server' | 'agent', pool: string, index: number, state = 'running'): InstanceInfo {
+  return { id: `i-${++n}`, role, pool, index, key: slotKey({ role, pool, index }), state, privateIp: `10.0.0.${n}`, attempt: 0, launchedAt: n };
+}
+const node = (name: string, version = 'v1.31.4+k3s1'): [string, K3sNode] => [name, { name, ready: true, version, labels: {}, taints: [] }];
+const seen = { hasSecurityGroup: true, hasToken: true, hasKubeconfig: true };
+const words = (actions: { kind: string; node?: string | undefined }[]) => actions.map((a) => `${a.kind} ${a.node ?? ''}`.trim());
+
+test('aws plan: a new cluster creates its resources, launches every slot, then installs K3s server first', () => {
+  const spec = clusterSpecSchema.parse({ provider: 'aws', nodePools: [{ name: 'w', count: 1, instanceType: 't3.large', labels: { tier: 'web' } }] });
+  const plan = planAws({ name: 'c', spec, deleting: false }, { instances: [], hasSecurityGroup: false, hasToken: false, k3s: null, hasKubeconfig: false });
+  assert.deepEqual(words(plan), [
+    'create-resources the security group and join token',
+    'launch c-server-0',
+    'launch c-w-agent-0',
+    'install-k3s c-server-0',
+    'install-k3s c-w-agent-0',
+    'label-node c-w-agent-0',
+    'create-resources the kubeconfig parameter',
+  ]);
+  assert.equal(plan[2]?.instanceType, 't3.large');
+});
+
+test('aws plan: a smaller pool drains then terminates; a new pinned version upgrades every node', () => {
+  const spec = clusterSpecSchema.parse({ provider: 'aws', k3sVersion: 'v1.32.1+k3s1', nodePools: [{ name: 'w', count: 1 }] });
+  const instances = [inst('server', 'control-plane', 0), inst('agent', 'w', 0), inst('agent', 'w', 1), inst('agent', 'w', 2, 'terminated')];
+  const k3s = new Map([node('c-server-0'), node('c-w-agent-0'), node('c-w-agent-1')]);
+  const plan = planAws({ name: 'c', spec, deleting: false }, { ...seen, instances, k3s });
+  assert.deepEqual(words(plan), ['upgrade-k3s c-server-0', 'drain c-w-agent-1', 'terminate c-w-agent-1', 'upgrade-k3s c-w-agent-0']);
+});
+
+test('aws plan: stop stops every running instance; delete terminates all, then deletes resources', () => {
+  const instances = [inst('server', 'control-plane', 0), inst('agent', 'w', 0, 'stopped')];
+  const stopped = clusterSpecSchema.parse({ provider: 'aws', desiredState: 'stopped', nodePools: [{ name: 'w', count: 1 }] });
+  assert.deepEqual(words(planAws({ name: 'c', spec: stopped, deleting: false }, { ...seen, instances, k3s: null })), ['stop c-server-0']);
+  const running = { ...stopped, desiredState: 'running' as const };
+  assert.deepEqual(words(planAws({ name: 'c', spec: running, deleting: false }, { ...seen, instances, k3s: new Map([node('c-server-0'), node('c-w-agent-0')]) })), ['start c-w-agent-0']);
+  assert.deepEqual(words(planAws({ name: 'c', spec: running, deleting: true }, { ...seen, instances, k3s: null })), [
+    'terminate c-server-0',
+    'terminate c-w-agent-0',
+    'delete-resources the security group and the join token and kubeconfig parameters',
+  ]);
+});
