@@ -129,7 +129,7 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   const install = sent.find((c) => c.comment === 'goman install-server');
   assert.ok(install?.commands.includes(`CLUSTER='demo'`) && install.commands.includes(`K3S_VERSION='v1.31.4+k3s1'`), 'variables are passed quoted');
   assert.ok(sent.some((c) => c.comment === 'goman join-agent'));
-  const worker0 = k3s.nodeByName('demo-workers-0');
+  const worker0 = k3s.nodeByName('demo-workers-agent-0');
   assert.equal(worker0?.labels.tier, 'web', 'pool labels applied');
   assert.deepEqual(worker0?.taints, [{ key: 'dedicated', value: 'web', effect: 'NoSchedule' }], 'pool taints applied');
   const ssm = clients.ssm('ap-south-1');
@@ -151,7 +151,7 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   // Scale down: the node is drained before its instance goes.
   await backend.patch('demo', { spec: { nodePools: [{ name: 'workers', count: 1, labels: { tier: 'web' }, taints: [{ key: 'dedicated', value: 'web', effect: 'NoSchedule' }] }] } });
   await phaseAt('demo', 'Ready', 2);
-  assert.deepEqual(k3s.drained, ['demo-workers-1']);
+  assert.deepEqual(k3s.drained, ['demo-workers-agent-1']);
   assert.equal((await liveInstances('ap-south-1', 'demo')).length, 2);
 
   await backend.patch('demo', { spec: { desiredState: 'stopped' } });
