@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ErrorCode, FieldError } from '../domain/index.ts';
-import { GomanError } from '../domain/index.ts';
+import { GomanError, UnprocessableError } from '../domain/index.ts';
 import { zodFieldErrors } from '../domain/zod-errors.ts';
 import type { Problem } from './schemas.ts';
 
@@ -107,6 +107,7 @@ function fromFastify(error: FastifyError): Mapped | null {
 
 export function mapError(error: unknown): Mapped {
   if (error instanceof HttpProblem) return { status: error.status, code: error.code, detail: error.message, errors: error.errors, internal: false };
+  if (error instanceof UnprocessableError) return { status: 422, code: error.code, detail: error.message, errors: error.errors, internal: false };
   if (error instanceof GomanError && error.code !== 'INTERNAL') {
     return { status: STATUS[error.code], code: error.code, detail: error.message, errors: error.errors, internal: false };
   }
