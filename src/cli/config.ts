@@ -88,6 +88,8 @@ export async function writeConfig(config: GomanConfig, file: string = configPath
 /** Read, change and write the config under its lock, so concurrent goman processes never lose each other's changes. */
 async function updateConfig(file: string, change: (config: GomanConfig) => void): Promise<GomanConfig> {
   await makeDirectory(path.dirname(file), 0o700);
+  // Loaded before the lock is taken, so other goman processes wait only for the write itself.
+  await import('yaml');
   return withFileLock(file, async () => {
     const config = await readConfig(file);
     change(config);

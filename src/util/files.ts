@@ -3,7 +3,8 @@
 // errors say what is wrong with the path the user gave rather than with the temp file.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -115,10 +116,29 @@ export async function makeDirectory(dir: string, mode = 0o777): Promise<void> {
 }
 
 export interface LockOptions {
-  /** Give up after this long (default 10 s). */
+  /** Give up after this long (default 60 s). */
   timeoutMs?: number;
-  /** A lock file older than this was left by a crashed process and is taken over (default 30 s). */
+  /**
+   * A lock whose process is gone was left by a crash and is taken over at once; one whose
+   * process cannot be checked (another machine sharing the folder) after this long (default 120 s).
+   */
   staleMs?: number;
+}
+
+/** Whether the lock at `lock` was left by a process that no longer runs (or is older than `staleMs`). */
+async function abandoned(lock: string, staleMs: number): Promise<boolean> {
+  const [text, info] = await Promise.all([readFile(lock, 'utf8').catch(() => ''), stat(lock).catch(() => undefined)]);
+  if (!info) return false;
+  const [pid, host] = text.trim().split(' ');
+  if (host === hostname() && Number(pid) > 0) {
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+    return false;
+  }
+  return Date.now() - info.mtimeMs > staleMs;
 }
 
 /**
@@ -127,19 +147,18 @@ export interface LockOptions {
  */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const lock = `${file}.lock`;
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  const staleMs = opts.staleMs ?? 30_000;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const staleMs = opts.staleMs ?? 120_000;
   let wait = 5;
   for (;;) {
     try {
       const handle = await open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(`${process.pid} ${hostname()}\n`);
       await handle.close();
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileError(file, `cannot lock ${file}: ${fileProblem(e, lock)}`);
-      const since = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (since > staleMs) {
+      if (await abandoned(lock, staleMs)) {
         await rm(lock, { force: true });
         continue;
       }

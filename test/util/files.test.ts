@@ -2,7 +2,8 @@
 // failures name the path the user gave.
 import assert from 'node:assert/strict';
 import { lstat, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { FileError, makeDirectory, namingFlag, withFileLock, writeFileAtomic } from '../../src/util/files.ts';
@@ -67,4 +68,14 @@ test('a file lock serialises read-modify-write cycles', async () => {
   );
   assert.equal(await readFile(file, 'utf8'), '20');
   assert.deepEqual(await readdir(dir), ['counter'], 'the lock file is gone');
+});
+
+test('a lock left by a process that is gone is taken over at once; a live one is waited for', async () => {
+  const dir = await freshDir();
+  const file = path.join(dir, 'config.yaml');
+  const gone = spawnSync('true').pid;
+  await writeFile(`${file}.lock`, `${gone} ${hostname()}\n`);
+  assert.equal(await withFileLock(file, async () => 'ran', { timeoutMs: 5_000 }), 'ran');
+  await writeFile(`${file}.lock`, `${process.pid} ${hostname()}\n`);
+  await assert.rejects(withFileLock(file, async () => 'ran', { timeoutMs: 200 }), /is locked by another goman process; if none is running, remove .*config\.yaml\.lock/);
 });
