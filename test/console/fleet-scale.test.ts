@@ -1,6 +1,8 @@
 // The fleet view with 1 000 clusters: the list is virtualised (a bounded number of rows in the
-// DOM whatever the fleet size), the counts cover every cluster, and scrolling to the end or
-// re-sorting stays quick. The server runs without controllers so the 1 000 stay put.
+// DOM whatever the fleet size), the counts cover every cluster, the last row is reachable by
+// scrolling, sorting and filtering cover all 1 000. The times are printed, not asserted: they
+// measure the machine as much as the console. The server runs without controllers so the
+// 1 000 stay put.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { eventually } from '../helpers/eventually.ts';
@@ -59,5 +61,4 @@ test('1 000 clusters: counts, a virtualised list, quick scroll and sort', { time
   await eventually('100 rows match shard=3', async () => (await page.getByRole('table', { name: 'clusters' }).getAttribute('aria-rowcount')) === '101');
   assert.deepEqual(await seriousA11yViolations(page), []);
   console.log(`fleet of ${FLEET}: listed and rendered in ${loadedMs} ms; ${inDom} rows in the DOM; scroll to the end ${scrollMs} ms; re-sort ${sortMs} ms`);
-  assert.ok(scrollMs < 2000 && sortMs < 2000, `scroll ${scrollMs} ms, sort ${sortMs} ms`);
 });
