@@ -34,8 +34,9 @@ export interface PlanService {
  * List API, else the shipped table (the API never calls AWS for a price on a request).
  */
 export function storePlanService(store: ProviderStateStore, opts: { dataDir?: string | undefined } = {}): PlanService {
-  const settings = simSettings({}, {});
-  const sim = new SimReconciler({ store, env: {} });
+  // The embedded sim controller reads its timings from this process's environment; so does its planner.
+  const settings = simSettings({}, process.env);
+  const sim = new SimReconciler({ store });
   return {
     plan: (cluster, spec, deleting) =>
       cluster.spec.provider === 'sim'
