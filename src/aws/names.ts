@@ -43,6 +43,8 @@ export const statusKey = (name: string): string => `status/${name}.json`;
 export const DESIRED_PREFIX = 'clusters/';
 export const DESIRED_SUFFIX = '.json';
 export const STATUS_PREFIX = 'status/';
+/** id → name, so a cluster is found by id with one GET, never a listing (never triggers either). */
+export const idKey = (id: string): string => `ids/${id}.json`;
 
 /** SSM parameter names of a cluster's secrets. */
 export const tokenParameter = (cluster: string): string => `/goman/${cluster}/token`;

@@ -2,9 +2,8 @@
 // write, so two users — or a user and the controller — never overwrite each other silently.
 import { newId } from '../util/ids.ts';
 import { createAwsClients } from '../aws/clients.ts';
-import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../aws/names.ts';
-import { mergePatch } from '../domain/merge-patch.ts';
-import { parseLabelSelector } from '../domain/label-selector.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, statusKey } from '../aws/names.ts';
+import { labelsMatch, parseLabelSelector } from '../domain/label-selector.ts';
 import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, Versioned, WatchEvent } from './backend.ts';
 import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
 import {
@@ -19,6 +18,7 @@ import {
   nameTaken,
   notFound,
   preconditionFailed,
+  stableStringify,
   validationFailed,
 } from '../domain/index.ts';
 import type { HistoryEntry, LabelRequirement, Page } from '../domain/index.ts';
@@ -28,6 +28,7 @@ import { etagValue, quoteEtag } from '../domain/etag.ts';
 import { zodFieldErrors } from '../domain/zod-errors.ts';
 import { JsonObjects, WriteConflict } from '../store/s3/objects.ts';
 import { sleepUnlessAborted } from '../util/sleep.ts';
+import { mergePatchChange, updateWithRetry, type UpdateTarget } from '../usecases/update-cluster.ts';
 
 export interface S3BackendOptions {
   bucket: string;
@@ -78,10 +79,13 @@ export class S3Backend implements ClusterBackend {
       createdAt: now,
       updatedAt: now,
     };
+    // The id index first: a desired object is never findable by name but not by id.
+    await this.objects.put(idKey(doc.id), { name: doc.name }, null);
     let etag: string;
     try {
       etag = await this.objects.put(desiredKey(doc.name), doc, null);
     } catch (e) {
+      await this.objects.delete(idKey(doc.id)).catch(() => undefined);
       if (e instanceof WriteConflict) throw nameTaken(doc.name);
       throw e;
     }
@@ -103,7 +107,7 @@ export class S3Backend implements ClusterBackend {
         const c = found.value;
         if (params.phase && c.status.phase !== params.phase) continue;
         if (params.provider && c.spec.provider !== params.provider) continue;
-        if (!matches(c.labels, selector)) continue;
+        if (!labelsMatch(c.labels, selector)) continue;
         items.push(c);
         if (items.length === limit) return { items, nextCursor: c.name };
       }
@@ -119,17 +123,15 @@ export class S3Backend implements ClusterBackend {
   }
 
   patch(idOrName: string, patch: ClusterPatch, ifMatch?: string): Promise<Cluster> {
-    return this.update(idOrName, ifMatch, (doc) => ({
-      spec: patch.spec ? parseSpec(mergePatch(doc.spec, patch.spec)) : doc.spec,
-      labels: patch.labels ? parseLabels(mergePatch(doc.labels, patch.labels)) : doc.labels,
-    }));
+    return updateWithRetry(this.updateTarget(idOrName), mergePatchChange(patch, parseSpec), { ifMatch });
   }
 
   replace(idOrName: string, body: { spec: ClusterSpec | Record<string, unknown>; labels?: Labels }, ifMatch?: string): Promise<Cluster> {
-    return this.update(idOrName, ifMatch, (doc) => ({
-      spec: parseSpec({ provider: 'aws', ...body.spec }),
-      labels: body.labels ? parseLabels(body.labels) : doc.labels,
-    }));
+    return updateWithRetry(
+      this.updateTarget(idOrName),
+      (current) => ({ spec: parseSpec({ provider: 'aws', ...body.spec }), labels: body.labels ? parseLabels(body.labels) : current.labels }),
+      { ifMatch },
+    );
   }
 
   /** Sets deletionTimestamp; the controller removes both objects once the cloud is clean. */
@@ -177,7 +179,7 @@ export class S3Backend implements ClusterBackend {
     let connected = false;
     while (!signal.aborted) {
       try {
-        const { items } = await this.list({ limit: 500 });
+        const items = await this.listAll();
         if (!connected) {
           connected = true;
           yield { type: 'connected' };
@@ -207,42 +209,54 @@ export class S3Backend implements ClusterBackend {
     }
   }
 
-  private async update(
-    idOrName: string,
-    ifMatch: string | undefined,
-    change: (doc: DesiredDoc) => { spec: ClusterSpec; labels: Labels },
-  ): Promise<Cluster> {
-    // Without If-Match, a lost race is retried on fresh data; with it, the caller decides.
-    for (let attempt = 0; attempt < RMW_ATTEMPTS; attempt++) {
-      const name = await this.resolveName(idOrName);
-      const current = name ? await this.readDesired(name) : null;
-      if (!current) throw notFound(`cluster "${idOrName}"`);
-      if (ifMatch !== undefined && etagValue(ifMatch) !== etagValue(current.etag)) {
-        throw preconditionFailed(`cluster "${current.doc.name}" changed since it was read (resourceVersion ${etagValue(current.etag)})`);
-      }
-      if (current.doc.deletionTimestamp) throw conflict(`cluster "${current.doc.name}" is being deleted`);
-      const next = change(current.doc);
-      assertMutableSpec(current.doc.spec, next.spec);
-      assertAdmissible(current.doc.name, next.spec);
-      const specChanged = canonicalSpec(next.spec) !== canonicalSpec(current.doc.spec);
-      const labelsChanged = JSON.stringify(next.labels) !== JSON.stringify(current.doc.labels);
-      if (!specChanged && !labelsChanged) return this.compose(current.doc, current.etag);
-      const doc: DesiredDoc = {
-        ...current.doc,
-        spec: next.spec,
-        labels: next.labels,
-        generation: current.doc.generation + (specChanged ? 1 : 0),
-        updatedAt: new Date().toISOString(),
-      };
-      try {
-        const etag = await this.objects.put(desiredKey(doc.name), doc, quoteEtag(current.etag));
-        return this.compose(doc, etag);
-      } catch (e) {
-        if (!(e instanceof WriteConflict)) throw e;
-        if (ifMatch !== undefined) throw preconditionFailed(`cluster "${doc.name}" changed while it was being written`);
-      }
-    }
-    throw preconditionFailed(`cluster "${idOrName}" kept changing; try again`);
+  /** The update use case's view of one desired object: read it, write it back conditionally. */
+  private updateTarget(idOrName: string): UpdateTarget<Cluster> {
+    let current: { doc: DesiredDoc; etag: string } | null = null;
+    return {
+      read: async () => {
+        const name = await this.resolveName(idOrName);
+        current = name ? await this.readDesired(name) : null;
+        if (!current) throw notFound(`cluster "${idOrName}"`);
+        return { spec: current.doc.spec, labels: current.doc.labels, version: etagValue(current.etag) };
+      },
+      write: async (next, ifMatch) => {
+        if (!current) throw notFound(`cluster "${idOrName}"`);
+        const { doc: before, etag } = current;
+        if (etagValue(ifMatch) !== etagValue(etag)) {
+          throw preconditionFailed(`cluster "${before.name}" changed since it was read (resourceVersion ${etagValue(etag)})`);
+        }
+        if (before.deletionTimestamp) throw conflict(`cluster "${before.name}" is being deleted`);
+        assertMutableSpec(before.spec, next.spec);
+        assertAdmissible(before.name, next.spec);
+        const specChanged = canonicalSpec(next.spec) !== canonicalSpec(before.spec);
+        if (!specChanged && stableStringify(next.labels) === stableStringify(before.labels)) return this.compose(before, etag);
+        const doc: DesiredDoc = {
+          ...before,
+          spec: next.spec,
+          labels: next.labels,
+          generation: before.generation + (specChanged ? 1 : 0),
+          updatedAt: new Date().toISOString(),
+        };
+        try {
+          return await this.compose(doc, await this.objects.put(desiredKey(doc.name), doc, quoteEtag(etag)));
+        } catch (e) {
+          if (e instanceof WriteConflict) throw preconditionFailed(`cluster "${doc.name}" changed while it was being written`);
+          throw e;
+        }
+      },
+    };
+  }
+
+  /** Every cluster, page by page: a watch must see them all, not the first page. */
+  private async listAll(): Promise<Cluster[]> {
+    const all: Cluster[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ limit: 500, ...(cursor ? { cursor } : {}) });
+      all.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return all;
   }
 
   private async readDesired(name: string): Promise<{ doc: DesiredDoc; etag: string } | null> {
@@ -264,9 +278,12 @@ export class S3Backend implements ClusterBackend {
 
   private async resolveName(idOrName: string): Promise<string | null> {
     if (!UUID.test(idOrName)) return nameProblem(idOrName) ? null : idOrName;
-    // Keys are names; an id needs a scan (the CLI uses names, so this is rare).
-    const { items } = await this.list({ limit: 500 });
-    return items.find((c) => c.id === idOrName)?.name ?? null;
+    const entry = (await this.objects.get(idKey(idOrName)))?.body as { name?: unknown } | undefined;
+    const name = typeof entry?.name === 'string' ? entry.name : null;
+    // The index may outlive its cluster (a name reused since): trust it only if the object agrees.
+    if (!name || nameProblem(name)) return null;
+    const got = await this.objects.get(desiredKey(name));
+    return (got?.body as { id?: unknown } | undefined)?.id === idOrName ? name : null;
   }
 }
 
@@ -287,20 +304,3 @@ function parseLabels(input: unknown): Labels {
   if (!parsed.success) throw validationFailed('invalid labels', zodFieldErrors(parsed.error, ['labels']));
   return parsed.data;
 }
-
-function matches(labels: Labels, selector: readonly LabelRequirement[]): boolean {
-  return selector.every((r) => {
-    const v = labels[r.key];
-    switch (r.op) {
-      case '=':
-        return v === r.value;
-      case '!=':
-        return v !== r.value;
-      case 'exists':
-        return v !== undefined;
-      case '!exists':
-        return v === undefined;
-    }
-  });
-}
-

@@ -37,3 +37,19 @@ export function parseLabelSelector(selector: string, field = 'labelSelector'): L
   });
 }
 
+/** Whether labels satisfy every requirement (the S3 store filters here; SQL stores in their query). */
+export function labelsMatch(labels: Readonly<Record<string, string>>, selector: readonly LabelRequirement[]): boolean {
+  return selector.every((r) => {
+    const v = labels[r.key];
+    switch (r.op) {
+      case '=':
+        return v === r.value;
+      case '!=':
+        return v !== r.value;
+      case 'exists':
+        return v !== undefined;
+      case '!exists':
+        return v === undefined;
+    }
+  });
+}

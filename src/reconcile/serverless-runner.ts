@@ -15,7 +15,7 @@ import { JsonObjects } from '../store/s3/objects.ts';
 import { StatusWriter } from '../store/s3/status-writer.ts';
 import type { AwsClients } from '../aws/clients.ts';
 import { DynamoLeaseStore } from '../lease/dynamo-leases.ts';
-import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, statusKey } from '../aws/names.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, statusKey } from '../aws/names.ts';
 
 export interface ServerlessOptions {
   clients: AwsClients;
@@ -170,6 +170,7 @@ export class ServerlessRunner {
         if (doc && doc.id === desired.id && doc.deletionTimestamp) {
           await this.objects.delete(desiredKey(desired.name));
           await this.objects.delete(statusKey(desired.name));
+          await this.objects.delete(idKey(desired.id));
         }
         finalized = true;
       },
