@@ -6,8 +6,8 @@ import { GomanError } from '../domain/errors.ts';
 import type { Target } from './errors.ts';
 import type { Context } from './config.ts';
 import { parseOutput } from './flags.ts';
-import type { OutputFormat, Terminal } from './output.ts';
-import { stdoutTerminal } from './output.ts';
+import type { Column, OutputFormat, Terminal } from './output.ts';
+import { formatTable, serialize, stdoutTerminal } from './output.ts';
 
 export interface GlobalOptions {
   context?: string;
@@ -42,6 +42,16 @@ export async function openServerSession(opts: GlobalOptions, why: string): Promi
   const s = await openSession(opts);
   if (s.backend.kind !== 'server') throw new GomanError('VALIDATION_FAILED', `${why}; context "${s.context.name}" is an S3 context`);
   return s as Session & { backend: ServerBackend };
+}
+
+/** A list: a table of `row`s on the terminal, or the whole `doc` with `-o json|yaml`. */
+export async function writeList<T>(s: Session, doc: unknown, items: readonly T[], columns: Column[], row: (item: T, now: Date) => string[]): Promise<void> {
+  if (s.format !== 'table') {
+    s.write(await serialize(doc, s.format));
+    return;
+  }
+  const now = new Date();
+  s.write(formatTable(columns, items.map((item) => row(item, now)), { width: s.term.columns }));
 }
 
 export async function openSession(opts: GlobalOptions): Promise<Session> {

@@ -11,7 +11,7 @@ import { UsageError } from '../errors.ts';
 import { fileProblem } from '../../util/files.ts';
 import { clusterName, parseDuration, parseLabel, parsePool, uniqueKeys } from '../flags.ts';
 import type { Session, GlobalOptions } from '../session.ts';
-import { openSession } from '../session.ts';
+import { openSession, writeList } from '../session.ts';
 import { age, formatTable, paint, PHASE_COLORS, serialize, tableWidths } from '../output.ts';
 import type { Column } from '../output.ts';
 import { nodesText, phaseOf, statusMessage } from '../view.ts';
@@ -318,21 +318,16 @@ export async function events(name: string, flags: GlobalOptions & { limit?: stri
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError(`--limit "${flags.limit}": expected 1..500`);
   const s = await openSession(flags);
   const page = await s.backend.events(name, { limit });
-  if (s.format !== 'table') {
-    s.write(await serialize(page, s.format));
-    return;
-  }
-  if (page.items.length === 0) {
+  if (s.format === 'table' && page.items.length === 0) {
     process.stderr.write(`No events for ${name}.\n`);
     return;
   }
-  const now = new Date();
-  s.write(
-    formatTable(
-      [{ header: 'AGE' }, { header: 'KIND' }, { header: 'GEN' }, { header: 'MESSAGE', flexible: true }],
-      page.items.map((e) => [age(e.at, now), e.kind, String(e.generation), e.message]),
-      { width: s.term.columns },
-    ),
+  await writeList(
+    s,
+    page,
+    page.items,
+    [{ header: 'AGE' }, { header: 'KIND' }, { header: 'GEN' }, { header: 'MESSAGE', flexible: true }],
+    (e, now) => [age(e.at, now), e.kind, String(e.generation), e.message],
   );
 }
 

@@ -2,8 +2,8 @@
 import { UsageError } from '../errors.ts';
 import type { TokenRole } from '../../domain/index.ts';
 import type { GlobalOptions } from '../session.ts';
-import { openServerSession } from '../session.ts';
-import { age, formatTable, serialize } from '../output.ts';
+import { openServerSession, writeList } from '../session.ts';
+import { age, serialize } from '../output.ts';
 
 const serverSession = (flags: GlobalOptions) => openServerSession(flags, 'tokens belong to a goman server');
 
@@ -22,17 +22,12 @@ export async function createToken(flags: GlobalOptions & { subject: string; role
 export async function listTokens(flags: GlobalOptions): Promise<void> {
   const s = await serverSession(flags);
   const { items } = await s.backend.client.listTokens();
-  if (s.format !== 'table') {
-    s.write(await serialize({ items }, s.format));
-    return;
-  }
-  const now = new Date();
-  s.write(
-    formatTable(
-      [{ header: 'ID' }, { header: 'SUBJECT', flexible: true }, { header: 'ROLE' }, { header: 'AGE' }, { header: 'EXPIRES' }],
-      items.map((t) => [t.id, t.subject, t.role, age(t.createdAt, now), t.expiresAt ?? 'never']),
-      { width: s.term.columns },
-    ),
+  await writeList(
+    s,
+    { items },
+    items,
+    [{ header: 'ID' }, { header: 'SUBJECT', flexible: true }, { header: 'ROLE' }, { header: 'AGE' }, { header: 'EXPIRES' }],
+    (t, now) => [t.id, t.subject, t.role, age(t.createdAt, now), t.expiresAt ?? 'never'],
   );
 }
 
