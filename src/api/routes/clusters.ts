@@ -1,18 +1,17 @@
 // /api/v1/clusters: create, list, read, merge-patch, replace, delete, status and history.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import type { Cluster, ClusterSpec, Labels } from '../../domain/index.ts';
-import { GomanError, clusterSpecSchema, isGomanError, labelsSchema } from '../../domain/index.ts';
+import type { Cluster } from '../../domain/index.ts';
+import { GomanError } from '../../domain/index.ts';
 import type { ClusterRecords } from '../../store/port.ts';
 import type { Identity } from '../auth.ts';
 import { ownerFilter } from '../auth.ts';
 import { parseLabelSelector } from '../../domain/label-selector.ts';
 import { ifMatchVersion, quoteEtag } from '../../domain/etag.ts';
-import { mergePatch } from '../../domain/merge-patch.ts';
-import { zodFieldErrors } from '../../domain/zod-errors.ts';
+import { mergePatchChange, storeTarget, updateWithRetry } from '../../usecases/update-cluster.ts';
 import type { PlanService } from './plan.ts';
 import { clusterWithPlanSchema, dryRunCreate, dryRunDelete, dryRunQuery, dryRunUpdate, isDryRun } from './plan.ts';
 import type { RouteDef } from '../route.ts';
+import { itemsWithin } from '../paging.ts';
 import { defineRoute } from '../route.ts';
 import {
   clusterListSchema,
@@ -30,8 +29,6 @@ import {
 const ETAG = { ETag: 'the resourceVersion, quoted' };
 const WRITERS = ['user', 'admin'] as const;
 const READERS = ['user', 'controller', 'admin'] as const;
-/** Merge patches without If-Match re-read and retry when a concurrent write slips in. */
-const PATCH_ATTEMPTS = 3;
 
 /** `If-Match: "12"` (or W/"12", or bare 12) → "12"; `*` or absent → undefined. */
 function parseIfMatch(request: FastifyRequest): string | undefined {
@@ -48,12 +45,6 @@ async function findCluster(store: ClusterRecords, idOrName: string, identity: Id
   // Another user's cluster is a 404 too: its existence is not theirs to learn.
   if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${idOrName}" not found`);
   return cluster;
-}
-
-function validated<S extends z.ZodType>(schema: S, value: unknown, field: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new GomanError('VALIDATION_FAILED', `invalid ${field}`, zodFieldErrors(result.error, [field]));
 }
 
 /** The cluster as it was when a delete removed its row at once (no finalizers to wait for). */
@@ -96,21 +87,24 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       url: '/api/v1/clusters',
       operationId: 'listClusters',
       summary: 'List clusters',
-      description: 'Pages of at most `limit` clusters; pass `nextCursor` back as `cursor` for the next page.',
+      description: 'Pages of at most `limit` clusters and about 4 MiB (a page may stop short; follow `nextCursor` until it is null).',
       tag: 'clusters',
       auth: READERS,
       query: listClustersQuery,
       responses: { 200: { description: 'a page of clusters', schema: clusterListSchema } },
       handler: async ({ query, identity }) => {
-        const page = await store.listClusters({
-          limit: query.limit,
+        const filter = {
           cursor: query.cursor,
           phase: query.phase,
           provider: query.provider,
           labelSelector: query.labelSelector === undefined ? undefined : parseLabelSelector(query.labelSelector),
           owner: ownerFilter(identity),
-        });
-        return { items: page.items, nextCursor: page.nextCursor ?? null };
+        };
+        const page = await store.listClusters({ limit: query.limit, ...filter });
+        const fit = itemsWithin(page.items);
+        // Over the byte budget: the page ends early, and its cursor resumes right after what was sent.
+        const sent = fit < page.items.length ? await store.listClusters({ limit: fit, ...filter }) : page;
+        return { items: sent.items, nextCursor: sent.nextCursor ?? null };
       },
     }),
     defineRoute({
@@ -138,24 +132,15 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       body: patchClusterBody,
       bodyTypes: ['application/merge-patch+json', 'application/json'],
       responses: { 200: { description: 'the updated cluster (on a dry run: as it would be, with its plan)', schema: clusterWithPlanSchema, headers: ETAG } },
-      problems: [404, 409, 412],
+      problems: [404, 409, 412, 422],
       handler: async ({ request, reply, params, query, body, identity }) => {
         const ifMatch = parseIfMatch(request);
-        for (let attempt = 1; ; attempt++) {
+        const change = mergePatchChange(body);
+        if (isDryRun(query)) {
           const cluster = await findCluster(store, params.idOrName, identity);
-          const spec: ClusterSpec | undefined =
-            body.spec === undefined ? undefined : validated(clusterSpecSchema, mergePatch(cluster.spec, body.spec), 'spec');
-          const labels: Labels | undefined =
-            body.labels === undefined ? undefined : validated(labelsSchema, mergePatch(cluster.labels, body.labels), 'labels');
-          if (isDryRun(query)) return dryRunUpdate(plans, cluster, { spec: spec ?? cluster.spec, labels: labels ?? cluster.labels }, ifMatch);
-          try {
-            const updated = await store.updateCluster(cluster.id, { spec, labels, ifMatch: ifMatch ?? cluster.resourceVersion });
-            return withEtag(reply, updated);
-          } catch (e) {
-            // Without the caller's If-Match, a concurrent write only means "merge again".
-            if (ifMatch !== undefined || !isGomanError(e, 'PRECONDITION_FAILED') || attempt >= PATCH_ATTEMPTS) throw e;
-          }
+          return dryRunUpdate(plans, cluster, change(cluster), ifMatch);
         }
+        return withEtag(reply, await updateWithRetry(storeTarget(store, params.idOrName, ownerFilter(identity)), change, { ifMatch }));
       },
     }),
     defineRoute({
@@ -170,7 +155,7 @@ export function clusterRoutes(store: ClusterRecords, plans: PlanService): RouteD
       query: dryRunQuery,
       body: replaceClusterBody,
       responses: { 200: { description: 'the updated cluster (on a dry run: as it would be, with its plan)', schema: clusterWithPlanSchema, headers: ETAG } },
-      problems: [404, 409, 412],
+      problems: [404, 409, 412, 422],
       handler: async ({ request, reply, params, query, body, identity }) => {
         const cluster = await findCluster(store, params.idOrName, identity);
         if (isDryRun(query)) return dryRunUpdate(plans, cluster, { spec: body.spec, labels: body.labels ?? cluster.labels }, parseIfMatch(request));
