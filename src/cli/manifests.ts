@@ -108,7 +108,8 @@ export function parseManifests(text: string, file: string): Manifest[] {
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) throw new UsageError(`${at(err.pos[0])}: not valid YAML or JSON: ${err.message.split('\n')[0]}`);
-    if (doc.contents === null) continue;
+    // An empty document (a stray `---`) holds nothing to apply.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     out.push(oneManifest(doc, at));
   }
   return out;
