@@ -108,9 +108,9 @@ test('a server restart: banner while unreachable, reconnect, then Provisioning â
   const before = navigations;
   const { dir, port } = srv!;
   await srv!.stop({ keepDir: true });
-  await page.getByRole('alert').filter({ hasText: 'unreachable' }).waitFor({ timeout: 15_000 });
+  await page.getByRole('alert').filter({ hasText: 'unreachable' }).waitFor();
   srv = await startServe({ reuse: { dir, port }, env: SIM });
-  await page.getByRole('alert').filter({ hasText: 'unreachable' }).waitFor({ state: 'detached', timeout: 15_000 });
+  await page.getByRole('alert').filter({ hasText: 'unreachable' }).waitFor({ state: 'detached' });
   await eventually('web-demo is Ready', async () => (await phaseIn(page, '#cluster-title .phase')) === 'Ready', { timeoutMs: 45_000 });
   const phases = await page.evaluate<string[]>('globalThis.phases');
   const at = (p: string): number => phases.indexOf(p);

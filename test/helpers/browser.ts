@@ -46,7 +46,12 @@ export interface BrowserHandle {
 export async function launchChromium(): Promise<BrowserHandle> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   return {
-    context: (opts = {}) => browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 } }),
+    context: async (opts = {}) => {
+      const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 } });
+      // CI runs test files side by side on few cores: patience, not luck, for each browser action.
+      context.setDefaultTimeout(60_000);
+      return context;
+    },
     close: () => browser.close(),
   };
 }
