@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually } from '../helpers/eventually.ts';
+import { until } from './frames.ts';
 
 // chalk decides on colour when ink loads; the colour assertions need it on.
 process.env.FORCE_COLOR = '1';
@@ -19,19 +19,6 @@ const DOWN = '\x1b[B';
 const ENTER = '\r';
 const TAB = '\t';
 
-/** The first rendered frame `pred` accepts; a timeout shows the last frame. */
-async function until(frame: () => string | undefined, pred: (f: string) => boolean, what: string): Promise<string> {
-  const found = await eventually(
-    what,
-    () => {
-      const f = frame() ?? '';
-      if (!pred(f)) throw new Error(`last frame:\n${f}`);
-      return { f }; // wrapped: an empty frame is a frame, not "not yet"
-    },
-    { timeoutMs: 3000, intervalMs: 10 },
-  );
-  return found.f;
-}
 // eslint-disable-next-line no-control-regex -- stripping ANSI colour codes
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 const SGR = (code: number, text: string): RegExp => new RegExp(`\u001b\\[${code}m${text}`);

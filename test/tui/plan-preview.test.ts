@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from './frames.ts';
 
 process.env.FORCE_COLOR = '0';
 // Prices: the shipped table (no cache in this empty data dir).
@@ -15,15 +16,6 @@ const { FakeBackend, cluster } = await import('./fake-backend.ts');
 
 after(() => cleanup());
 
-async function until(frame: () => string | undefined, pred: (f: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const f = frame() ?? '';
-    if (pred(f)) return f;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last frame:\n${f}`);
-    await sleep(10);
-  }
-}
 
 function start(backend: InstanceType<typeof FakeBackend>) {
   const app = render(h(App, { backend, contextName: 'test', color: false }));
