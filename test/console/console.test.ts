@@ -176,6 +176,17 @@ test('the fleet: live rows, counts by phase, filters, sorting, at 1280 px and ph
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+test("the server's refusal (problem+json) is shown at the field it names", async (t) => {
+  if (!available) return t.skip('chromium is not installed');
+  await page.getByRole('link', { name: 'New cluster' }).click();
+  const name = page.getByLabel('Name', { exact: true });
+  await name.fill('analytics');
+  await page.getByRole('button', { name: 'Create cluster' }).click();
+  await page.locator('#f-name-error').filter({ hasText: /already exists/ }).waitFor();
+  assert.equal(await name.getAttribute('aria-invalid'), 'true');
+  await page.getByRole('link', { name: 'Fleet' }).click();
+});
+
 test('open a cluster from the fleet and delete it, confirmed by typing its name', { timeout: 60_000 }, async (t) => {
   if (!available) return t.skip('chromium is not installed');
   await page.getByRole('link', { name: 'staging' }).click();

@@ -117,6 +117,8 @@ export function CreateView() {
       .then((c) => (location.hash = `#/clusters/${encodeURIComponent(c.name)}`))
       .catch((err: unknown) => {
         if (err instanceof ApiError && err.errors.length) setServerErrors(Object.fromEntries(err.errors.map((x) => [formField(x.path), x.message])));
+        // A taken name is about the name field, though the problem carries no field list.
+        else if (err instanceof ApiError && err.code === 'NAME_TAKEN') setServerErrors({ name: err.message });
         setError(message(err));
       })
       .finally(() => setBusy(false));
