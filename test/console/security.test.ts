@@ -170,6 +170,13 @@ test('no response but token creation contains a token', async () => {
   assert.match(await created.text(), /"token":"gmn_[A-Za-z0-9_-]{43}"/, 'creation is the one place a token is shown');
 });
 
+test('session, whoami and kubeconfig are in the OpenAPI document', async () => {
+  const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  assert.deepEqual(Object.keys(doc.paths['/api/v1/session'] ?? {}).sort(), ['delete', 'post']);
+  assert.ok(doc.paths['/api/v1/whoami']?.get);
+  assert.ok(doc.paths['/api/v1/clusters/{idOrName}/kubeconfig']?.get);
+});
+
 test('without a console build, / says how to build one (503 HTML, never a 500)', async () => {
   const empty = await mkdtemp(path.join(tmpdir(), 'goman-no-console-'));
   const app = Fastify();
