@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { GomanError } from '../domain/errors.ts';
+import { firstProblem } from '../domain/zod-errors.ts';
 import { fileProblem, makeDirectory, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 export const contextNameSchema = z
@@ -66,8 +67,7 @@ export async function readConfig(file: string = configPath()): Promise<GomanConf
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new GomanError('VALIDATION_FAILED', `${file}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+    throw new GomanError('VALIDATION_FAILED', `${file}: ${firstProblem(parsed.error)}`);
   }
   return parsed.data;
 }

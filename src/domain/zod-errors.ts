@@ -14,3 +14,9 @@ export function zodFieldErrors(error: z.ZodError, prefix: readonly string[] = []
 export function fieldErrorsText(errors: readonly FieldError[]): string {
   return errors.map((e) => `${e.path}: ${e.message}`).join('; ');
 }
+
+/** The first problem as `path: message`, for a one-line message that names one field. */
+export function firstProblem(error: z.ZodError): string {
+  const [first] = zodFieldErrors(error);
+  return first ? `${first.path}: ${first.message}` : 'invalid';
+}

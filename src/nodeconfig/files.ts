@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { GomanError, validationFailed } from '../domain/errors.ts';
+import { zodFieldErrors } from '../domain/zod-errors.ts';
 import { fileProblem } from '../util/files.ts';
 import { recipeResultSchema, snapshotSchema, type RecipeResult, type Snapshot } from './types.ts';
 
@@ -25,9 +26,9 @@ export async function readDocument(file: string): Promise<unknown> {
 function parseWith<T>(schema: z.ZodType<T>, doc: unknown, what: string, kind: string, howTo: string): T {
   const r = schema.safeParse(doc);
   if (r.success) return r.data;
-  const [first] = r.error.issues;
-  const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problems)` : '';
-  const where = first ? `${first.path.join('.') || '(root)'}: ${first.message.replace(/^Invalid input: /, '')}` : 'invalid';
+  const [first, ...rest] = zodFieldErrors(r.error);
+  const more = rest.length ? ` (and ${rest.length} more problems)` : '';
+  const where = first ? `${first.path}: ${first.message.replace(/^Invalid input: /, '')}` : 'invalid';
   throw validationFailed(`${what} is not a ${kind}: ${where}${more}; ${howTo}`);
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { fieldErrorsText, zodFieldErrors } from '../../src/domain/zod-errors.ts';
+import { fieldErrorsText, firstProblem, zodFieldErrors } from '../../src/domain/zod-errors.ts';
 
 const schema = z.object({ a: z.object({ b: z.number() }), c: z.string() });
 
@@ -21,4 +21,10 @@ test('an error about the value itself is at (root)', () => {
   assert.ok(!r.success);
   assert.equal(zodFieldErrors(r.error)[0]?.path, '(root)');
   assert.match(fieldErrorsText(zodFieldErrors(r.error)), /^\(root\): /);
+});
+
+test('the first problem names one field, or says invalid', () => {
+  const r = schema.safeParse({ a: { b: 1 } });
+  assert.ok(!r.success);
+  assert.match(firstProblem(r.error), /^c: /);
 });

@@ -1,4 +1,5 @@
 // `goman context list|current|use|add|remove`: where commands go.
+import { firstProblem } from '../../domain/zod-errors.ts';
 import { UsageError } from '../errors.ts';
 import type { Context } from '../config.ts';
 import { contextSchema, readConfig, removeContext, upsertContext, useContext } from '../config.ts';
@@ -59,8 +60,7 @@ export async function addContext(
     : { name, kind: 's3' as const, bucket: flags.bucket ?? '', region: flags.region ?? (process.env.GOMAN_REGION || 'ap-south-1') };
   const parsed = contextSchema.safeParse(candidate);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`invalid context: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+    throw new UsageError(`invalid context: ${firstProblem(parsed.error)}`);
   }
   await upsertContext(parsed.data, { makeCurrent: flags.use !== false });
   process.stdout.write(`context "${name}" saved${flags.use !== false ? ' and selected' : ''}\n`);
