@@ -12,6 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.ts';
 
 export const GOMAN_BIN = fileURLToPath(new URL('../../bin/goman', import.meta.url));
 
@@ -86,20 +87,16 @@ export async function startServe(opts: ServeOptions = {}): Promise<ServeHandle> 
 }
 
 async function waitReady(url: string, exited: Promise<number | null>, timeoutMs: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let gone: number | null | undefined;
   void exited.then((code) => (gone = code));
-  while (Date.now() < deadline) {
-    if (gone !== undefined) throw new Error(`goman serve exited with ${gone} before it was ready:\n${output()}`);
-    try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`goman serve at ${url} was not ready within ${timeoutMs} ms:\n${output()}`);
+  const outcome = await eventually(
+    `goman serve at ${url} to be ready`,
+    async () => (gone !== undefined ? 'exited' : (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) })).ok && 'ready'),
+    { timeoutMs, intervalMs: 50 },
+  ).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}:\n${output()}`, { cause: e });
+  });
+  if (outcome === 'exited') throw new Error(`goman serve exited with ${String(gone)} before it was ready:\n${output()}`);
 }
 
 async function adminToken(configFile: string): Promise<string> {

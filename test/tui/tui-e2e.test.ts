@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServeHandle } from '../helpers/serve.ts';
 import { GOMAN_BIN, startServe } from '../helpers/serve.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const socket = `goman-tui-${randomBytes(4).toString('hex')}`;
 const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
@@ -17,13 +17,16 @@ const text = (s: string): void => void tmux('send-keys', '-t', 'tui', '-l', s);
 
 async function see(what: RegExp | ((s: string) => boolean), label: string, timeoutMs = 30_000): Promise<string> {
   const pred = typeof what === 'function' ? what : (s: string) => what.test(s);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = screen();
-    if (pred(s)) return s;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${label}; screen:\n${s}`);
-    await sleep(100);
-  }
+  const found = await eventually(
+    label,
+    () => {
+      const s = screen();
+      if (!pred(s)) throw new Error(`screen:\n${s}`);
+      return { s };
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  return found.s;
 }
 
 let srv: ServeHandle | undefined;
