@@ -20,7 +20,7 @@ import type { RouteDef } from './route.ts';
 import { mountRoutes } from './route.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { planRoutes, storePlanService } from './routes/plan.ts';
-import { controllerRoutes } from './routes/controllers.ts';
+import { controllerRoutes, expireControllersPeriodically } from './routes/controllers.ts';
 import { systemRoutes } from './routes/system.ts';
 import { kubeconfigRoutes } from './routes/kubeconfig.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -192,6 +192,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.addHook('preClose', async () => hub.closeAll());
   app.addHook('onClose', async () => hub.stop());
+  const stopExpiry = expireControllersPeriodically(deps.store, deps.controllerExpiryMs, (err) => app.log.warn({ err }, 'controller expiry failed'));
+  app.addHook('onClose', async () => stopExpiry());
   await app.ready();
   return app;
 }

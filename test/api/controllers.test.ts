@@ -85,3 +85,12 @@ test('a controller whose heartbeat stops expires, and a deletion it held complet
   const report = await h.call('controller', { method: 'PUT', url: `/api/v1/clusters/${c.id}/status/silent`, payload: { observedGeneration: 1, conditions: [] } });
   assert.equal(report.statusCode, 409);
 });
+
+test('a silent controller expires even when no other controller is left to heartbeat', async (t) => {
+  const h = await harness(t, { controllerExpiryMs: 300 });
+  await register(h, 'last');
+  const c = await createAndReport(h, 'orphaned', ['last']);
+  assert.equal((await h.call('alice', { method: 'DELETE', url: '/api/v1/clusters/orphaned' })).statusCode, 202);
+  await eventually('the deletion completed without any heartbeat', async () => (await h.store.getCluster(c.id)) === null);
+  assert.deepEqual((await h.call('admin', { method: 'GET', url: '/api/v1/controllers' })).json<{ items: unknown[] }>().items, []);
+});

@@ -22,6 +22,19 @@ const CONTROLLERS = ['controller', 'admin'] as const;
 /** A controller silent this long is deregistered (its finalizers released): long past any restart or rollout. */
 export const DEFAULT_CONTROLLER_EXPIRY_MS = 60 * 60_000;
 
+/**
+ * Retire silent controllers on a timer too, so a deletion held by the last controller of a
+ * provider completes even when no other controller is left to heartbeat. Idempotent, so every
+ * replica may run it. Returns the stop function.
+ */
+export function expireControllersPeriodically(store: ReportStore, expiryMs = DEFAULT_CONTROLLER_EXPIRY_MS, onError: (err: unknown) => void = () => {}): () => void {
+  const timer = setInterval(() => {
+    store.expireControllers(new Date(Date.now() - expiryMs)).catch(onError);
+  }, Math.min(60_000, Math.max(100, expiryMs / 4)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export function controllerRoutes(store: ReportStore & ClusterRecords, expiryMs = DEFAULT_CONTROLLER_EXPIRY_MS): RouteDef[] {
   async function requireRegistered(name: string): Promise<void> {
     const registration = (await store.listControllers()).find((c) => c.name === name);
