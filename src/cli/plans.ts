@@ -18,12 +18,15 @@ import { defaultDataDir } from '../util/data-dir.ts';
 const SETTINGS = simSettings({}, {});
 
 /**
- * The local price book, asking AWS for the specs' prices when allowed (GOMAN_PRICE_SOURCE);
- * its warning (stale or unreachable prices) goes to stderr once.
+ * The local price book, asking AWS for the specs' prices when allowed (GOMAN_PRICE_SOURCE)
+ * unless `fetch: false` (a quick read such as `goman get`); its warning (stale or
+ * unreachable prices) goes to stderr once.
  */
-export async function localPrices(specs: readonly ClusterSpec[] = [], env: Record<string, string | undefined> = process.env): Promise<PriceBook> {
+export async function localPrices(specs: readonly ClusterSpec[] = [], opts: { fetch?: boolean; env?: Record<string, string | undefined> } = {}): Promise<PriceBook> {
+  const env = opts.env ?? process.env;
   const need = specs.flatMap((s) => [...instancesByType(s).keys()].map((instanceType) => ({ region: s.region, instanceType })));
-  const loaded = await loadPrices({ dataDir: defaultDataDir(env), env, need, ...(shouldFetch(env) ? { fetch: fetchFromAws } : {}) });
+  const ask = (opts.fetch ?? true) && shouldFetch(env);
+  const loaded = await loadPrices({ dataDir: defaultDataDir(env), env, need, ...(ask ? { fetch: fetchFromAws } : {}) });
   if (loaded.warning) process.stderr.write(`warning: ${loaded.warning}\n`);
   return loaded.book;
 }

@@ -219,7 +219,9 @@ export async function get(name: string, flags: GlobalOptions): Promise<void> {
   const s = await openSession(flags);
   const { value } = await s.backend.get(name);
   if (s.format !== 'table') {
-    s.write(await serialize(value, s.format));
+    // YAML is the manifest `goman apply` reads back (get → edit → apply); JSON stays the API object.
+    const { toManifest } = await import('../manifests.ts');
+    s.write(await serialize(s.format === 'yaml' ? toManifest(value) : value, s.format));
     return;
   }
   let history: Awaited<ReturnType<ClusterBackend['events']>>['items'] = [];
@@ -228,7 +230,9 @@ export async function get(name: string, flags: GlobalOptions): Promise<void> {
   } catch {
     // Recent events are a convenience in this view; the cluster itself was read.
   }
-  s.write(describeCluster(value, history, s.term));
+  const [{ localPrices }, { clusterCost, costText }] = await Promise.all([import('../plans.ts'), import('../../domain/cost.ts')]);
+  const cost = clusterCost(value.spec, await localPrices([value.spec], { fetch: false }));
+  s.write(describeCluster(value, history, s.term, new Date(), costText(cost)));
 }
 
 interface ScaleFlags extends GlobalOptions, WaitFlags {
