@@ -21,14 +21,17 @@ const dir = (names) => `^src/(${names.join('|')})/`;
 
 const upward = LAYERS.flatMap((layer, i) => {
   const above = LAYERS.slice(i + 1).flat();
-  return layer.map((name) => ({
-    name: `layer-${name}`,
-    comment: `src/${name} may import only the layers below it, never ${above.join(', ')}.`,
-    severity: 'error',
-    from: { path: dir([name]) },
-    to: { path: dir([...above, ...layer.filter((peer) => peer !== name)]) },
-  }));
-}).filter((rule) => rule.to.path !== '^src/()/');
+  return layer
+    .map((name) => ({ name, forbidden: [...layer.filter((peer) => peer !== name), ...above] }))
+    .filter(({ forbidden }) => forbidden.length > 0)
+    .map(({ name, forbidden }) => ({
+      name: `layer-${name}`,
+      comment: `src/${name} may import only the layers below it, never ${forbidden.join(', ')}.`,
+      severity: 'error',
+      from: { path: dir([name]) },
+      to: { path: dir(forbidden) },
+    }));
+});
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -54,6 +57,5 @@ export default {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'], conditionNames: ['import', 'node', 'default'] },
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };
