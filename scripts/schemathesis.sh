@@ -3,7 +3,8 @@
 #   scripts/schemathesis.sh URL ADMIN_TOKEN      e.g. http://127.0.0.1:8080 gmn_...
 # Environment: GOMAN_SCHEMATHESIS_EXAMPLES (examples per operation, default 30),
 # GOMAN_SCHEMATHESIS_SEED (default: a fresh random seed, printed so a failure can be replayed),
-# GOMAN_SCHEMATHESIS_MAX_AUTH_SHARE (largest allowed share of 401/403 answers, default 0.05).
+# GOMAN_SCHEMATHESIS_MAX_AUTH_SHARE (largest allowed share of 401/403 answers, default 0.05),
+# GOMAN_SCHEMATHESIS_MAX_SECONDS (time budget of one schemathesis run, default 1500).
 # Exits non-zero on any failed check, and when too many answers were 401/403: a run whose
 # credential stopped working has tested nothing, however clean its report looks.
 set -euo pipefail
@@ -15,6 +16,7 @@ url=${1%/}
 token=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 examples=${GOMAN_SCHEMATHESIS_EXAMPLES:-30}
+max_seconds=${GOMAN_SCHEMATHESIS_MAX_SECONDS:-1500}
 seed=${GOMAN_SCHEMATHESIS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 report=$(mktemp -d)
 trap 'rm -rf "$report"' EXIT
@@ -28,7 +30,9 @@ fuzz() { # NAME TOKEN SCHEMATHESIS-ARGS...
   # Every check except positive_data_acceptance: some schema-valid inputs are refused on purpose
   # (duplicate pool names, cursors this server never issued) and JSON Schema cannot say so.
   # The watch stream never ends by design, so it is left to test/api/watch.test.ts.
-  timeout 1800 "$root/.venv/bin/schemathesis" run "$url/openapi.json" \
+  # --max-time ends the run gracefully (with its report); timeout is the backstop.
+  timeout $((max_seconds + 300)) "$root/.venv/bin/schemathesis" run "$url/openapi.json" \
+    --max-time "$max_seconds" \
     --url "$url" \
     --header "Authorization: Bearer $bearer" \
     --checks all \
