@@ -11,6 +11,11 @@ import type { TokenStore } from '../store/port.ts';
 export const TOKEN_PREFIX = 'gmn_';
 const TOKEN_SHAPE = /^gmn_[A-Za-z0-9_-]{43}$/;
 
+/** Whether a string has the form of a goman token at all (a mis-paste, not an unknown token). */
+export function isTokenShaped(s: string): boolean {
+  return TOKEN_SHAPE.test(s);
+}
+
 export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }

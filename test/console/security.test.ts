@@ -83,6 +83,15 @@ test('a cookie-borne write from another origin, or with no Origin, is refused wi
   assert.equal((await fetch(`${srv.url}/api/v1/clusters`, { headers: { cookie } })).status, 200);
 });
 
+test('sign-in tells a mis-pasted token (400, field token) from an unknown one (401)', async () => {
+  const garbled = await signIn('not a token');
+  assert.equal(garbled.status, 400);
+  assert.deepEqual(((await garbled.json()) as { errors: { path: string }[] }).errors.map((e) => e.path), ['token']);
+  const unknown = await signIn(`gmn_${'A'.repeat(43)}`);
+  assert.equal(unknown.status, 401);
+  assert.equal(unknown.headers.get('set-cookie'), null);
+});
+
 test('signing in from another origin is refused', async () => {
   const res = await signIn(srv.token, { origin: 'http://evil.example' });
   assert.equal(res.status, 403);

@@ -2,13 +2,13 @@
 // HttpOnly session cookie; DELETE signs out; GET /api/v1/whoami says who the caller is, however
 // they proved it (bearer token, session cookie or gateway). No response here carries a token.
 import { z } from 'zod';
-import { GomanError } from '../../domain/index.ts';
+import { GomanError, validationFailed } from '../../domain/index.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';
 import { TOKEN_ROLES, apiSchemas } from '../schemas.ts';
 import type { SessionSealer } from '../session.ts';
 import { SESSION_MAX_MS, assertSameOrigin, sessionCookie } from '../session.ts';
-import { hashToken } from '../tokens.ts';
+import { hashToken, isTokenShaped } from '../tokens.ts';
 import type { TokenVerifier } from '../tokens.ts';
 
 const ALL = ['user', 'controller', 'admin'] as const;
@@ -43,12 +43,16 @@ export function sessionRoutes(verifier: TokenVerifier, sealer: SessionSealer): R
       problems: [401, 403],
       handler: async ({ request, reply, body }) => {
         if (request.headers.origin !== undefined) assertSameOrigin(request);
+        const token = body.token.trim();
+        if (!isTokenShaped(token)) {
+          throw validationFailed('that is not a goman API token', [{ path: 'token', message: 'must be a goman API token (gmn_ followed by 43 characters)' }]);
+        }
         const now = Date.now();
-        const record = await verifier.verify(body.token.trim(), now);
+        const record = await verifier.verify(token, now);
         if (!record) throw new GomanError('UNAUTHENTICATED', 'the token is unknown, expired or revoked', [{ path: 'token', message: 'is unknown, expired or revoked' }]);
         const tokenEnds = record.expiresAt === null ? Infinity : Date.parse(record.expiresAt);
         const expiresAt = Math.min(tokenEnds, now + SESSION_MAX_MS);
-        const cookie = sealer.seal({ tokenHash: hashToken(body.token.trim()), expiresAt });
+        const cookie = sealer.seal({ tokenHash: hashToken(token), expiresAt });
         void reply
           .code(201)
           .header('cache-control', 'no-store')
