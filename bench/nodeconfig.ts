@@ -53,7 +53,7 @@ async function snapshotBench(): Promise<void> {
     const emptyTs = path.join(tmp, 'empty.ts');
     writeFileSync(emptyTs, 'export {};\n');
     timeRuns('node empty.ts (type-stripping floor)', [emptyTs], env);
-    const entries: [string, string][] = [['src/nodeconfig/main.ts snapshot', 'src/nodeconfig/main.ts']];
+    const entries: [string, string][] = [['src/cmd/nodeconfig.ts snapshot', 'src/cmd/nodeconfig.ts']];
     if (existsSync(path.join(REPO, 'src/cmd/main.ts'))) entries.push(['goman snapshot (src/cmd/main.ts)', 'src/cmd/main.ts']);
     const cached = { ...env, NODE_COMPILE_CACHE: path.join(tmp, 'compile-cache') };
     const runs: [string, string, NodeJS.ProcessEnv][] = entries.map(([label, entry]) => [label, entry, env]);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const NODE = process.execPath;
-export const ENTRY = path.join(REPO, 'src/nodeconfig/main.ts');
+export const ENTRY = path.join(REPO, 'src/cmd/nodeconfig.ts');
 /** The full goman CLI, which loads the node-configuration commands on demand. */
 export const GOMAN = path.join(REPO, 'src/cmd/main.ts');
 

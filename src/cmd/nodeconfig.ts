@@ -1,8 +1,8 @@
-// A stand-alone entry for the node-configuration commands: the benchmark runs it as a
+// `node src/cmd/nodeconfig.ts`: a stand-alone entry for the node-configuration commands; the benchmark runs it as a
 // subprocess, and it works wherever the full `goman` CLI is not wanted.
 import { Command } from 'commander';
 import { isGomanError } from '../domain/errors.ts';
-import { registerNodeConfigCommands } from './cli.ts';
+import { registerNodeConfigCommands } from '../nodeconfig/cli.ts';
 
 const program = new Command('goman').exitOverride();
 registerNodeConfigCommands(program);
