@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { GomanError } from '../domain/errors.ts';
 import { firstProblem } from '../domain/zod-errors.ts';
 import { fileProblem, makeDirectory, withFileLock, writeFileAtomic } from '../util/files.ts';
+import { isDeepStrictEqual } from 'node:util';
 
 export const contextNameSchema = z
   .string()
@@ -113,19 +114,16 @@ export async function upsertContext(
 }
 
 /**
- * Records a server's context under `name`, unless a context of that name already points at a
- * different server or holds a different token: that one is kept (it may hold the only copy of
- * another server's admin token) and the new one gets the first free `name-2`, `name-3`, …, and
- * is made current only when `name` itself was used. Returns the name used.
+ * Records `context` under its name, unless a context of that name already points elsewhere
+ * (another server or token, another bucket or region): that one is kept (it may hold the only
+ * copy of another server's admin token) and the new one gets the first free `name-2`,
+ * `name-3`, …, made current only when its own name was used. Returns the name used.
  */
-export async function addServerContext(
-  context: ServerContext,
-  opts: { makeCurrent?: boolean; file?: string } = {},
-): Promise<string> {
-  const wanted = serverContextSchema.parse(context);
+export async function addContextKeepingOthers(context: Context, opts: { makeCurrent?: boolean; file?: string } = {}): Promise<string> {
+  const wanted = contextSchema.parse(context);
   let used = wanted.name;
   await updateConfig(opts.file ?? configPath(), (config) => {
-    const same = (c: Context): boolean => c.kind === 'server' && c.server === wanted.server && (c.token ?? '') === (wanted.token ?? '');
+    const same = (c: Context): boolean => isDeepStrictEqual({ ...c, name: '' }, { ...wanted, name: '' });
     const taken = (n: string): boolean => config.contexts.some((c) => c.name === n && !same(c));
     for (let i = 2; taken(used); i++) used = `${wanted.name}-${i}`;
     const entry = { ...wanted, name: used };
@@ -143,6 +141,19 @@ export async function useContext(name: string, file: string = configPath()): Pro
     if (!config.contexts.some((c) => c.name === name)) throw new GomanError('NOT_FOUND', `context "${name}" not found`);
     config.currentContext = name;
   });
+}
+
+/** Removes every context `test` picks (e.g. those of one bucket); returns their names. */
+export async function removeContextsWhere(test: (c: Context) => boolean, file: string = configPath()): Promise<string[]> {
+  const removed: string[] = [];
+  // Nothing to remove: no lock, no write (and no config file where there was none).
+  if (!(await readConfig(file)).contexts.some(test)) return removed;
+  await updateConfig(file, (config) => {
+    for (const c of config.contexts) if (test(c)) removed.push(c.name);
+    config.contexts = config.contexts.filter((c) => !removed.includes(c.name));
+    if (config.currentContext && removed.includes(config.currentContext)) delete config.currentContext;
+  });
+  return removed;
 }
 
 /** NOT_FOUND when no context has this name; clears currentContext if it pointed there. */

@@ -6,7 +6,7 @@ import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../ap
 import { consoleRoutes } from '../api/console.ts';
 import { loadSessionKey } from '../api/session.ts';
 import { ensureAdminToken, generateToken, hashToken, issueToken } from '../api/tokens.ts';
-import { addServerContext, configPath, readConfig, upsertContext } from '../cli/config.ts';
+import { addContextKeepingOthers, configPath, readConfig, upsertContext } from '../cli/config.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { PROVIDERS } from '../domain/index.ts';
 import { openBus } from '../events/open.ts';
@@ -133,7 +133,7 @@ async function resetAdminToken(store: Parameters<typeof issueToken>[0], url: str
   const name =
     local?.kind === 'server' && local.server === url
       ? (await upsertContext({ ...local, token: admin.token }, { makeCurrent: true }), 'local')
-      : await addServerContext({ name: 'local', kind: 'server', server: url, token: admin.token }, { makeCurrent: true });
+      : await addContextKeepingOthers({ name: 'local', kind: 'server', server: url, token: admin.token }, { makeCurrent: true });
   process.stdout.write(`${admin.token}\n`);
   process.stderr.write(`goman: new admin token (id ${admin.id}) written to ${configPath()} as context "${name}"\n`);
 }
@@ -145,7 +145,7 @@ async function resetAdminToken(store: Parameters<typeof issueToken>[0], url: str
 async function rememberLocalContext(store: Parameters<typeof ensureAdminToken>[0], url: string): Promise<void> {
   const admin = await ensureAdminToken(store);
   if (admin) {
-    const name = await addServerContext({ name: 'local', kind: 'server', server: url, token: admin }, { makeCurrent: true });
+    const name = await addContextKeepingOthers({ name: 'local', kind: 'server', server: url, token: admin }, { makeCurrent: true });
     const kept = name === 'local' ? '' : `; context "local" points at another server and was kept, use this one with --context ${name}`;
     process.stderr.write(`goman: admin token written to ${configPath()} as context "${name}"${kept}\n`);
     return;

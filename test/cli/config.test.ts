@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { configPath, readConfig, removeContext, resolveContext, upsertContext, useContext } from '../../src/cli/config.ts';
+import { addContextKeepingOthers, configPath, readConfig, removeContext, removeContextsWhere, resolveContext, upsertContext, useContext } from '../../src/cli/config.ts';
 import { GomanError } from '../../src/domain/errors.ts';
 
 const root = await mkdtemp(path.join(tmpdir(), 'goman-cfg-'));
@@ -86,4 +86,21 @@ test('the file is YAML a person can read', async () => {
   const file = fresh();
   await upsertContext({ name: 'local', kind: 'server', server: 'http://127.0.0.1:8080', token: 'tok' }, { file });
   assert.equal(await readFile(file, 'utf8'), 'currentContext: local\ncontexts:\n  - name: local\n    kind: server\n    server: http://127.0.0.1:8080\n    token: tok\n');
+});
+
+test('a context of the same name that points elsewhere is kept; the new one is written beside it', async () => {
+  const file = fresh();
+  await upsertContext({ name: 'aws', kind: 's3', bucket: 'goman-111', region: 'ap-south-1' }, { file });
+  assert.equal(await addContextKeepingOthers({ name: 'aws', kind: 's3', bucket: 'goman-111', region: 'ap-south-1' }, { file, makeCurrent: true }), 'aws', 'the same context again keeps its name');
+  assert.equal(await addContextKeepingOthers({ name: 'aws', kind: 's3', bucket: 'goman-222', region: 'ap-south-1' }, { file, makeCurrent: true }), 'aws-2');
+  assert.equal(await addContextKeepingOthers({ name: 'local', kind: 'server', server: 'http://a:1', token: 't1' }, { file }), 'local');
+  assert.equal(await addContextKeepingOthers({ name: 'local', kind: 'server', server: 'http://a:1', token: 't2' }, { file }), 'local-2', 'another token is another server');
+  const config = await readConfig(file);
+  assert.equal(config.currentContext, 'aws', 'a renamed context does not take over');
+  assert.deepEqual(config.contexts.find((c) => c.name === 'aws'), { name: 'aws', kind: 's3', bucket: 'goman-111', region: 'ap-south-1' });
+  assert.deepEqual(await removeContextsWhere((c) => c.kind === 's3' && c.bucket === 'goman-222', file), ['aws-2']);
+  assert.deepEqual((await readConfig(file)).contexts.map((c) => c.name), ['aws', 'local', 'local-2']);
+  const none = fresh();
+  assert.deepEqual(await removeContextsWhere(() => true, none), []);
+  await assert.rejects(stat(none), /ENOENT/, 'removing nothing writes no config');
 });

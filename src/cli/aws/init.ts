@@ -113,9 +113,9 @@ export async function initAws(opts: InitOptions = {}): Promise<InitResult> {
   await ensureFunction(clients, n, roleArn, queueUrl, opts.lambdaZip ?? loadLambdaZip, progress);
 
   if (opts.configFile !== false) {
-    const { upsertContext } = await import('../config.ts');
-    await upsertContext({ name: 'aws', kind: 's3', bucket: n.bucket, region }, { makeCurrent: true, ...(opts.configFile ? { file: opts.configFile } : {}) });
-    progress.step('updated', 'CLI context aws (current)');
+    const { addContextKeepingOthers } = await import('../config.ts');
+    const name = await addContextKeepingOthers({ name: 'aws', kind: 's3', bucket: n.bucket, region }, { makeCurrent: true, ...(opts.configFile ? { file: opts.configFile } : {}) });
+    progress.step('updated', name === 'aws' ? 'CLI context aws (current)' : `CLI context ${name} (context "aws" points at another bucket and was kept)`);
   }
   return { names: n, queueUrl };
 }

@@ -87,13 +87,10 @@ export async function uninitAws(opts: UninitOptions = {}): Promise<void> {
   for (const role of [INSTANCE_ROLE, n.lambdaRole]) step(progress, await deleteRole(clients, role), `iam role ${role}`);
 
   if (opts.configFile !== false) {
-    const { removeContext } = await import('../config.ts');
-    try {
-      await removeContext('aws', ...(opts.configFile ? [opts.configFile] : []));
-      progress.step('deleted', 'CLI context aws');
-    } catch (e) {
-      if (!(e instanceof GomanError && e.code === 'NOT_FOUND')) throw e;
-    }
+    // The contexts of this bucket, whatever their names; an `aws` context of another account stays.
+    const { removeContextsWhere } = await import('../config.ts');
+    const removed = await removeContextsWhere((c) => c.kind === 's3' && c.bucket === n.bucket, ...(opts.configFile ? [opts.configFile] : []));
+    for (const name of removed) progress.step('deleted', `CLI context ${name}`);
   }
 }
 
