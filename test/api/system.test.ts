@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { FastifyPluginAsync } from 'fastify';
 import { closeGracefully, metricsRegistry, startDraining } from '../../src/api/app.ts';
 import { harness, PROBLEM } from './harness.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 test('healthz, readyz, and readyz 503 problem while draining', async (t) => {
   const h = await harness(t);
@@ -115,8 +116,10 @@ test('OpenAPI 3.1 document generated from the route schemas, and an offline HTML
 test('closeGracefully finishes in-flight requests, then stops', async (t) => {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
+  let arrived = false;
   const slow: FastifyPluginAsync = async (app) => {
     app.get('/v1/slow', async () => {
+      arrived = true;
       await gate;
       return { done: true };
     });
@@ -124,7 +127,7 @@ test('closeGracefully finishes in-flight requests, then stops', async (t) => {
   const h = await harness(t, { extraRoutes: [slow] });
   const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
   const inflight = fetch(`${url}/v1/slow`, { headers: { authorization: `Bearer ${h.tokens.alice}` } });
-  await new Promise((r) => setTimeout(r, 50));
+  await eventually('the slow request to be in flight', () => arrived);
   const closing = closeGracefully(h.app, 5000);
   assert.equal((await h.app.inject('/readyz')).statusCode, 503);
   release();

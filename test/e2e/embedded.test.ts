@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Cluster } from '../../src/domain/index.ts';
 import { startServe, type ServeHandle } from '../helpers/serve.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 let srv: ServeHandle | undefined;
 after(() => srv?.stop());
@@ -55,11 +56,10 @@ test('create, watch until Ready, get, delete: on the embedded default', { timeou
 
   const deleted = await fetch(`${srv.url}/api/v1/clusters/demo`, { method: 'DELETE', headers: auth });
   assert.equal(deleted.status, 202);
-  const deadline = Date.now() + 30_000;
-  let status = 200;
-  while (status !== 404 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    status = (await fetch(`${srv.url}/api/v1/clusters/demo`, { headers: auth })).status;
-  }
-  assert.equal(status, 404, 'the cluster is gone once the sim controller released its finalizer');
+  const url = `${srv.url}/api/v1/clusters/demo`;
+  await eventually(
+    'the cluster gone once the sim controller released its finalizer',
+    async () => (await fetch(url, { headers: auth })).status === 404,
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
 });

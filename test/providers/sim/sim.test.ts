@@ -15,8 +15,9 @@ import { SIM_CONTROLLER, SimReconciler } from '../../../src/providers/sim/reconc
 import { simSettings } from '../../../src/providers/sim/settings.ts';
 import type { ReconcileContext } from '../../../src/reconcile/types.ts';
 import { openStore } from '../../../src/store/open.ts';
-import type { Lease } from '../../../src/lease/port.ts';
+import { leaseName, type Lease } from '../../../src/lease/port.ts';
 import type { ClusterStore } from '../../../src/store/port.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 let dir: string;
 let store: ClusterStore;
@@ -68,7 +69,7 @@ async function passCtx(clusterId: string, lease: Lease): Promise<ReconcileContex
 
 /** One reconcile as the host runs it: under the cluster lease, on a fresh read. */
 async function pass(sim: SimReconciler, id: string): Promise<{ requeueAfterMs?: number | undefined; error?: unknown }> {
-  const lease = await store.acquireLease(`cluster/${id}`, 'test-owner', 30_000);
+  const lease = await store.acquireLease(leaseName(id), 'test-owner', 30_000);
   assert.ok(lease);
   try {
     const cluster = await store.getCluster(id);
@@ -213,11 +214,10 @@ test('zero boot and install times converge in one pass', async () => {
 test('a write with a stale fencing token is refused and changes nothing', async () => {
   const sim = new SimReconciler({ store, bootMs: 0, installMs: 0, env: {} });
   const c = await create({ provider: 'sim', nodePools: [{ name: 'a', count: 1 }] });
-  const stale = await store.acquireLease(`cluster/${c.id}`, 'old-owner', 1);
+  const stale = await store.acquireLease(leaseName(c.id), 'old-owner', 1);
   assert.ok(stale);
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  const fresh = await store.acquireLease(`cluster/${c.id}`, 'new-owner', 30_000);
-  assert.ok(fresh && fresh.token > stale.token);
+  const fresh = await eventually('the stale lease to lapse', () => store.acquireLease(leaseName(c.id), 'new-owner', 30_000));
+  assert.ok(fresh.token > stale.token);
   const cluster = await store.getCluster(c.id);
   assert.ok(cluster);
   await assert.rejects(sim.reconcile(cluster, await passCtx(c.id, stale)), (e) => isGomanError(e, 'CONFLICT'));
