@@ -140,7 +140,7 @@ test('watch: a resume point older than the retained outbox is 410; a bad one 400
   await create(h, 'alice', 'two');
   const oldest = await h.store.oldestRetainedSeq();
   // Prune what the relay has sent (the store keeps the newest row), so the oldest seq moves on.
-  for (let i = 0; i < 50 && (await h.store.readUnsentOutbox(10)).length > 0; i++) await sleep(20);
+  await eventually('the relay to send every row', async () => (await h.store.readUnsentOutbox(10)).length === 0, { timeoutMs: 5_000 });
   await h.store.pruneOutbox(new Date(Date.now() + 60_000));
   await create(h, 'alice', 'three');
   const after = await h.store.oldestRetainedSeq();
@@ -171,8 +171,7 @@ test('watch: a client that never reads is dropped and never holds up another', a
   const reader = sse(`${url}/api/v1/watch`, h.tokens.alice);
   t.after(() => reader.close());
   await reader.next((e) => e.comment === 'connected');
-  for (let i = 0; i < 100 && (await streams()) !== 1; i++) await sleep(50);
-  assert.equal(await streams(), 1, 'the stuck stream was dropped; the reader remains');
+  await eventually('the stuck stream dropped, the reader remaining', async () => (await streams()) === 1, { timeoutMs: 5_000 });
 
   await create(h, 'alice', 'after');
   const ev = await reader.next((e) => e.event === 'created' && e.data?.cluster?.name === 'after');
