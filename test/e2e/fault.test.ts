@@ -144,7 +144,7 @@ test('service topology survives a killed worker and a bus restart', { timeout: 2
         const want = expected.get(r.cluster_id);
         if (want !== undefined && live > want) violations.push(`${r.cluster_id}: ${live} instances for ${want} slots`);
       }
-      await sleep(200);
+      await sleep(200); // the sampler's interval, not a wait for something
     }
   })();
 
@@ -162,7 +162,7 @@ test('service topology survives a killed worker and a bus restart', { timeout: 2
     if (i === 60) await stopProc(workers[0]!, 'SIGKILL');
     if (i === 120) {
       await stopProc(nats, 'SIGKILL');
-      await sleep(1000);
+      await sleep(1000); // NATS stays down a while: the relay must ride out the outage
       nats = launch('nats-restarted', NATS_BIN, natsArgs, cleanEnv());
     }
   }
