@@ -94,6 +94,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     genReqId: requestId,
+    // Fastify's two info lines per request drown the rest; one debug line is logged below.
+    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT,
     // Time to receive a whole request, idle sockets, keep-alive; watch streams opt out.
     requestTimeout: 30_000,
@@ -190,6 +192,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   mountRoutes(app, routes);
   for (const plugin of deps.extraRoutes ?? []) await app.register(plugin);
 
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
   app.addHook('preClose', async () => hub.closeAll());
   app.addHook('onClose', async () => hub.stop());
   const stopExpiry = expireControllersPeriodically(deps.store, deps.controllerExpiryMs, (err) => app.log.warn({ err }, 'controller expiry failed'));

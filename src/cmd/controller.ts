@@ -5,7 +5,7 @@
 import { GomanError, validationFailed } from '../domain/index.ts';
 import { resolveContext } from '../cli/config.ts';
 import { runControllerProcess } from './controller-process.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, logFormat } from './logger.ts';
 import { controllerSettings, type ControllerFlags } from './settings.ts';
 import { untilSignal } from './signals.ts';
 
@@ -14,7 +14,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   const settings = controllerSettings(flags);
   const context = await resolveContext({ context: settings.context });
   const deadlineMs = settings.shutdownDeadlineMs;
-  const logger = createLogger(settings.logLevel, `goman-controller-${flags.provider}`);
+  const logger = createLogger(settings.logLevel, { name: `goman-controller-${flags.provider}`, format: logFormat(process.env, Boolean(process.stdout.isTTY)) });
 
   if (settings.source === 'sqs') {
     if (context.kind !== 's3') throw validationFailed(`--source sqs needs a context of kind s3 (run \`goman init\`); "${context.name}" is a server context`);

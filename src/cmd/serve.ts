@@ -3,7 +3,7 @@
 // data dir, in-process bus); PostgreSQL + NATS when GOMAN_DATABASE_URL / GOMAN_BUS_URL are set.
 import type { AddressInfo } from 'node:net';
 import { buildApi, closeGracefully, metricsRegistry, startDraining } from '../api/app.ts';
-import { consoleRoutes } from '../api/console.ts';
+import { CONSOLE_DIST, consoleRoutes } from '../api/console.ts';
 import { loadSessionKey } from '../api/session.ts';
 import { ensureAdminToken, generateToken, hashToken, issueToken } from '../api/tokens.ts';
 import { addContextKeepingOthers, configPath, readConfig, upsertContext } from '../cli/config.ts';
@@ -18,6 +18,8 @@ import { startEngine, type Engine } from './engine.ts';
 import { startScheduler } from '../reconcile/scheduler.ts';
 import { openStore } from '../store/open.ts';
 import { createLogger } from './logger.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { serveSettings, type ServeFlags } from './settings.ts';
 import { untilSignal } from './signals.ts';
 import { gomanVersion } from '../util/version.ts';
@@ -26,7 +28,7 @@ import { makeDirectory, namingFlag } from '../util/files.ts';
 
 export async function runServe(flags: ServeFlags): Promise<void> {
   const settings = serveSettings(flags);
-  const logger = createLogger(settings.logLevel);
+  const logger = createLogger(settings.logLevel, { format: settings.logFormat });
   // Not Node's recursive mkdir: it spins for ever on a path such as /proc/x.
   if (!settings.databaseUrl) await namingFlag(flags.dataDir !== undefined ? '--data-dir' : 'GOMAN_DATA_DIR', makeDirectory(settings.dataDir, 0o700));
   const rawStore = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, activeReconcileMs: settings.reconcile.activeIntervalMs });
@@ -99,10 +101,9 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       logger,
     });
   }
-  process.stderr.write(
-    `goman ${gomanVersion()} serving ${url} (${topology}: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}, ` +
-      `${settings.busUrl ? 'NATS' : 'in-process'} bus, ${engine ? 'sim controller' : 'no controllers'})\n`,
-  );
+  const running = startupSummary(settings, url, engine ? 'sim (embedded)' : 'none');
+  process.stderr.write(`goman ${gomanVersion()} serving ${url} (${topology})\n${Object.entries(running).map(([k, v]) => `  ${`${k}:`.padEnd(13)}${v}\n`).join('')}`);
+  logger.info({ url, topology, ...running }, 'serving');
 
   const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
@@ -113,6 +114,27 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   await closeGracefully(app, deadline);
   await Promise.allSettled([bus.close()]);
   await rawStore.close();
+}
+
+/** What runs where, for the start-up lines: a person reads them, a log collector gets the same fields. */
+export function startupSummary(
+  settings: { databaseUrl: string | undefined; dataDir: string; busUrl: string | undefined },
+  url: string,
+  controllers: string,
+  consoleBuilt = existsSync(path.join(CONSOLE_DIST, 'index.html')),
+): Record<'store' | 'bus' | 'controllers' | 'console' | 'admin token', string> {
+  return {
+    store: settings.databaseUrl ? `PostgreSQL ${withoutCredentials(settings.databaseUrl)}` : `SQLite in ${settings.dataDir}`,
+    bus: settings.busUrl ? `NATS ${withoutCredentials(settings.busUrl)}` : 'in-process',
+    controllers,
+    console: consoleBuilt ? `${url}/` : 'not built (npm run build:console)',
+    'admin token': `${configPath()} (context "local"; lost it? goman serve --reset-admin-token)`,
+  };
+}
+
+function withoutCredentials(raw: string): string {
+  const u = new URL(raw);
+  return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
 }
 
 function urlFor(settings: { host: string }, port: number): string {

@@ -3,6 +3,7 @@
 import { envSeconds, type Env } from '../domain/env.ts';
 import { validationFailed } from '../domain/index.ts';
 import { defaultDataDir } from '../util/data-dir.ts';
+import { logFormat, type LogFormat } from './logger.ts';
 
 export interface ServeFlags {
   listen?: string | undefined;
@@ -24,6 +25,8 @@ export interface ServeSettings {
   busUrl: string | undefined;
   auth: { mode: 'token' | 'gateway'; gatewaySecret?: string };
   logLevel: string;
+  /** Human lines on a terminal, JSON otherwise (GOMAN_LOG_FORMAT overrides). */
+  logFormat: LogFormat;
   controllers: boolean;
   resetAdminToken: boolean;
   reconcile: { activeIntervalMs: number; stableIntervalMs: number; tickMs: number };
@@ -69,7 +72,7 @@ function logLevelSetting(flag: string | undefined, env: Env): string {
  * needs PostgreSQL (its listeners keep leases and provider state there), and an API without
  * its own controllers needs NATS (its events must reach the controllers elsewhere).
  */
-export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeSettings {
+export function serveSettings(flags: ServeFlags, env: Env = process.env, isTerminal = Boolean(process.stdout.isTTY)): ServeSettings {
   const { host, port } = parseListen(flags.listen ?? env.GOMAN_LISTEN ?? '127.0.0.1:8080', whence(flags.listen, '--listen', 'GOMAN_LISTEN'));
   const authMode = flags.auth ?? env.GOMAN_AUTH ?? 'token';
   if (authMode !== 'token' && authMode !== 'gateway') throw validationFailed(`${whence(flags.auth, '--auth', 'GOMAN_AUTH')} must be "token" or "gateway" (got "${authMode}")`);
@@ -78,6 +81,7 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
     throw validationFailed('GOMAN_AUTH=gateway needs GOMAN_GATEWAY_SECRET of at least 16 characters');
   }
   const logLevel = logLevelSetting(flags.logLevel, env);
+  const format = logFormat(env, isTerminal);
   const { databaseUrl, busUrl } = sharedUrls(flags, env);
   const controllers = flags.controllers ?? true;
   if (busUrl && !databaseUrl) {
@@ -98,6 +102,7 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env): ServeS
     busUrl,
     auth: authMode === 'gateway' ? { mode: 'gateway', gatewaySecret: gatewaySecret! } : { mode: 'token' },
     logLevel,
+    logFormat: format,
     controllers,
     resetAdminToken: flags.resetAdminToken ?? false,
     reconcile: {

@@ -13,6 +13,7 @@ import type { BackoffOptions } from '../util/backoff.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { TerminalError, terminalReport, type ControlPlane, type ReconcileContext, type Reconciler, type ReconcileResult } from './types.ts';
 import { WorkQueue } from './work-queue.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface ControllerHostOptions {
   reconciler: Reconciler;
@@ -75,7 +76,7 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
   const queue = new WorkQueue({
     concurrency: opts.concurrency ?? 4,
     backoff: opts.backoff,
-    onError: (cluster, err, retryInMs) => log.warn({ cluster, err: errText(err), retryInMs: Math.round(retryInMs) }, 'reconcile failed'),
+    onError: (cluster, err, retryInMs) => log.warn({ cluster, reconcile: reconcileIdOf(err), err: errText(err), retryInMs: Math.round(retryInMs) }, 'reconcile failed'),
     process: (clusterId, signal) =>
       reconcileUnderLease({ clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, forget: () => queue.forget(clusterId) }),
   });
@@ -122,9 +123,16 @@ interface ReconcileJob {
   forget: () => void;
 }
 
+/** Which reconcile run an error came from, so the queue's retry line names it too. */
+const reconcileIds = new WeakMap<object, string>();
+const reconcileIdOf = (err: unknown): string | undefined => (typeof err === 'object' && err !== null ? reconcileIds.get(err) : undefined);
+
 async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> {
   const { clusterId, name, controlPlane, metrics } = job;
   const started = performance.now();
+  // One id per run, in every log line of it: the lines of one reconcile can be told apart.
+  const reconcileId = randomBytes(6).toString('hex');
+  job = { ...job, log: job.log.child({ reconcile: reconcileId }) };
   let result = 'error';
   try {
     const held = await acquireKept(job.leases, leaseName(clusterId), job.owner, {
@@ -178,7 +186,11 @@ async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> 
     } finally {
       await held.release().catch((err: unknown) => job.log.warn({ cluster: clusterId, err: errText(err) }, 'lease release failed'));
     }
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) reconcileIds.set(err, reconcileId);
+    throw err;
   } finally {
+    job.log.debug({ cluster: clusterId, result, ms: Math.round(performance.now() - started) }, 'reconcile');
     metrics?.reconciles.inc({ controller: name, result });
     metrics?.duration.observe({ controller: name }, (performance.now() - started) / 1000);
   }
