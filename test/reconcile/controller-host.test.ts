@@ -119,19 +119,22 @@ test('losing the lease mid-reconcile aborts the signal; a stale fence cannot wri
   };
   // Its own bus per test: a new consumer name is replayed everything published on its bus.
   const bus = createMemoryBus();
-  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o3', leaseTtlMs: 90, backoff: { baseMs: 5_000 } });
+  // A ttl no busy machine outlasts: the host must learn of the loss from a renewal (every 500 ms),
+  // not give up by its own clock first.
+  const host = await startController({ reconciler: r, controlPlane, bus, leases: store, owner: 'o3', leaseTtlMs: 1_500, backoff: { baseMs: 5_000 } });
   try {
     const c = await create();
     host.enqueue(c.id);
     await eventually('the reconcile to start', () => r.seen.length === 1);
     // Take the lease away as an expiry would: release it under the host's identity, then let
     // another owner acquire it; the host's next renewal finds it gone.
-    const held = await store.acquireLease(leaseName(c.id), 'o3', 90);
+    const held = await store.acquireLease(leaseName(c.id), 'o3', 1_500);
     assert.ok(held);
     await store.releaseLease(held);
     const thief = await store.acquireLease(leaseName(c.id), 'thief', 30_000);
     assert.ok(thief);
     await eventually('the abort', () => abortedWith !== undefined);
+    assert.match(String(abortedWith), /expired or taken/, 'learnt from the store, not by timing out');
     assert.match(String(abortedWith), /lost/);
     await consistently('the stale holder to write nothing', async () => (await store.getProviderState('sim', c.id)) === null, { timeoutMs: 100 });
   } finally {
