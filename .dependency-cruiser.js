@@ -1,6 +1,6 @@
 // The one rule of goman's source tree (docs/architecture.md): every folder of src/ is one layer,
 // and an import may only go down. Folders on one line are peers and may not import each other.
-// `npm run lint` runs this after eslint; it also refuses any import cycle between files.
+// `npm run lint` runs this before eslint; it also refuses any import cycle between files.
 const LAYERS = [
   ['util'],
   ['domain'],
