@@ -1,5 +1,5 @@
 // bench:watch — watch fan-out on one replica (never run as a test):
-//   npm run bench:watch -- [--watchers 1000] [--rate 100] [--seconds 60]
+//   npm run bench:watch -- [--watchers 1000] [--rate 100] [--seconds 60] [--pad 0]
 // A real `goman serve --no-controllers` on PostgreSQL and a private nats-server; `--watchers` SSE streams on
 // /api/v1/watch held by two client processes (so parsing them does not share the writer's event
 // loop); a writer here PATCHes labels at `--rate` writes/s round robin over 100 clusters, each
@@ -80,7 +80,7 @@ function rssMb(pid: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { watchers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '100' }, seconds: { type: 'string', default: '60' } } });
+  const { values } = parseArgs({ options: { watchers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '100' }, seconds: { type: 'string', default: '60' }, pad: { type: 'string', default: '0' } } });
   const watchers = Number(values.watchers);
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
@@ -105,9 +105,9 @@ async function main(): Promise<void> {
     const api = new ApiClient({ baseUrl: url, token });
     const spec = clusterSpecSchema.parse({ provider: 'sim' });
     const ids: string[] = [];
-    // About 5 KB an event, as a cluster with many labels: the never-reading consumer then fills
-    // the kernel's socket buffers and its 1 MiB allowance within the run.
-    const labels = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`pad-${i}`, 'x'.repeat(60)]));
+    // `--pad` labels of 60 characters make events bigger (~1.3 KB bare, ~5 KB with 40), so the
+    // never-reading consumer fills the kernel's socket buffers and its 1 MiB allowance sooner.
+    const labels = Object.fromEntries(Array.from({ length: Number(values.pad) }, (_, i) => [`pad-${i}`, 'x'.repeat(60)]));
     for (let i = 0; i < 100; i++) ids.push((await api.createCluster({ name: `w-${i}`, labels, spec })).id);
     const rssBefore = rssMb(server.pid!);
 
@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     const rssConnected = rssMb(server.pid!);
 
     let writes = 0;
+    let failed = 0;
+    let lastError = '';
     let rssPeak = rssConnected;
     const t0 = Date.now();
     const end = t0 + seconds * 1000;
@@ -135,10 +137,16 @@ async function main(): Promise<void> {
       const due = t0 + (writes * 1000) / rate;
       if (due > Date.now()) await sleep(due - Date.now());
       const id = ids[writes % ids.length]!;
-      const p = api.patchCluster(id, { labels: { sentAt: String(Date.now()) } }).finally(() => inFlight.delete(p));
+      const p = api
+        .patchCluster(id, { labels: { sentAt: String(Date.now()) } })
+        .catch((err: unknown) => {
+          failed++;
+          lastError = err instanceof Error ? err.message : String(err);
+        })
+        .finally(() => inFlight.delete(p));
       inFlight.add(p);
       writes++;
-      if (writes % rate === 0) rssPeak = Math.max(rssPeak, rssMb(server.pid!));
+      if (writes % rate === 0 && server.exitCode === null) rssPeak = Math.max(rssPeak, rssMb(server.pid!));
     }
     await Promise.all(inFlight);
     await sleep(2_000);
@@ -158,6 +166,7 @@ async function main(): Promise<void> {
     const p99 = pctOf(histogram, 0.99);
     const growth = rssPeak - rssBefore;
     console.log(`\nbench:watch — ${watchers} watchers on one replica (PostgreSQL), ${rate} writes/s for ${seconds} s (${writes} writes)`);
+    if (failed > 0) console.log(`${failed} writes failed (last: ${lastError}); server ${server.exitCode === null ? 'still running' : `exited with ${server.exitCode}`}`);
     console.log(`delivery latency: p50 ${pctOf(histogram, 0.5)} ms, p99 ${p99} ms, max ${pctOf(histogram, 1)} ms; ${deliveries} of ${writes * watchers} expected deliveries; ${ended} healthy streams ended`);
     console.log(`server RSS: ${rssBefore.toFixed(0)} MB before, ${rssConnected.toFixed(0)} MB connected, peak ${rssPeak.toFixed(0)} MB (growth ${growth.toFixed(0)} MB)`);
     console.log(`slow consumer: ${slowEndedAt === null ? 'NOT dropped' : `dropped after ${((slowEndedAt - t0) / 1000).toFixed(1)} s of writes`}`);
