@@ -38,3 +38,15 @@ test('a fuzz run fails when more than 5 % of its requests were 401/403, and says
 
   assert.equal(report(har(dir, 'empty.har', [])).code, 1, 'a run that sent nothing tested nothing');
 });
+
+test('a HAR cut short by the run\'s time backstop is counted up to where it ends', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-fuzz-report-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const whole = JSON.stringify({ log: { entries: [200, 404, 200].map((status) => ({ request: { postData: { text: '{"response": {"status": 999}}' } }, response: { status } })) } }, null, 2);
+  const file = path.join(dir, 'cut.har');
+  writeFileSync(file, whole.slice(0, whole.lastIndexOf('"status": 200')));
+  const r = report(file);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /cut short; counting the 2 answers/);
+  assert.match(r.out, /2 requests \(200: 1, 404: 1\)/);
+});
