@@ -36,6 +36,7 @@ export const PHASE_COLORS: Record<Phase, Color> = {
   Provisioning: 'cyan',
   Ready: 'green',
   Updating: 'cyan',
+  Restoring: 'magenta',
   Stopping: 'yellow',
   Stopped: 'blue',
   Deleting: 'magenta',

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import type { FieldError } from './errors.ts';
 import { boundedJson, jsonBoundsProblem, nulPath } from './json-bounds.ts';
 import type { ClusterSpec, Labels } from './spec.ts';
+import type { RestoreStatus, RolloutStatus } from './day2.ts';
+import { UPGRADE_STATES } from './day2.ts';
 
-export const PHASES = ['Pending', 'Provisioning', 'Ready', 'Updating', 'Stopping', 'Stopped', 'Deleting', 'Failed'] as const;
+export const PHASES = ['Pending', 'Provisioning', 'Ready', 'Updating', 'Restoring', 'Stopping', 'Stopped', 'Deleting', 'Failed'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -29,6 +31,10 @@ export const clusterNodeSchema = z.strictObject({
   privateIp: z.string().max(64).optional(),
   state: z.string().max(32),
   ready: z.boolean(),
+  k3sVersion: z.string().max(64).optional(),
+  /** Where a rollout has this node: pending, cordoned, draining, upgrading, uncordoning, done, failed. */
+  upgrade: z.enum(UPGRADE_STATES).optional(),
+  cordoned: z.boolean().optional(),
 });
 export type ClusterNode = z.output<typeof clusterNodeSchema>;
 
@@ -97,6 +103,10 @@ export interface ClusterStatus {
   controllers: ControllerStatus[];
   endpoint?: string;
   nodes: ClusterNode[];
+  /** The latest K3s rollout, as the provider reports it (DESIGN §14). */
+  rollout?: RolloutStatus;
+  /** The latest restore from a snapshot. */
+  restore?: RestoreStatus;
 }
 
 export interface Cluster {

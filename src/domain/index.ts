@@ -10,3 +10,5 @@ export * from './plan.ts';
 export * from './cost.ts';
 export * from './json-bounds.ts';
 export * from './admission.ts';
+export * from './day2.ts';
+export * from './day2-changes.ts';

@@ -5,6 +5,7 @@ import type { FieldError } from './errors.ts';
 import { UnprocessableError } from './errors.ts';
 import { jsonBytes } from './json-bounds.ts';
 import { NAME_MAX_LENGTH, NAME_PATTERN } from './names.ts';
+import { backupSchema, requestsSchema, upgradeSchema } from './day2.ts';
 
 export const PROVIDERS = ['sim', 'aws'] as const;
 export const MODES = ['dev', 'ha'] as const;
@@ -86,6 +87,9 @@ export const clusterSpecSchema = z
     desiredState: z.enum(DESIRED_STATES).default('running'),
     nodePools: z.array(nodePoolSchema).max(20).default([]),
     network: networkSchema.optional(),
+    upgrade: upgradeSchema.optional().describe('how a change of k3sVersion rolls out (defaults apply when absent)'),
+    backup: backupSchema.optional().describe('scheduled etcd snapshots; absent: on-demand snapshots only, kept on the servers'),
+    requests: requestsSchema.optional().describe('one-shot requests (backup, restore, resume); set by their API routes'),
   })
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();

@@ -12,6 +12,7 @@ import type {
 import { condition, findCondition, isTrue, stampConditions } from './conditions.ts';
 import type { ClusterSpec } from './spec.ts';
 import { stableStringify } from './spec.ts';
+import { restoreStatusSchema, rolloutStatusSchema } from './day2.ts';
 
 export interface AggregateInput {
   generation: number;
@@ -82,6 +83,8 @@ export function aggregateStatus(input: AggregateInput): ClusterStatus {
     const c = byName.get(name);
     return !c || !(isTrue(c.conditions, 'Available') || isTrue(c.conditions, 'Ready'));
   });
+  // A restore holds the phase even at an older generation: its steps are what the cluster is doing.
+  const restoring = required.filter((name) => isTrue(byName.get(name)?.conditions ?? [], 'Restoring'));
   const allReady = required.length > 0 && notReady.length === 0;
   const stopped = spec.desiredState === 'stopped';
 
@@ -103,6 +106,10 @@ export function aggregateStatus(input: AggregateInput): ClusterStatus {
     phase = 'Failed';
     reason = 'ControllerFailed';
     message = failed.map((name) => `${name}: ${failureText(current(name))}`).join('; ');
+  } else if (restoring.length > 0) {
+    phase = 'Restoring';
+    reason = 'Restoring';
+    message = restoring.map((name) => findCondition(current(name)?.conditions ?? [], 'Restoring')?.message ?? '').join('; ');
   } else if (allReady) {
     phase = stopped ? 'Stopped' : 'Ready';
     reason = stopped ? 'Stopped' : 'Reconciled';
@@ -150,6 +157,15 @@ export function aggregateStatus(input: AggregateInput): ClusterStatus {
   };
   const endpoint = input.controllers.map((c) => c.metadata?.endpoint).find((e) => typeof e === 'string');
   if (endpoint) status.endpoint = endpoint;
+  // Day 2 progress comes from the provider's report; what does not parse is left out, not trusted.
+  for (const c of input.controllers) {
+    const rollout = rolloutStatusSchema.safeParse(c.metadata?.rollout);
+    if (rollout.success && !status.rollout) status.rollout = rollout.data;
+    const restore = restoreStatusSchema.safeParse(c.metadata?.restore);
+    if (restore.success && !status.restore) status.restore = restore.data;
+    const upgrading = findCondition(c.conditions, 'Upgrading');
+    if (upgrading && required.includes(c.name) && !findCondition(conditions, 'Upgrading')) conditions.push({ ...upgrading });
+  }
   return status;
 }
 

@@ -7,8 +7,10 @@ import type { Action, ActionKind, ClusterSpec } from '../../domain/index.ts';
 import { SERVER_POOL } from '../../domain/index.ts';
 import { desiredSlots, nodeName, slotKey, type NodeSlot } from '../../domain/slots.ts';
 import type { SimInstance, SimState } from './instances.ts';
-import { isLive } from './instances.ts';
+import { emptySimState, isLive } from './instances.ts';
 import type { SimSettings } from './settings.ts';
+import { ROLLOUT_KINDS, rolloutActions } from './rollout.ts';
+import { restoreActions, restoreRunning } from './snapshots.ts';
 
 export interface PlanInput {
   name: string;
@@ -34,15 +36,22 @@ const LAUNCH_REASON = 'the spec has a node here and no instance holds it';
 
 const RANK: Record<ActionKind, number> = {
   'create-resources': 0,
-  drain: 1,
-  stop: 2,
-  start: 3,
-  'label-node': 4,
-  'install-k3s': 5,
-  'upgrade-k3s': 6,
-  terminate: 7,
-  launch: 8,
-  'delete-resources': 9,
+  cordon: 1,
+  drain: 2,
+  stop: 3,
+  start: 4,
+  'label-node': 5,
+  'install-k3s': 6,
+  'upgrade-k3s': 7,
+  uncordon: 8,
+  terminate: 9,
+  launch: 10,
+  'delete-resources': 11,
+  snapshot: 12,
+  'stop-k3s': 13,
+  'restore-snapshot': 14,
+  rejoin: 15,
+  'restart-k3s': 16,
 };
 
 /** The spec's slots with the instance type and node name each one gets. */
@@ -134,9 +143,20 @@ export function planSim(input: PlanInput, state: SimState, now: number, s: SimSe
         if (f) add('launch', slot, LAUNCH_REASON, f.free, f.depth, slot.instanceType);
       }
     }
+    const backup = spec.requests?.backup;
+    if (backup !== undefined && backup !== state.handled.backup) add('snapshot', { role: 'server', index: 0 }, `on-demand snapshot ${backup}`, now, 0);
+    // Day 2 steps run on a settled fleet: a restore, else the rollout's steps on every node left.
+    if (timed.every((t) => t.action.kind === 'snapshot')) {
+      const day2 = restoreRunning(state) ? restoreActions(name, spec, state, s) : rolloutActions(name, spec, state, now, s);
+      for (const t of day2) timed.push({ action: t.action, at: Math.max(t.at, now), depth: 0 });
+    }
   }
   return sorted(timed, s);
 }
+
+/** Rollout and restore steps keep the order they were listed in (one node's uncordon before the next one's cordon). */
+const kindOrder = (a: Action, b: Action): number => (STEP_KINDS.has(a.kind) && STEP_KINDS.has(b.kind) ? 0 : RANK[a.kind] - RANK[b.kind]);
+const STEP_KINDS: ReadonlySet<ActionKind> = new Set([...ROLLOUT_KINDS, 'stop-k3s', 'restore-snapshot', 'rejoin', 'restart-k3s']);
 
 /**
  * By earliest time, then kind. Depth breaks ties only when transitions take no time: then a
@@ -148,7 +168,7 @@ function sorted(timed: Timed[], s: SimSettings): Action[] {
   const depth = (t: Timed): number => (s.transitionMs === 0 ? t.depth : 0);
   return timed
     .map((t, i) => ({ ...t, i }))
-    .sort((a, b) => a.at - b.at || depth(a) - depth(b) || RANK[a.action.kind] - RANK[b.action.kind] || a.i - b.i)
+    .sort((a, b) => a.at - b.at || depth(a) - depth(b) || kindOrder(a.action, b.action) || a.i - b.i)
     .map((t) => t.action);
 }
 
@@ -178,8 +198,9 @@ export function convergedState(name: string, spec: ClusterSpec, now: number): Si
     launchedAt: now,
     bootedAt: now,
     k3sInstalledAt: now,
+    k3sVersion: spec.k3sVersion,
   }));
-  return { version: 1, instances, nextHost: instances.length };
+  return { ...emptySimState(), instances, nextHost: instances.length };
 }
 
 /**

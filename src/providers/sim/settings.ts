@@ -18,6 +18,14 @@ export interface SimSettings {
   stuckRate: number;
   /** A pending instance older than this is declared stuck, terminated and replaced. */
   stuckTimeoutMs: number;
+  /** Rollout steps on one node: cordon, drain (what PodDisruptionBudgets allow), K3s upgrade until Ready. */
+  cordonMs: number;
+  drainMs: number;
+  upgradeMs: number;
+  /** Each restore step (stop K3s, reset the first server, rejoin servers, restart agents). */
+  restoreStepMs: number;
+  /** Chance that a node being upgraded never comes back. */
+  upgradeFailRate: number;
 }
 
 function rate(env: Env, name: string): number {
@@ -39,6 +47,11 @@ export function simSettings(opts: Partial<SimSettings> = {}, env: Env = process.
     capacityErrorRate: opts.capacityErrorRate ?? rate(env, 'GOMAN_SIM_CAPACITY_ERROR_RATE'),
     stuckRate: opts.stuckRate ?? rate(env, 'GOMAN_SIM_STUCK_RATE'),
     stuckTimeoutMs: opts.stuckTimeoutMs ?? Math.max(3 * bootMs, 1000),
+    cordonMs: opts.cordonMs ?? envSeconds(env, 'GOMAN_SIM_CORDON_SECONDS', 0) * 1000,
+    drainMs: opts.drainMs ?? envSeconds(env, 'GOMAN_SIM_DRAIN_SECONDS', 1) * 1000,
+    upgradeMs: opts.upgradeMs ?? envSeconds(env, 'GOMAN_SIM_UPGRADE_SECONDS', 2) * 1000,
+    restoreStepMs: opts.restoreStepMs ?? envSeconds(env, 'GOMAN_SIM_RESTORE_STEP_SECONDS', 1) * 1000,
+    upgradeFailRate: opts.upgradeFailRate ?? rate(env, 'GOMAN_SIM_UPGRADE_FAIL_RATE'),
   };
   for (const [k, v] of Object.entries(settings)) {
     if (!(Number.isFinite(v) && v >= 0)) throw validationFailed(`sim setting ${k} must be a non-negative number`);

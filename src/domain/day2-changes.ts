@@ -1,0 +1,74 @@
+// Day 2 operations as spec changes (DESIGN §14), shared by the API and the serverless backend so
+// both refuse and accept the same things: a rollout is a change of k3sVersion; pause, resume,
+// undo, backup and restore are changes of spec.upgrade and spec.requests. Pure.
+import type { Cluster } from './cluster.ts';
+import type { Snapshot } from './day2.ts';
+import { restoreActive, rolloutActive, skewProblem, snapshotSchema, upgradeSettings } from './day2.ts';
+import { GomanError, UnprocessableError } from './errors.ts';
+import type { ClusterSpec } from './spec.ts';
+
+export type SpecChange = (spec: ClusterSpec) => ClusterSpec;
+
+/**
+ * The day 2 rules of a spec change, beyond the schema: K3s version skew (one minor version up at
+ * a time, no downgrade across a minor version; going back to the version the last rollout came
+ * from is an undo and allowed), and no rollout while a restore runs. A restore request carries
+ * its snapshot's version and is exempt from skew.
+ */
+export function assertDay2Change(before: Pick<Cluster, 'spec' | 'status'>, after: ClusterSpec): void {
+  if (before.spec.k3sVersion === after.k3sVersion) return;
+  const restoring = after.requests?.restore !== undefined && after.requests.restore.at !== before.spec.requests?.restore?.at;
+  if (restoring) return;
+  if (restoreActive(before.status.restore)) {
+    throw new GomanError('CONFLICT', `a restore of snapshot ${before.status.restore?.snapshot ?? ''} is running; change spec.k3sVersion once it is done`);
+  }
+  const undo = before.status.rollout?.fromVersion === after.k3sVersion;
+  const problem = undo ? undefined : skewProblem(before.spec.k3sVersion, after.k3sVersion);
+  if (problem) throw new UnprocessableError(`spec.k3sVersion ${problem}`, [{ path: 'spec.k3sVersion', message: problem }]);
+}
+
+export const pauseRollout: SpecChange = (spec) => ({ ...spec, upgrade: { ...upgradeSettings(spec), paused: true } });
+
+/** Clears a user's pause and lifts a pause the rollout took itself (a node that did not come back). */
+export function resumeRollout(requestId: string): SpecChange {
+  return (spec) => ({ ...spec, upgrade: { ...upgradeSettings(spec), paused: false }, requests: { ...spec.requests, resume: requestId } });
+}
+
+/** Back to the version the last rollout came from, under the same rules (order, maxUnavailable). */
+export function undoRollout(cluster: Pick<Cluster, 'name' | 'status'>): SpecChange {
+  const from = cluster.status.rollout?.fromVersion;
+  if (!from) throw new GomanError('CONFLICT', `cluster ${cluster.name} has no rollout to undo`);
+  return (spec) => ({ ...spec, k3sVersion: from, upgrade: { ...upgradeSettings(spec), paused: false } });
+}
+
+export function requestBackup(requestId: string): SpecChange {
+  return (spec) => ({ ...spec, requests: { ...spec.requests, backup: requestId } });
+}
+
+/** The cluster's snapshots, newest first, as its providers report them. */
+export function snapshotsOf(cluster: Pick<Cluster, 'status'>): Snapshot[] {
+  const all: Snapshot[] = [];
+  for (const c of cluster.status.controllers) {
+    const list = c.metadata?.snapshots;
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      const parsed = snapshotSchema.safeParse(item);
+      if (parsed.success) all.push(parsed.data);
+    }
+  }
+  return all.sort((a, b) => b.takenAt.localeCompare(a.takenAt) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Restore `snapshotId` at the K3s version it was taken at. Refused while a rollout runs
+ * (CONFLICT) and for a snapshot the cluster does not have (NOT_FOUND).
+ */
+export function restoreSnapshot(cluster: Pick<Cluster, 'name' | 'status'>, snapshotId: string, requestId: string): SpecChange {
+  if (rolloutActive(cluster.status.rollout)) {
+    throw new GomanError('CONFLICT', `a rollout to ${cluster.status.rollout?.toVersion ?? ''} is running on ${cluster.name}; let it finish or undo it first`);
+  }
+  if (restoreActive(cluster.status.restore)) throw new GomanError('CONFLICT', `a restore is already running on ${cluster.name}`);
+  const snapshot = snapshotsOf(cluster).find((s) => s.id === snapshotId);
+  if (!snapshot) throw new GomanError('NOT_FOUND', `cluster ${cluster.name} has no snapshot "${snapshotId}" (see goman backups ${cluster.name})`);
+  return (spec) => ({ ...spec, k3sVersion: snapshot.k3sVersion, requests: { ...spec.requests, restore: { snapshot: snapshot.id, at: requestId } } });
+}
