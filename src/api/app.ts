@@ -3,7 +3,7 @@
 // requests finish within the deadline, watch streams end).
 import { randomBytes, randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { GomanError } from '../domain/index.ts';
@@ -19,6 +19,7 @@ import { clientErrorHandler, errorHandler, mapError, sendProblem } from './probl
 import type { RouteDef } from './route.ts';
 import { mountRoutes } from './route.ts';
 import { clusterRoutes } from './routes/clusters.ts';
+import { day2Routes } from './routes/day2.ts';
 import { planRoutes, storePlanService } from './routes/plan.ts';
 import { controllerRoutes, expireControllersPeriodically } from './routes/controllers.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -84,6 +85,16 @@ function requestId(req: { headers: Record<string, string | string[] | undefined>
   return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/** Fastify's two info lines per request drown the rest: one line when it is answered, at debug (an error at error). */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.debug(line, 'request');
+  }
+}
+
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const registry = deps.metrics ?? createMetricsRegistry();
   const verifier = new TokenVerifier(deps.store, deps.tokenCacheMs ?? 5000, undefined, deps.processTokens);
@@ -94,8 +105,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     genReqId: requestId,
-    // Fastify's two info lines per request drown the rest; one debug line is logged below.
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
     bodyLimit: BODY_LIMIT,
     // Time to receive a whole request, idle sockets, keep-alive; watch streams opt out.
     requestTimeout: 30_000,
@@ -172,6 +182,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const routes: RouteDef[] = [
     ...clusterRoutes(deps.store, plans),
     ...planRoutes(deps.store, plans),
+    ...day2Routes(deps.store),
     ...controllerRoutes(deps.store, deps.controllerExpiryMs),
     ...watchRoutes(hub, verifier),
     ...tokenRoutes(deps.store, verifier),
@@ -192,9 +203,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   mountRoutes(app, routes);
   for (const plugin of deps.extraRoutes ?? []) await app.register(plugin);
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
-  });
   app.addHook('preClose', async () => hub.closeAll());
   app.addHook('onClose', async () => hub.stop());
   const stopExpiry = expireControllersPeriodically(deps.store, deps.controllerExpiryMs, (err) => app.log.warn({ err }, 'controller expiry failed'));
