@@ -41,13 +41,16 @@ async function serve(databaseUrl: string): Promise<void> {
   });
 }
 
-/** Varied labels and phases over the seeded copies, so selectors and filters have something to select. */
+/** Varied labels, phases and creation times over the seeded copies, so selectors and filters have something to select. */
 async function vary(databaseUrl: string): Promise<void> {
   const k = postgresKysely(databaseUrl, 1);
   try {
     await sql`UPDATE clusters SET
         labels = jsonb_build_object('env', (ARRAY['prod', 'staging', 'dev'])[1 + g % 3], 'team', 't' || (g / 3) % 20),
-        phase = CASE WHEN g % 50 = 7 THEN 'Failed' WHEN g % 10 = 1 THEN 'Provisioning' ELSE 'Ready' END
+        phase = CASE WHEN g % 50 = 7 THEN 'Failed' WHEN g % 10 = 1 THEN 'Provisioning' ELSE 'Ready' END,
+        -- A fleet is created over time: copies sharing one created_at would make the planner
+        -- misjudge keyset cursors (every row ties on the first key).
+        created_at = created_at - make_interval(secs => 100000000 - g)
       FROM (SELECT id AS gid, coalesce(nullif(substr(name, 2), 'eed'), '0')::int AS g FROM clusters) AS n
       WHERE clusters.id = n.gid`.execute(k);
     await sql`UPDATE clusters SET status = jsonb_set(status::jsonb, '{phase}', to_jsonb(phase))`.execute(k);
