@@ -12,6 +12,8 @@ import {
   lastErrorSchema,
   nameSchema,
   reportMetadataSchema,
+  restoreStatusSchema,
+  rolloutStatusSchema,
   ERROR_CODES,
 } from '../domain/index.ts';
 
@@ -129,6 +131,8 @@ export const clusterStatusSchema = z
     controllers: z.array(controllerStatusSchema),
     endpoint: z.string().optional(),
     nodes: z.array(clusterNodeSchema),
+    rollout: rolloutStatusSchema.optional(),
+    restore: restoreStatusSchema.optional(),
   })
   .register(apiSchemas, { id: 'ClusterStatus' });
 
