@@ -16,7 +16,7 @@ import type { ControlPlane } from '../reconcile/types.ts';
 import type { PlanResult } from '../domain/plan-result.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './backend.ts';
 import { ApiError, ServerUnreachableError } from './errors.ts';
-import type { HistoryEntry, Page, TokenRecord, TokenRole } from '../domain/index.ts';
+import type { HistoryEntry, Page, Snapshot, TokenRecord, TokenRole } from '../domain/index.ts';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -86,6 +86,18 @@ export class ApiClient implements ControlPlane {
   /** The provider's plan for a proposed spec (absent: the current one); nothing is written. */
   planCluster(idOrName: string, proposed?: { spec?: ClusterSpecInput; labels?: Labels }): Promise<PlanResult & { name: string; generation: number }> {
     return this.json('POST', `/api/v1/clusters/${seg(idOrName)}/plan`, proposed ? { body: proposed } : {});
+  }
+  backupCluster(idOrName: string): Promise<{ snapshot: string; cluster: Cluster }> {
+    return this.json('POST', `/api/v1/clusters/${seg(idOrName)}/backups`);
+  }
+  async listBackups(idOrName: string): Promise<Snapshot[]> {
+    return (await this.json<{ items: Snapshot[] }>('GET', `/api/v1/clusters/${seg(idOrName)}/backups`)).items;
+  }
+  restoreCluster(idOrName: string, snapshot: string): Promise<Cluster> {
+    return this.json('POST', `/api/v1/clusters/${seg(idOrName)}/restore`, { body: { snapshot } });
+  }
+  controlRollout(idOrName: string, action: 'pause' | 'resume' | 'undo'): Promise<Cluster> {
+    return this.json('POST', `/api/v1/clusters/${seg(idOrName)}/rollout/${action}`);
   }
   getStatus(idOrName: string): Promise<ClusterStatus> {
     return this.json('GET', `/api/v1/clusters/${seg(idOrName)}/status`);

@@ -4,7 +4,7 @@ import type { Cluster } from '../domain/index.ts';
 import { isGomanError } from '../domain/errors.ts';
 import { ApiClient } from './api-client.ts';
 import { ApiError } from './errors.ts';
-import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, WatchEvent } from './backend.ts';
+import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, RolloutAction, WatchEvent } from './backend.ts';
 import { SseParser } from './sse.ts';
 import type { SseMessage } from './sse.ts';
 import { sleepUnlessAborted } from '../util/sleep.ts';
@@ -52,6 +52,18 @@ export class ServerBackend implements ClusterBackend {
   }
   events(idOrName: string, params?: { limit?: number; cursor?: string }) {
     return this.client.listEvents(idOrName, params);
+  }
+  backup(idOrName: string) {
+    return this.client.backupCluster(idOrName);
+  }
+  backups(idOrName: string) {
+    return this.client.listBackups(idOrName);
+  }
+  restore(idOrName: string, snapshot: string) {
+    return this.client.restoreCluster(idOrName, snapshot);
+  }
+  rollout(idOrName: string, action: RolloutAction) {
+    return this.client.controlRollout(idOrName, action);
   }
 
   async *watch(signal: AbortSignal): AsyncIterable<WatchEvent> {

@@ -4,8 +4,9 @@ import { newId } from '../util/ids.ts';
 import { createAwsClients } from '../aws/clients.ts';
 import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, statusKey } from '../aws/names.ts';
 import { labelsMatch, parseLabelSelector } from '../domain/label-selector.ts';
-import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, Versioned, WatchEvent } from './backend.ts';
-import type { Cluster, ClusterSpec, Labels } from '../domain/index.ts';
+import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, RolloutAction, Versioned, WatchEvent } from './backend.ts';
+import type { Cluster, ClusterSpec, Labels, Snapshot, SpecChange } from '../domain/index.ts';
+import { pauseRollout, requestBackup, restoreSnapshot, resumeRollout, snapshotsOf, undoRollout } from '../domain/index.ts';
 import {
   assertAdmissible,
   assertMutableSpec,
@@ -124,6 +125,29 @@ export class S3Backend implements ClusterBackend {
 
   patch(idOrName: string, patch: ClusterPatch, ifMatch?: string): Promise<Cluster> {
     return updateWithRetry(this.updateTarget(idOrName), mergePatchChange(patch, parseSpec), { ifMatch });
+  }
+
+  async backup(idOrName: string): Promise<{ snapshot: string; cluster: Cluster }> {
+    const snapshot = `snap-${newId()}`;
+    return { snapshot, cluster: await this.day2(idOrName, () => requestBackup(snapshot)) };
+  }
+
+  async backups(idOrName: string): Promise<Snapshot[]> {
+    return snapshotsOf((await this.get(idOrName)).value);
+  }
+
+  restore(idOrName: string, snapshot: string): Promise<Cluster> {
+    return this.day2(idOrName, (c) => restoreSnapshot(c, snapshot, `restore-${newId()}`));
+  }
+
+  rollout(idOrName: string, action: RolloutAction): Promise<Cluster> {
+    return this.day2(idOrName, (c) => (action === 'pause' ? pauseRollout : action === 'resume' ? resumeRollout(`resume-${newId()}`) : undoRollout(c)));
+  }
+
+  /** A day 2 change decided on the cluster as read (its rollout, its snapshots), applied to each retry's spec. */
+  private async day2(idOrName: string, decide: (c: Cluster) => SpecChange): Promise<Cluster> {
+    const change = decide((await this.get(idOrName)).value);
+    return updateWithRetry(this.updateTarget(idOrName), (current) => ({ spec: change(current.spec), labels: current.labels }));
   }
 
   replace(idOrName: string, body: { spec: ClusterSpec | Record<string, unknown>; labels?: Labels }, ifMatch?: string): Promise<Cluster> {

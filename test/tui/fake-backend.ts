@@ -66,6 +66,18 @@ export class FakeBackend implements ClusterBackend {
   async replace(): Promise<Cluster> {
     throw new Error('not used by the TUI');
   }
+  async backup(): Promise<{ snapshot: string; cluster: Cluster }> {
+    throw new Error('not used by the TUI');
+  }
+  async backups(): Promise<never[]> {
+    return [];
+  }
+  async restore(): Promise<Cluster> {
+    throw new Error('not used by the TUI');
+  }
+  async rollout(): Promise<Cluster> {
+    throw new Error('not used by the TUI');
+  }
   async delete(name: string): Promise<Cluster | null> {
     this.calls.push(`delete ${name}`);
     const { value } = await this.get(name);

@@ -2,7 +2,7 @@
 // resume, undo). Each write is a spec change made by the shared domain rules and written through
 // the update-with-retry use case, like PATCH, so the provider sees it as any other change.
 import { z } from 'zod';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../util/ids.ts';
 import type { Cluster, SpecChange } from '../../domain/index.ts';
 import { GomanError, pauseRollout, requestBackup, restoreSnapshot, resumeRollout, snapshotSchema, snapshotsOf, undoRollout } from '../../domain/index.ts';
 import type { ClusterRecords } from '../../store/port.ts';
@@ -23,7 +23,7 @@ const restoreBody = z.strictObject({ snapshot: z.string().min(1).max(64).describ
 const rolloutParams = idOrNameParams.extend({ action: z.enum(['pause', 'resume', 'undo']) });
 
 /** A request id that sorts by time and never repeats: the provider carries out each id once. */
-export const requestId = (prefix: string): string => `${prefix}-${new Date().toISOString().replace(/[-:.]/g, '').toLowerCase()}-${randomUUID().slice(0, 8)}`;
+const requestId = (prefix: string): string => `${prefix}-${newId()}`;
 
 export function day2Routes(store: ClusterRecords): RouteDef[] {
   const find = async (idOrName: string, identity: Identity): Promise<Cluster> => {
