@@ -3,21 +3,17 @@
 // looks like; these rules say what the cloud and K3s will take.
 import type { FieldError } from './errors.ts';
 import { UnprocessableError } from './errors.ts';
+import { nodeName } from './slots.ts';
 import type { ClusterSpec } from './spec.ts';
 
-/** Servers are named `<cluster>-server-<i>`; an agent pool of that name would clash with them. */
-const RESERVED_POOL_NAMES = new Set(['server']);
 /** K3s labels every node `kubernetes.io/hostname=<node name>`, and label values stop at 63. */
 const MAX_NODE_NAME = 63;
 
 export function admissionProblems(name: string, spec: ClusterSpec): FieldError[] {
   const problems: FieldError[] = [];
   spec.nodePools.forEach((pool, i) => {
-    if (RESERVED_POOL_NAMES.has(pool.name)) {
-      problems.push({ path: `spec.nodePools.${i}.name`, message: `"${pool.name}" is reserved for the servers' node names; choose another pool name` });
-    }
-    // The longest node name this pool makes: <cluster>-<pool>-<last index>.
-    const longest = `${name}-${pool.name}-${Math.max(0, pool.count - 1)}`;
+    // The longest node name this pool makes (its last index has the most digits).
+    const longest = nodeName(name, { role: 'agent', pool: pool.name, index: Math.max(0, pool.count - 1) });
     if (spec.provider === 'aws' && longest.length > MAX_NODE_NAME) {
       problems.push({
         path: `spec.nodePools.${i}.name`,

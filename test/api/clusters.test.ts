@@ -258,17 +258,20 @@ test('bad input anywhere: a 4xx problem naming the field, and nothing changes', 
 test('admission: a spec no provider could build is a 422 naming the field, on create, PATCH and PUT, and nothing is written', async (t) => {
   const h = await harness(t);
   const before = await h.snapshot();
-  const bad = { nodePools: [{ name: 'server', count: 1 }] };
-  const created = await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'adm', spec: bad } });
+  const overlapping = { network: { podCIDR: '10.0.0.0/8', serviceCIDR: '10.43.0.0/16' } };
+  const created = await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'adm', spec: overlapping } });
   assert.equal(created.statusCode, 422);
-  assert.deepEqual(created.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['spec.nodePools.0.name']);
+  assert.deepEqual(created.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['spec.network.serviceCIDR']);
   assert.equal(await h.snapshot(), before);
-  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'adm' } })).statusCode, 201);
-  const patched = await h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/adm', payload: { spec: bad } });
+  // aws node names are <cluster>-<pool>-agent-<i>: K3s's hostname label stops at 63 characters.
+  const name = `adm-${'a'.repeat(26)}`;
+  const longPools = { provider: 'aws', nodePools: [{ name: 'p'.repeat(30), count: 2 }] };
+  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name, spec: { provider: 'aws' } } })).statusCode, 201);
+  const patched = await h.call('alice', { method: 'PATCH', url: `/api/v1/clusters/${name}`, payload: { spec: { nodePools: longPools.nodePools } } });
   assert.equal(patched.statusCode, 422);
   assert.equal(patched.json<{ errors: { path: string }[] }>().errors[0]?.path, 'spec.nodePools.0.name');
-  const replaced = await h.call('alice', { method: 'PUT', url: '/api/v1/clusters/adm', payload: { spec: { nodePools: [{ name: 'workers', count: 1 }, { name: 'server', count: 2 }] } } });
+  const replaced = await h.call('alice', { method: 'PUT', url: `/api/v1/clusters/${name}`, payload: { spec: longPools } });
   assert.equal(replaced.statusCode, 422);
-  assert.equal(replaced.json<{ errors: { path: string }[] }>().errors[0]?.path, 'spec.nodePools.1.name');
-  assert.equal((await h.call('alice', { method: 'GET', url: '/api/v1/clusters/adm' })).json<Cluster>().generation, 1);
+  assert.equal(replaced.json<{ errors: { path: string }[] }>().errors[0]?.path, 'spec.nodePools.0.name');
+  assert.equal((await h.call('alice', { method: 'GET', url: `/api/v1/clusters/${name}` })).json<Cluster>().generation, 1);
 });

@@ -130,33 +130,35 @@ test('a crash between RunInstances and saving status never doubles a node (tag d
 });
 
 test('a failed cluster is never reset: same join token, same first server', async () => {
-  await backend.create({ name: 'flaky', spec: { nodePools: [{ name: 'workers', count: 1 }] } });
+  // Long enough that a 30-character pool name makes aws node names over 63 characters.
+  const flaky = `flaky-${'f'.repeat(24)}`;
+  await backend.create({ name: flaky, spec: { nodePools: [{ name: 'workers', count: 1 }] } });
   k3s.failNext.set('install-server', 'curl: (6) Could not resolve host: get.k3s.io');
-  await runner().handle({ name: 'flaky' }); // launch
-  await runner().handle({ name: 'flaky' }); // install fails: retryable
-  let c = (await backend.get('flaky')).value;
+  await runner().handle({ name: flaky }); // launch
+  await runner().handle({ name: flaky }); // install fails: retryable
+  let c = (await backend.get(flaky)).value;
   assert.equal(c.status.controllers[0]?.lastError?.code, 'ScriptFailed');
   assert.equal(c.status.controllers[0]?.lastError?.retryable, true);
   assert.notEqual(c.status.phase, 'Ready');
-  const token = await tokenOf('flaky');
+  const token = await tokenOf(flaky);
   assert.ok(token);
-  const servers = (await allInstances('flaky')).filter((i) => i.Tags?.some((t) => t.Key === 'goman:role' && t.Value === 'server'));
+  const servers = (await allInstances(flaky)).filter((i) => i.Tags?.some((t) => t.Key === 'goman:role' && t.Value === 'server'));
   assert.equal(servers.length, 1);
-  const instancesBefore = (await allInstances('flaky')).map((i) => i.InstanceId).sort();
+  const instancesBefore = (await allInstances(flaky)).map((i) => i.InstanceId).sort();
 
   // Someone with bucket access writes a spec no provider could build (admission never saw it).
-  const edited = { ...((await backend.objects.get('clusters/flaky.json'))?.body as object), spec: { ...c.spec, nodePools: [{ name: 'server', count: 1 }] } };
-  await clients.s3().send(new PutObjectCommand({ Bucket: init.names.bucket, Key: 'clusters/flaky.json', Body: JSON.stringify(edited) }));
-  await runner().handle({ name: 'flaky' });
-  c = (await backend.get('flaky')).value;
+  const edited = { ...((await backend.objects.get(`clusters/${flaky}.json`))?.body as object), spec: { ...c.spec, nodePools: [{ name: 'p'.repeat(30), count: 1 }] } };
+  await clients.s3().send(new PutObjectCommand({ Bucket: init.names.bucket, Key: `clusters/${flaky}.json`, Body: JSON.stringify(edited) }));
+  await runner().handle({ name: flaky });
+  c = (await backend.get(flaky)).value;
   assert.equal(c.status.phase, 'Failed');
   assert.match(c.status.message, /spec\.nodePools\.0\.name/);
-  assert.deepEqual((await allInstances('flaky')).map((i) => i.InstanceId).sort(), instancesBefore, 'a Failed spec changes nothing in the cloud');
+  assert.deepEqual((await allInstances(flaky)).map((i) => i.InstanceId).sort(), instancesBefore, 'a Failed spec changes nothing in the cloud');
 
-  await backend.patch('flaky', { spec: { nodePools: [{ name: 'workers', count: 1 }] } });
-  await reconcileUntil('flaky', 'Ready');
-  assert.equal(await tokenOf('flaky'), token, 'the join token is never regenerated');
-  const serversAfter = (await allInstances('flaky')).filter((i) => i.Tags?.some((t) => t.Key === 'goman:role' && t.Value === 'server'));
+  await backend.patch(flaky, { spec: { nodePools: [{ name: 'workers', count: 1 }] } });
+  await reconcileUntil(flaky, 'Ready');
+  assert.equal(await tokenOf(flaky), token, 'the join token is never regenerated');
+  const serversAfter = (await allInstances(flaky)).filter((i) => i.Tags?.some((t) => t.Key === 'goman:role' && t.Value === 'server'));
   assert.deepEqual(serversAfter.map((i) => i.InstanceId), servers.map((i) => i.InstanceId), 'no new master');
 });
 

@@ -52,7 +52,10 @@ export function backendContract(label: string, open: () => Promise<BackendUnderT
       await create(name);
       await rejectsWith(create(name), 'NAME_TAKEN');
       await rejectsWith(create('Not_A_Name'), 'VALIDATION_FAILED');
-      await rejectsWith(backend.create({ name: uname('adm'), spec: { provider, nodePools: [{ name: 'server', count: 1 }] } }), 'VALIDATION_FAILED');
+      await rejectsWith(
+        backend.create({ name: uname('adm'), spec: { provider, network: { podCIDR: '10.0.0.0/8', serviceCIDR: '10.43.0.0/16' } } }),
+        'VALIDATION_FAILED',
+      );
       await rejectsWith(backend.get(uname('absent')), 'NOT_FOUND');
       await rejectsWith(backend.get(randomUUID()), 'NOT_FOUND');
     });

@@ -19,11 +19,27 @@ async function bucket(moto: Moto): Promise<{ objects: JsonObjects; name: string 
   return { objects: new JsonObjects(s3, name), name };
 }
 
+/**
+ * moto checks If-Match and then writes, in two steps on a threaded server, so two conditional
+ * writes racing on one key can both succeed; real S3 decides them atomically. Serialising this
+ * process's writes per key gives back that one guarantee (and nothing else: every write still
+ * goes to moto with its condition). Only the contract run needs it, for its concurrent patches.
+ */
+class AtomicPerKeyObjects extends JsonObjects {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  override put(key: string, value: unknown, ifMatch?: string | null): Promise<string> {
+    const run = (this.tails.get(key) ?? Promise.resolve()).then(() => super.put(key, value, ifMatch));
+    this.tails.set(key, run.catch(() => undefined));
+    return run;
+  }
+}
+
 backendContract('s3 (moto)', async () => {
   const moto = await startMoto();
   if (!moto) throw new Error('moto is required');
   const { name } = await bucket(moto);
-  return { backend: new S3Backend({ bucket: name, region: 'ap-south-1', pollIntervalMs: 100 }), provider: 'aws', cleanup: () => moto.stop() };
+  const objects = new AtomicPerKeyObjects(createAwsClients('ap-south-1').s3(), name);
+  return { backend: new S3Backend({ bucket: name, region: 'ap-south-1', objects, pollIntervalMs: 100 }), provider: 'aws', cleanup: () => moto.stop() };
 });
 
 /** Counts listings: the one thing these tests need to see that the real object store does. */
