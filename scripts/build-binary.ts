@@ -23,13 +23,20 @@ import { fileURLToPath } from 'node:url';
 import { bundleLambda } from '../src/cli/aws/lambda-zip.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUT_DIR = path.resolve(process.argv[2] ?? path.join(ROOT, 'dist'));
+const OUT_DIR = path.resolve(process.argv[2] && process.argv[2] !== '--bundle-only' ? process.argv[2] : path.join(ROOT, 'dist'));
 const WORK = path.join(OUT_DIR, `sea-build-${process.pid}`);
 const TARGET = 'goman-linux-x64';
 const NODE = path.join(ROOT, 'node_modules/node/bin/node');
 const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 const started = performance.now();
+if (process.argv[2] === '--bundle-only') {
+  // `npm pack` (prepack): Node will not strip types under node_modules, so the npm package runs
+  // this bundle (bin/goman picks it when installed there); the root is the package itself.
+  await writeFile(path.join(ROOT, 'dist/goman.mjs'), await bundleGoman());
+  console.log('dist/goman.mjs');
+  process.exit(0);
+}
 if (!existsSync(path.join(ROOT, 'dist/console/index.html'))) throw new Error('dist/console is not built: run `npm run build:console` first');
 await rm(WORK, { recursive: true, force: true });
 await mkdir(WORK, { recursive: true });
@@ -61,13 +68,13 @@ await writeFile(
   path.join(WORK, 'sea-config.json'),
   JSON.stringify({ main: path.join(ROOT, 'scripts/sea-bootstrap.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets }),
 );
-execFileSync(NODE, ['--experimental-sea-config', path.join(WORK, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+// Output kept (an error carries it), not printed: strip and LIEF warn about node's note sections.
+execFileSync(NODE, ['--experimental-sea-config', path.join(WORK, 'sea-config.json')]);
 
 const exe = path.join(OUT_DIR, TARGET);
 await copyFile(NODE, exe);
 // Debug symbols only: the code and V8's snapshot stay as they are.
-execFileSync('strip', [exe]);
-// postject (LIEF) warns about the stripped note sections' names; the injected binary runs.
+execFileSync('strip', [exe], { stdio: 'pipe' });
 const postject = path.join(ROOT, 'node_modules/postject/dist/cli.js');
 execFileSync(NODE, [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SENTINEL]);
 const sum = createHash('sha256').update(await readFile(exe)).digest('hex');
@@ -91,7 +98,17 @@ async function bundleGoman(): Promise<Buffer> {
     // Never loaded by goman: pg's native driver and esbuild (only for building the Lambda zip
     // in a checkout; the binary carries dist/lambda.zip).
     external: ['pg-native', 'esbuild'],
-    banner: { js: "import { createRequire as __gomanCreateRequire } from 'node:module'; const require = __gomanCreateRequire(import.meta.url);" },
+    // A require() for the CommonJS dependencies' Node built-ins, and the root the rewritten
+    // paths below start from: the bundle's parent folder unless the SEA bootstrap set one.
+    banner: {
+      js: [
+        "import { createRequire as __gomanCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __gomanFileURLToPath } from 'node:url';",
+        'const require = __gomanCreateRequire(import.meta.url);',
+        "globalThis.__gomanRootUrl ??= new URL('../', import.meta.url).href;",
+        'globalThis.__gomanRoot ??= __gomanFileURLToPath(globalThis.__gomanRootUrl);',
+      ].join(' '),
+    },
     plugins: [
       {
         // ink imports its React devtools hook (only used under DEV=true) statically once bundled.
