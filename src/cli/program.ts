@@ -169,6 +169,33 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(lazy(clusters, (m) => m.remove));
 
+  // Day 2 (DESIGN §14): rollouts, snapshots and restore.
+  const day2 = () => import('./commands/day2.ts');
+  wait(
+    program
+      .command('upgrade')
+      .description('roll the cluster to another K3s version, node by node (servers first, then agents)')
+      .argument('<name>')
+      .requiredOption('--k3s-version <version>', 'K3s release, e.g. v1.31.4+k3s1 (one minor version at a time)'),
+  ).action(lazy(day2, (m) => m.upgrade));
+  const rollout = program.command('rollout').description('follow and control a K3s rollout');
+  wait(rollout.command('status').description('per-node progress of the rollout').argument('<name>')).action(lazy(day2, (m) => m.rolloutStatus));
+  rollout.command('pause').description('start no further node').argument('<name>').action(lazy(day2, (m) => m.rolloutPause));
+  rollout.command('resume').description('carry on after a pause (retries a node that did not come back)').argument('<name>').action(lazy(day2, (m) => m.rolloutResume));
+  wait(rollout.command('undo').description('go back to the version the last rollout came from, under the same rules').argument('<name>')).action(
+    lazy(day2, (m) => m.rolloutUndo),
+  );
+  wait(program.command('backup').description('take an etcd snapshot now').argument('<name>')).action(lazy(day2, (m) => m.backup));
+  program.command('backups').description('list etcd snapshots: time, size, K3s version, location').argument('<name>').action(lazy(day2, (m) => m.backups));
+  wait(
+    program
+      .command('restore')
+      .description('restore an etcd snapshot at the K3s version it was taken at')
+      .argument('<name>')
+      .requiredOption('--snapshot <id>', 'snapshot id (goman backups NAME)')
+      .option('-y, --yes', 'do not ask for confirmation'),
+  ).action(lazy(day2, (m) => m.restore));
+
   program
     .command('events')
     .description('history of a cluster: spec changes, phase transitions, errors')

@@ -33,3 +33,24 @@ export function statusMessage(c: Pick<Cluster, 'status'>): string {
 export function phaseOf(c: Pick<Cluster, 'status' | 'deletionTimestamp'>): Cluster['status']['phase'] {
   return c.deletionTimestamp ? 'Deleting' : c.status.phase;
 }
+
+/** The rollout as lines: a summary, then one line per node (version, upgrade state, ready). Empty when there is none. */
+export function rolloutLines(c: Pick<Cluster, 'name' | 'status'>): string[] {
+  const r = c.status.rollout;
+  if (!r) return [];
+  const state = r.finishedAt ? 'complete' : r.paused ? `PAUSED: ${r.reason}` : r.reason;
+  const lines = [`rollout ${r.fromVersion} → ${r.toVersion}: ${r.nodesDone}/${r.nodesTotal} nodes done, ${state}`];
+  for (const n of c.status.nodes) {
+    lines.push(`  ${n.name}  ${n.k3sVersion ?? '?'}  ${n.upgrade ?? (n.k3sVersion === r.toVersion ? 'done' : 'pending')}${n.cordoned ? ' (cordoned)' : ''}${n.ready ? '' : ' not ready'}`);
+  }
+  return lines;
+}
+
+/** The restore as one line, or undefined when there is none. */
+export function restoreLine(c: Pick<Cluster, 'status'>): string | undefined {
+  const r = c.status.restore;
+  if (!r) return undefined;
+  return r.finishedAt
+    ? `restore of ${r.snapshot} at ${r.k3sVersion}: done`
+    : `restore of ${r.snapshot} at ${r.k3sVersion}: step ${r.stepsDone.length + 1}/4 ${r.step ?? ''}`;
+}
