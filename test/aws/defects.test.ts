@@ -26,7 +26,7 @@ import { parseDesired } from '../../src/store/s3/documents.ts';
 import { JsonObjects } from '../../src/store/s3/objects.ts';
 import { StatusWriter } from '../../src/store/s3/status-writer.ts';
 import type { Moto } from '../helpers/moto.ts';
-import { startMoto, useMotoEnv } from '../helpers/moto.ts';
+import { AtomicPerKeyObjects, startMoto, useMotoEnv } from '../helpers/moto.ts';
 import { FakeK3s } from './fixtures.ts';
 
 let moto: Moto | null;
@@ -44,7 +44,7 @@ before(async () => {
   useMotoEnv(moto);
   clients = createAwsClients('ap-south-1');
   init = await initAws({ clients, configFile: false, lambdaZip: emptyZip });
-  backend = new S3Backend({ bucket: init.names.bucket, region: 'ap-south-1' });
+  backend = new S3Backend({ bucket: init.names.bucket, region: 'ap-south-1', objects: new AtomicPerKeyObjects(clients.s3(), init.names.bucket) });
   k3s = new FakeK3s(clients);
 });
 after(async () => moto?.stop());

@@ -7,7 +7,7 @@ import { createAwsClients } from '../../src/aws/clients.ts';
 import { S3Backend } from '../../src/client/s3-backend.ts';
 import { JsonObjects } from '../../src/store/s3/objects.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { startMoto, useMotoEnv, type Moto } from '../helpers/moto.ts';
+import { AtomicPerKeyObjects, startMoto, useMotoEnv, type Moto } from '../helpers/moto.ts';
 import { backendContract } from './backend-contract.ts';
 
 let bucketSeq = 0;
@@ -17,21 +17,6 @@ async function bucket(moto: Moto): Promise<{ objects: JsonObjects; name: string 
   const name = `goman-test-${process.pid}-${++bucketSeq}`;
   await s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: 'ap-south-1' } }));
   return { objects: new JsonObjects(s3, name), name };
-}
-
-/**
- * moto checks If-Match and then writes, in two steps on a threaded server, so two conditional
- * writes racing on one key can both succeed; real S3 decides them atomically. Serialising this
- * process's writes per key gives back that one guarantee (and nothing else: every write still
- * goes to moto with its condition). Only the contract run needs it, for its concurrent patches.
- */
-class AtomicPerKeyObjects extends JsonObjects {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  override put(key: string, value: unknown, ifMatch?: string | null): Promise<string> {
-    const run = (this.tails.get(key) ?? Promise.resolve()).then(() => super.put(key, value, ifMatch));
-    this.tails.set(key, run.catch(() => undefined));
-    return run;
-  }
 }
 
 backendContract('s3 (moto)', async () => {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { JsonObjects } from '../../src/store/s3/objects.ts';
 import { eventually } from './eventually.ts';
 
 export const MOTO_BIN = process.env.GOMAN_MOTO_SERVER ?? path.resolve(import.meta.dirname, '../../.venv/bin/moto_server');
@@ -86,4 +87,19 @@ export async function startMoto(t?: TestContext): Promise<Moto | null> {
 /** Set moto's environment for this process (goman reads AWS_ENDPOINT_URL like the SDK does). */
 export function useMotoEnv(moto: Moto): void {
   Object.assign(process.env, moto.env);
+}
+
+/**
+ * moto checks If-Match and then writes, in two steps on a threaded server, so two conditional
+ * writes racing on one key can both succeed; real S3 decides them atomically. Serialising this
+ * process's writes per key gives back that one guarantee (and nothing else: every write still
+ * goes to moto with its condition). Tests with concurrent patches on one key use it.
+ */
+export class AtomicPerKeyObjects extends JsonObjects {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  override put(key: string, value: unknown, ifMatch?: string | null): Promise<string> {
+    const run = (this.tails.get(key) ?? Promise.resolve()).then(() => super.put(key, value, ifMatch));
+    this.tails.set(key, run.catch(() => undefined));
+    return run;
+  }
 }
