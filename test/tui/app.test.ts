@@ -235,3 +235,39 @@ test('the detail view of a cluster with more nodes than the screen holds fits an
   assert.match(f, /Recent events/, 'what follows the nodes is still there');
   app.unmount();
 });
+
+test('the detail view shows a paused rollout with its reason, and each node\'s K3s version and upgrade state', async () => {
+  const now = new Date().toISOString();
+  const c = cluster('roll', 'Updating', {
+    status: {
+      phase: 'Updating',
+      observedGeneration: 1,
+      reason: 'SpecChanged',
+      message: 'generation 2',
+      conditions: [],
+      controllers: [],
+      nodes: [
+        { name: 'roll-server-0', role: 'server', state: 'running', ready: true, k3sVersion: 'v1.31.2+k3s1', upgrade: 'done' },
+        { name: 'roll-server-1', role: 'server', state: 'running', ready: false, k3sVersion: 'v1.30.5+k3s1', upgrade: 'failed', cordoned: true },
+      ],
+      rollout: {
+        fromVersion: 'v1.30.5+k3s1',
+        toVersion: 'v1.31.2+k3s1',
+        startedAt: now,
+        nodesDone: 1,
+        nodesTotal: 2,
+        current: ['roll-server-1'],
+        paused: true,
+        reason: 'roll-server-1: not Ready at v1.31.2+k3s1 within nodeTimeout 10m',
+        history: [],
+      },
+    },
+  });
+  const { frame, type, app } = start(new FakeBackend([c]));
+  await until(frame, (x) => x.includes('roll'), 'list');
+  await type(ENTER);
+  const f = plain(await until(frame, (x) => x.includes('Conditions'), 'detail'));
+  assert.match(f, /rollout v1\.30\.5\+k3s1 → v1\.31\.2\+k3s1: 1\/2 nodes done, PAUSED: roll-server-1: not Ready/);
+  assert.match(f, /roll-server-1\s+server.*not ready\s+v1\.30\.5\+k3s1 failed/);
+  app.unmount();
+});
