@@ -164,7 +164,7 @@ export const reportResponseSchema = clusterStatusSchema
 export const historyEntrySchema = z.object({
   id: z.string(),
   clusterId: z.string(),
-  kind: z.enum(['created', 'spec', 'labels', 'phase', 'error', 'deleting', 'finalizer']),
+  kind: z.enum(['created', 'spec', 'labels', 'phase', 'error', 'deleting', 'finalizer', 'rollout', 'restore']),
   message: z.string(),
   generation: z.int(),
   at: timestamp,

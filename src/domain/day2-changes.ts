@@ -1,7 +1,7 @@
 // Day 2 operations as spec changes (DESIGN §14), shared by the API and the serverless backend so
 // both refuse and accept the same things: a rollout is a change of k3sVersion; pause, resume,
 // undo, backup and restore are changes of spec.upgrade and spec.requests. Pure.
-import type { Cluster } from './cluster.ts';
+import type { Cluster, ClusterStatus } from './cluster.ts';
 import type { Snapshot } from './day2.ts';
 import { restoreActive, rolloutActive, skewProblem, snapshotSchema, upgradeSettings } from './day2.ts';
 import { GomanError, UnprocessableError } from './errors.ts';
@@ -71,4 +71,35 @@ export function restoreSnapshot(cluster: Pick<Cluster, 'name' | 'status'>, snaps
   const snapshot = snapshotsOf(cluster).find((s) => s.id === snapshotId);
   if (!snapshot) throw new GomanError('NOT_FOUND', `cluster ${cluster.name} has no snapshot "${snapshotId}" (see goman backups ${cluster.name})`);
   return (spec) => ({ ...spec, k3sVersion: snapshot.k3sVersion, requests: { ...spec.requests, restore: { snapshot: snapshot.id, at: requestId } } });
+}
+
+export interface Day2HistoryDraft {
+  kind: 'rollout' | 'restore';
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** History entries for what a status change says a rollout or a restore did: each node's start and end, a pause, each restore step. */
+export function day2History(before: Pick<ClusterStatus, 'rollout' | 'restore'>, after: Pick<ClusterStatus, 'rollout' | 'restore'>): Day2HistoryDraft[] {
+  const out: Day2HistoryDraft[] = [];
+  const r = after.rollout;
+  if (r) {
+    const same = before.rollout?.startedAt === r.startedAt && before.rollout.toVersion === r.toVersion;
+    const seen = new Map((same ? (before.rollout?.history ?? []) : []).map((h) => [`${h.node}@${h.startedAt}`, h]));
+    if (!same) out.push({ kind: 'rollout', message: `rollout ${r.fromVersion} → ${r.toVersion} started`, data: { from: r.fromVersion, to: r.toVersion } });
+    for (const h of r.history) {
+      const old = seen.get(`${h.node}@${h.startedAt}`);
+      if (!old) out.push({ kind: 'rollout', message: `${h.node}: upgrade to ${r.toVersion} started`, data: { node: h.node, at: h.startedAt } });
+      if (h.endedAt && !old?.endedAt) out.push({ kind: 'rollout', message: `${h.node}: ${h.result ?? 'done'}`, data: { node: h.node, at: h.endedAt } });
+    }
+    if (r.paused && !(same && before.rollout?.paused)) out.push({ kind: 'rollout', message: `rollout paused: ${r.reason}` });
+    if (r.finishedAt && !(same && before.rollout?.finishedAt)) out.push({ kind: 'rollout', message: `rollout to ${r.toVersion} complete (${r.nodesTotal} nodes)` });
+  }
+  const s = after.restore;
+  if (s) {
+    const same = before.restore?.startedAt === s.startedAt && before.restore.snapshot === s.snapshot;
+    if (!same) out.push({ kind: 'restore', message: `restore of snapshot ${s.snapshot} at ${s.k3sVersion} started` });
+    for (const d of s.stepsDone.slice(same ? (before.restore?.stepsDone.length ?? 0) : 0)) out.push({ kind: 'restore', message: `restore of ${s.snapshot}: ${d.step} done`, data: { step: d.step, at: d.at } });
+  }
+  return out;
 }

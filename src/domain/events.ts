@@ -18,13 +18,15 @@ export interface ClusterEvent {
   provider: string;
   generation: number;
   at: string;
+  /** W3C trace context of the write (or the relay's publish), when tracing is on. */
+  traceparent?: string;
 }
 
 /** A human-readable history entry (`GET /clusters/{id}/events`). */
 export interface HistoryEntry {
   id: string;
   clusterId: string;
-  kind: 'created' | 'spec' | 'labels' | 'phase' | 'error' | 'deleting' | 'finalizer';
+  kind: 'created' | 'spec' | 'labels' | 'phase' | 'error' | 'deleting' | 'finalizer' | 'rollout' | 'restore';
   message: string;
   generation: number;
   at: string;

@@ -3,7 +3,7 @@
 // The status object never triggers the controller (the notification filters clusters/).
 import { randomUUID } from 'node:crypto';
 import type { ControllerReport, FieldError } from '../../domain/index.ts';
-import { aggregateStatus, applyReport, conflict, emptyStatus } from '../../domain/index.ts';
+import { aggregateStatus, applyReport, conflict, day2History, emptyStatus } from '../../domain/index.ts';
 import { statusKey } from '../../aws/names.ts';
 import type { HistoryEntry } from '../../domain/index.ts';
 import type { LeaseStore } from '../../lease/port.ts';
@@ -76,6 +76,7 @@ export class StatusWriter {
         history.push({ id: randomUUID(), clusterId: desired.id, kind, message, generation: desired.generation, at: now });
       };
       if (status.phase !== doc.status.phase) entry('phase', `${doc.status.phase} -> ${status.phase}: ${status.message}`);
+      for (const d of day2History(doc.status, status)) entry(d.kind, d.message);
       const err = report.lastError;
       if (err && (err.code !== previous?.lastError?.code || err.message !== previous.lastError.message)) entry('error', `${controller}: ${err.code}: ${err.message}`);
       return { ...doc, controllers, status, history: history.slice(-HISTORY_LIMIT) };

@@ -3,6 +3,7 @@
 // row's seq becomes the cluster's resourceVersion, so "every write appends to the outbox in
 // the same transaction" holds by construction.
 import { randomUUID } from 'node:crypto';
+import { currentTraceparent } from '../../util/trace.ts';
 import {
   aggregateStatus,
   preconditionFailed,
@@ -13,6 +14,7 @@ import {
 } from '../../domain/index.ts';
 import { etagValue } from '../../domain/etag.ts';
 import type { EventType, HistoryEntry } from '../../domain/index.ts';
+import { day2History } from '../../domain/day2-changes.ts';
 import type { Executor, SqlContext, Tx } from './context.ts';
 import { bool, clusterFromRow, controllerStatusFromRow, fromJson, iso, num, toJson } from './rows.ts';
 
@@ -115,6 +117,7 @@ export function outboxValues(target: OutboxTarget, type: EventType, at: string) 
     provider: target.provider,
     generation: target.generation,
     at,
+    traceparent: currentTraceparent() ?? null,
   };
 }
 
@@ -163,7 +166,7 @@ export async function saveCluster(
   now: Date,
 ): Promise<Cluster> {
   const at = now.toISOString();
-  const drafts = before ? [...history, ...phaseChange(before.status, next.status)] : history;
+  const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
   const seq = await appendOutbox(trx, next, events, at);
   const saved: Cluster = { ...next, resourceVersion: String(seq), updatedAt: at };
   const values = rowValues(saved);

@@ -128,6 +128,11 @@ test('rollout with maxUnavailable 2 on 1 server + 2 pools of 3 agents: never mor
   assert.equal(history.length, 7);
   assert.ok(history.every((h) => h.endedAt !== undefined));
   assert.deepEqual(done.status.rollout && { from: done.status.rollout.fromVersion, to: done.status.rollout.toVersion, done: done.status.rollout.nodesDone, total: done.status.rollout.nodesTotal }, { from: OLD, to: NEW, done: 7, total: 7 });
+  const entries = (await store.listHistory(c.id, 500)).items.filter((e) => e.kind === 'rollout').map((e) => e.message);
+  for (const n of done.status.nodes) {
+    assert.ok(entries.some((m) => m === `${n.name}: upgrade to ${NEW} started`), `history has ${n.name}'s start`);
+    assert.ok(entries.some((m) => m === `${n.name}: Ready at ${NEW}`), `history has ${n.name}'s end`);
+  }
   // Pools in a stable order: pool a's agents start no later than pool b's.
   const starts = history.filter((h) => h.node.includes('-agent-')).map((h) => h.node);
   assert.deepEqual(starts.slice(0, 2), [`${c.name}-a-agent-0`, `${c.name}-a-agent-1`]);
