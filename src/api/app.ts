@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController } from 'fastify';
+import { traceRequests } from './trace.ts';
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { GomanError } from '../domain/index.ts';
@@ -123,6 +124,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   states.set(app, { draining: false, hub, registry });
+  traceRequests(app);
   // Per-request fields the auth hook fills in (declared in auth.ts).
   app.decorateRequest('identity', null);
   app.decorateRequest('authError', null);

@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DEFAULT_REGION } from '../domain/index.ts';
+import { inSpan, SpanKind, tracingEnabled } from '../util/trace.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,13 +31,36 @@ export interface AwsClients {
   ssm(region?: string): SSMClient;
 }
 
+/** The slice of an SDK client's middleware stack a tracing step needs (every v3 client has it). */
+interface MiddlewareStackOwner {
+  middlewareStack: {
+    add(
+      middleware: (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+/** Every AWS call in a client span named after it (`aws EC2Client.RunInstancesCommand`), only when tracing is on. */
+function traced<T>(client: T): T {
+  if (!tracingEnabled()) return client;
+  (client as unknown as MiddlewareStackOwner).middlewareStack.add(
+    (next, context) => (args) => {
+      const attributes = { 'rpc.system': 'aws-api', 'rpc.service': context.clientName ?? '', 'rpc.method': context.commandName ?? '' };
+      return inSpan(`aws ${context.clientName ?? ''}.${context.commandName ?? ''}`, { kind: SpanKind.CLIENT, attributes }, () => next(args));
+    },
+    { step: 'initialize', name: 'gomanTrace' },
+  );
+  return client;
+}
+
 export function createAwsClients(region: string = gomanRegion(), env: Env = process.env): AwsClients {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const cache = new Map<string, unknown>();
   const memo = <T>(key: string, make: () => T): T => {
     let c = cache.get(key) as T | undefined;
     if (c === undefined) {
-      c = make();
+      c = traced(make());
       cache.set(key, c);
     }
     return c;

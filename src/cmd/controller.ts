@@ -6,6 +6,7 @@ import { GomanError, validationFailed } from '../domain/index.ts';
 import { resolveContext } from '../cli/config.ts';
 import { runControllerProcess } from './controller-process.ts';
 import { createLogger, logFormat } from './logger.ts';
+import { startTracing } from './tracing.ts';
 import { controllerSettings, type ControllerFlags } from './settings.ts';
 import { untilSignal } from './signals.ts';
 
@@ -16,6 +17,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   const deadlineMs = settings.shutdownDeadlineMs;
   const logger = createLogger(settings.logLevel, { name: `goman-controller-${flags.provider}`, format: logFormat(process.env, Boolean(process.stdout.isTTY)) });
 
+  const tracing = await startTracing(`goman-controller-${flags.provider}`);
   if (settings.source === 'sqs') {
     if (context.kind !== 's3') throw validationFailed(`--source sqs needs a context of kind s3 (run \`goman init\`); "${context.name}" is a server context`);
     const [{ runSqsController }, { AwsReconciler }, { createAwsClients, accountId }, { accountNames }] = await Promise.all([
@@ -32,6 +34,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     void untilSignal().then(() => abort.abort());
     logger.info({ bucket: context.bucket, queue: names.queue }, 'serverless worker started');
     await runSqsController({ clients, bucket: context.bucket, queueUrl, reconciler: new AwsReconciler({ clients }), signal: abort.signal });
+    await tracing.shutdown();
     return;
   }
 
@@ -49,4 +52,5 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   logger.info({ owner: proc.owner, provider: flags.provider }, 'controller started');
   await untilSignal();
   await proc.stop(deadlineMs);
+  await tracing.shutdown();
 }

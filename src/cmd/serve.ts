@@ -18,6 +18,7 @@ import { startEngine, type Engine } from './engine.ts';
 import { startScheduler } from '../reconcile/scheduler.ts';
 import { openStore } from '../store/open.ts';
 import { createLogger } from './logger.ts';
+import { startTracing } from './tracing.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { serveSettings, type ServeFlags } from './settings.ts';
@@ -40,6 +41,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     }
     return;
   }
+  const tracing = await startTracing('goman');
   const bus = await openBus(settings.busUrl);
   // The embedded controller calls this process's own API with a token that exists only here:
   // nothing is stored, so a kill -9 leaves nothing behind.
@@ -114,6 +116,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   await closeGracefully(app, deadline);
   await Promise.allSettled([bus.close()]);
   await rawStore.close();
+  await tracing.shutdown();
 }
 
 /** What runs where, for the start-up lines: a person reads them, a log collector gets the same fields. */

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { Backoff } from '../util/backoff.ts';
+import { contextOf, currentTraceparent, inSpan, SpanKind } from '../util/trace.ts';
 import { runWhileLeader } from '../lease/leader.ts';
 import type { LeaderTerm } from '../lease/leader.ts';
 import type { ClusterEvent } from '../domain/index.ts';
@@ -51,9 +52,16 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+/** The event as published: it carries the publish span's context, a child of the write's. */
 function eventOf(row: OutboxRow): ClusterEvent {
   const { eventId, type, clusterId, name, provider, generation, at } = row;
-  return { eventId, type, clusterId, name, provider, generation, at };
+  const traceparent = currentTraceparent();
+  return { eventId, type, clusterId, name, provider, generation, at, ...(traceparent ? { traceparent } : {}) };
+}
+
+function publishRow(bus: Pick<EventBus, 'publish'>, row: OutboxRow): Promise<void> {
+  const attributes = { 'goman.event.type': row.type, 'goman.cluster.id': row.clusterId, 'goman.outbox.seq': row.seq };
+  return inSpan('outbox publish', { parent: contextOf(row.traceparent), kind: SpanKind.PRODUCER, attributes }, () => bus.publish(eventOf(row)));
 }
 
 export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
@@ -123,7 +131,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
           // A deposed relay stops at once; the new leader starts from the first unmarked row.
           if (signal.aborted) return;
           try {
-            await bus.publish(eventOf(row));
+            await publishRow(bus, row);
           } catch (err) {
             failures.push(err);
             return;

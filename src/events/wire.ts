@@ -13,12 +13,13 @@ const eventSchema = z.object({
   provider: z.string(),
   generation: z.number().int(),
   at: z.string(),
+  traceparent: z.string().max(128).optional(),
 });
 
 export function encodeEvent(event: ClusterEvent): string {
   // Only the event's own fields: an OutboxRow's seq is the store's business, not the bus's.
-  const { eventId, type, clusterId, name, provider, generation, at } = event;
-  return JSON.stringify({ eventId, type, clusterId, name, provider, generation, at });
+  const { eventId, type, clusterId, name, provider, generation, at, traceparent } = event;
+  return JSON.stringify({ eventId, type, clusterId, name, provider, generation, at, traceparent });
 }
 
 /** Null for a payload that is not one of ours (it is dropped, never retried forever). */

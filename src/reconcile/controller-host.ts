@@ -14,6 +14,7 @@ import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { TerminalError, terminalReport, type ControlPlane, type ReconcileContext, type Reconciler, type ReconcileResult } from './types.ts';
 import { WorkQueue } from './work-queue.ts';
 import { randomBytes } from 'node:crypto';
+import { contextOf, currentTraceparent, inSpan, SpanKind } from '../util/trace.ts';
 
 export interface ControllerHostOptions {
   reconciler: Reconciler;
@@ -73,21 +74,32 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
   }, opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
 
+  // The trace of the latest event that queued a cluster: its reconcile continues that trace.
+  const traces = new Map<string, string>();
   const queue = new WorkQueue({
     concurrency: opts.concurrency ?? 4,
     backoff: opts.backoff,
     onError: (cluster, err, retryInMs) => log.warn({ cluster, reconcile: reconcileIdOf(err), err: errText(err), retryInMs: Math.round(retryInMs) }, 'reconcile failed'),
-    process: (clusterId, signal) =>
-      reconcileUnderLease({ clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, forget: () => queue.forget(clusterId) }),
+    process: (clusterId, signal) => {
+      const traceparent = traces.get(clusterId);
+      traces.delete(clusterId);
+      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, forget: () => queue.forget(clusterId) };
+      return reconcileUnderLease(job, traceparent);
+    },
   });
   const untrackDepth = metrics?.trackDepth(name, () => queue.depth);
 
   const subscription: Subscription = await bus.subscribe(name, async (event) => {
     if (!providers.has(event.provider)) return;
-    if (event.type === 'cluster.deleted') queue.forget(event.clusterId);
-    if (IGNORED_EVENTS.has(event.type)) return;
-    // The scheduler's periodic look waits behind events of real change (work-queue.ts).
-    queue.add(event.clusterId, event.type === 'cluster.reconcile' ? 'resync' : 'event');
+    const attributes = { 'goman.event.type': event.type, 'goman.cluster.id': event.clusterId, 'goman.controller': name };
+    await inSpan('bus deliver', { parent: contextOf(event.traceparent), kind: SpanKind.CONSUMER, attributes }, async () => {
+      if (event.type === 'cluster.deleted') queue.forget(event.clusterId);
+      if (IGNORED_EVENTS.has(event.type)) return;
+      const traceparent = currentTraceparent();
+      if (traceparent) traces.set(event.clusterId, traceparent);
+      // The scheduler's periodic look waits behind events of real change (work-queue.ts).
+      queue.add(event.clusterId, event.type === 'cluster.reconcile' ? 'resync' : 'event');
+    });
   });
   log.info({ owner, providers: [...providers] }, 'controller started');
 
@@ -127,11 +139,17 @@ interface ReconcileJob {
 const reconcileIds = new WeakMap<object, string>();
 const reconcileIdOf = (err: unknown): string | undefined => (typeof err === 'object' && err !== null ? reconcileIds.get(err) : undefined);
 
-async function reconcileUnderLease(job: ReconcileJob): Promise<ReconcileResult> {
+/** One reconcile run in a span, child of the event that queued it (when it carried a trace). */
+function reconcileUnderLease(job: ReconcileJob, traceparent: string | undefined): Promise<ReconcileResult> {
+  // One id per run, in every log line and on the span: the lines of one reconcile can be told apart.
+  const reconcileId = randomBytes(6).toString('hex');
+  const attributes = { 'goman.cluster.id': job.clusterId, 'goman.controller': job.name, 'goman.reconcile.id': reconcileId };
+  return inSpan('reconcile', { parent: contextOf(traceparent), attributes }, () => reconcileRun(job, reconcileId));
+}
+
+async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<ReconcileResult> {
   const { clusterId, name, controlPlane, metrics } = job;
   const started = performance.now();
-  // One id per run, in every log line of it: the lines of one reconcile can be told apart.
-  const reconcileId = randomBytes(6).toString('hex');
   job = { ...job, log: job.log.child({ reconcile: reconcileId }) };
   let result = 'error';
   try {

@@ -6,6 +6,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { awsErrorName } from '../../aws/clients.ts';
 import type { ScriptName } from './scripts.ts';
 import { renderScript } from './scripts.ts';
+import { inSpan } from '../../util/trace.ts';
 
 export interface NodeCommand {
   region: string;
@@ -38,7 +39,12 @@ export class SsmNodeAgent implements NodeAgent {
     this.timeoutS = opts.timeoutS ?? 600;
   }
 
-  async run(cmd: NodeCommand, signal?: AbortSignal): Promise<NodeCommandResult> {
+  run(cmd: NodeCommand, signal?: AbortSignal): Promise<NodeCommandResult> {
+    const attributes = { 'goman.ssm.script': cmd.script, 'goman.instance.id': cmd.instanceId };
+    return inSpan(`ssm ${cmd.script}`, { attributes }, () => this.runCommand(cmd, signal));
+  }
+
+  private async runCommand(cmd: NodeCommand, signal?: AbortSignal): Promise<NodeCommandResult> {
     const ssm = this.ssm(cmd.region);
     let commandId: string | undefined;
     try {

@@ -16,7 +16,7 @@ import {
 } from '../../domain/index.ts';
 import type { Page } from '../../domain/index.ts';
 import type { CreateClusterInput, ListQuery, UpdateClusterInput } from '../port.ts';
-import { isUniqueViolation, labelPredicate, type SqlContext } from './context.ts';
+import { isUniqueViolation, labelPredicate, type SqlContext, transaction } from './context.ts';
 import { decodeCursor, encodeCursor, isIsoTime } from './cursor.ts';
 import { clusterFromRow, iso } from './rows.ts';
 import {
@@ -35,7 +35,7 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
   if (problem) throw validationFailed('invalid cluster name', [{ path: 'name', message: problem }]);
   assertAdmissible(input.name, input.spec);
   try {
-    return await ctx.db.transaction().execute(async (trx) => {
+    return await transaction(ctx, 'createCluster', async (trx) => {
       const taken = await trx.selectFrom('clusters').select('id').where('name', '=', input.name).executeTakeFirst();
       if (taken) throw nameTaken(input.name);
       const now = new Date();
@@ -100,7 +100,7 @@ export async function listClusters(ctx: SqlContext, query: ListQuery): Promise<P
 }
 
 export async function updateCluster(ctx: SqlContext, id: string, input: UpdateClusterInput): Promise<Cluster> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx, 'updateCluster', async (trx) => {
     const before = await lockCluster(ctx, trx, id);
     if (!before) throw notFound(`cluster ${id}`);
     checkIfMatch(before, input.ifMatch);
@@ -138,7 +138,7 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
 }
 
 export async function deleteCluster(ctx: SqlContext, id: string, ifMatch?: string): Promise<Cluster | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx, 'deleteCluster', async (trx) => {
     const before = await lockCluster(ctx, trx, id);
     if (!before) return null;
     checkIfMatch(before, ifMatch);

@@ -2,6 +2,7 @@
 // speaks (for the few places they differ), and the scheduler interval a write schedules.
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { LabelRequirement } from '../../domain/index.ts';
+import { inSpan } from '../../util/trace.ts';
 import type { Database, SqlDialect } from './schema.ts';
 
 export interface SqlContext {
@@ -13,6 +14,12 @@ export interface SqlContext {
 
 export type Tx = Transaction<Database>;
 export type Executor = Kysely<Database> | Tx;
+
+/** A transaction in a span named after the store operation, so a trace shows the store's share of a request. */
+export function transaction<T>(ctx: SqlContext, operation: string, body: (trx: Tx) => Promise<T>): Promise<T> {
+  const attributes = { 'db.system.name': ctx.dialect === 'postgres' ? 'postgresql' : 'sqlite', 'db.operation.name': operation };
+  return inSpan(`store ${operation}`, { attributes }, () => ctx.db.transaction().execute(body));
+}
 
 /** A time parameter in a position where PostgreSQL cannot infer the type (CASE arms). */
 export function timeParam(dialect: SqlDialect, value: string): RawBuilder<string> {

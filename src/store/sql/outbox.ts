@@ -22,6 +22,7 @@ function outboxFromRow(r: OutboxSelect): OutboxRow {
     provider: r.provider,
     generation: r.generation,
     at: iso(r.at),
+    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // overwrite what the new holder wrote.
 import { conflict } from '../../domain/index.ts';
 import { leaseName } from '../../lease/port.ts';
-import { dbTime, type SqlContext } from './context.ts';
+import { dbTime, type SqlContext, transaction } from './context.ts';
 import { fromJson, toJson } from './rows.ts';
 
 export async function getProviderState(ctx: SqlContext, provider: string, clusterId: string): Promise<unknown> {
@@ -17,7 +17,7 @@ export async function getProviderState(ctx: SqlContext, provider: string, cluste
 }
 
 export async function putProviderState(ctx: SqlContext, provider: string, clusterId: string, state: unknown, fence?: number): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx, 'putProviderState', async (trx) => {
     if (fence !== undefined) {
       const held = await trx
         .selectFrom('leases')

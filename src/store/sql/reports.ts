@@ -14,7 +14,7 @@ import {
   type ControllerReport,
 } from '../../domain/index.ts';
 import type { ReportResult } from '../port.ts';
-import type { SqlContext } from './context.ts';
+import { transaction, type SqlContext } from './context.ts';
 import { iso, toJson } from './rows.ts';
 import { loadControllerStatuses, loadRegistry, lockCluster, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
 
@@ -28,7 +28,7 @@ function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
 export async function reportStatus(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx, 'reportStatus', async (trx) => {
     const before = await lockCluster(ctx, trx, clusterId);
     if (!before) throw notFound(`cluster ${clusterId}`);
     const now = new Date();
@@ -77,7 +77,7 @@ export async function reportStatus(ctx: SqlContext, clusterId: string, controlle
 }
 
 export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx, 'removeFinalizer', async (trx) => {
     const before = await lockCluster(ctx, trx, clusterId);
     if (!before) return null;
     if (!before.finalizers.includes(controller)) return before;
@@ -114,7 +114,7 @@ export async function listControllers(ctx: SqlContext): Promise<ControllerRegist
 
 /** One cluster forgets a deregistered controller: its report and its finalizer, in one transaction. */
 async function dropController(ctx: SqlContext, clusterId: string, controller: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await transaction(ctx, 'listControllers', async (trx) => {
     const before = await lockCluster(ctx, trx, clusterId);
     await trx.deleteFrom('controller_statuses').where('cluster_id', '=', clusterId).where('controller', '=', controller).execute();
     if (!before) return;

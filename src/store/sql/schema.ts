@@ -67,6 +67,7 @@ export interface OutboxTable {
   generation: number;
   at: Time;
   sent_at: NullableTime;
+  traceparent: string | null;
 }
 
 export interface LeasesTable {
