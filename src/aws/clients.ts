@@ -8,6 +8,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DEFAULT_REGION } from '../domain/index.ts';
 import { inSpan, SpanKind, tracingEnabled } from '../util/trace.ts';
@@ -29,6 +30,7 @@ export interface AwsClients {
   sts(): STSClient;
   ec2(region?: string): EC2Client;
   ssm(region?: string): SSMClient;
+  logs(): CloudWatchLogsClient;
 }
 
 /** The slice of an SDK client's middleware stack a tracing step needs (every v3 client has it). */
@@ -77,6 +79,7 @@ export function createAwsClients(region: string = gomanRegion(), env: Env = proc
     sts: () => memo('sts', () => new STSClient(base(region))),
     ec2: (r = region) => memo(`ec2:${r}`, () => new EC2Client(base(r))),
     ssm: (r = region) => memo(`ssm:${r}`, () => new SSMClient(base(r))),
+    logs: () => memo('logs', () => new CloudWatchLogsClient(base(region))),
   };
 }
 

@@ -1,6 +1,10 @@
 // Names of goman's AWS resources (DESIGN §8), derived from the account id so one account has
 // exactly one goman installation and `uninit` can find everything it made.
 export const FUNCTION_NAME = 'goman-cluster-controller';
+/** Where Lambda writes the function's logs; `goman init` creates it with a retention, `goman logs` reads it. */
+export const LOG_GROUP = `/aws/lambda/${FUNCTION_NAME}`;
+/** Days CloudWatch keeps the controller's logs (a value CloudWatch accepts). */
+export const LOG_RETENTION_DAYS = 14;
 export const LOCK_TABLE = 'goman-resource-locks';
 export const INSTANCE_ROLE = 'goman-ssm-instance-role';
 export const INSTANCE_PROFILE = 'goman-ssm-instance-profile';

@@ -205,6 +205,14 @@ export function buildProgram(version: string, processes: ProcessCommands = noPro
 
   program.command('watch').description('stream cluster changes as they happen').action(lazy(clusters, (m) => m.watch));
 
+  program
+    .command('logs')
+    .description("the controller's logs: CloudWatch for an S3 context, the server's controller events otherwise")
+    .option('--follow', 'keep printing new lines')
+    .option('--since <duration>', 'from this long ago, e.g. 10m or 1h', '1h')
+    .option('--cluster <name>', 'only lines about this cluster')
+    .action(lazy(() => import('./commands/logs.ts'), (m) => m.logs));
+
   const token = program.command('token').description('API tokens (admin)');
   const tokens = () => import('./commands/tokens.ts');
   token

@@ -39,7 +39,8 @@ import {
 } from './iam-policies.ts';
 import { LAMBDA_RUNTIME, loadLambdaZip } from './lambda-zip.ts';
 import type { AccountNames } from '../../aws/names.ts';
-import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from '../../aws/names.ts';
+import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE, LOG_GROUP, LOG_RETENTION_DAYS } from '../../aws/names.ts';
+import { CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Progress } from './progress.ts';
 import { silentProgress } from './progress.ts';
 
@@ -110,6 +111,7 @@ export async function initAws(opts: InitOptions = {}): Promise<InitResult> {
   await ensureLockTable(clients, progress);
   await ensureInstanceRole(clients, n, progress);
   const roleArn = await ensureLambdaRole(clients, n, progress);
+  await ensureLogGroup(clients, progress);
   await ensureFunction(clients, n, roleArn, queueUrl, opts.lambdaZip ?? loadLambdaZip, progress);
 
   if (opts.configFile !== false) {
@@ -129,6 +131,7 @@ function planned(n: AccountNames): string[] {
     `dynamodb table ${LOCK_TABLE} (key resource_id, TTL expires_at)`,
     `iam role ${INSTANCE_ROLE} + instance profile ${INSTANCE_PROFILE}`,
     `iam role ${n.lambdaRole} (least privilege)`,
+    `log group ${LOG_GROUP} (${LOG_RETENTION_DAYS} days retention)`,
     `lambda function ${FUNCTION_NAME} (${LAMBDA_RUNTIME}) + event source ${n.queue}`,
     'CLI context aws (current)',
   ];
@@ -254,6 +257,20 @@ async function ensureLambdaRole(clients: AwsClients, n: AccountNames, progress: 
   const arn = await ensureRole(clients, n.lambdaRole, 'lambda.amazonaws.com', progress);
   await clients.iam().send(new PutRolePolicyCommand({ RoleName: n.lambdaRole, PolicyName: LAMBDA_POLICY_NAME, PolicyDocument: JSON.stringify(lambdaPolicy(n)) }));
   return arn;
+}
+
+/** Made before the function, so Lambda never creates it without a retention (kept for ever). */
+async function ensureLogGroup(clients: AwsClients, progress: Progress): Promise<void> {
+  const logs = clients.logs();
+  let created = true;
+  try {
+    await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
+  } catch (e) {
+    if (awsErrorName(e) !== 'ResourceAlreadyExistsException') throw e;
+    created = false;
+  }
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName: LOG_GROUP, retentionInDays: LOG_RETENTION_DAYS }));
+  progress.step(created ? 'created' : 'exists', `log group ${LOG_GROUP}`, `${LOG_RETENTION_DAYS} days retention`);
 }
 
 async function ensureFunction(

@@ -20,7 +20,8 @@ import { JsonObjects } from '../../store/s3/objects.ts';
 import type { AwsClients } from '../../aws/clients.ts';
 import { accountId, awsErrorName, createAwsClients, gomanRegion } from '../../aws/clients.ts';
 import type { AccountNames } from '../../aws/names.ts';
-import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE } from '../../aws/names.ts';
+import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE, LOG_GROUP } from '../../aws/names.ts';
+import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Progress } from './progress.ts';
 import { silentProgress } from './progress.ts';
 
@@ -69,6 +70,7 @@ export async function uninitAws(opts: UninitOptions = {}): Promise<void> {
     if (!GONE.includes(awsErrorName(e))) throw e;
   }
   step(progress, await ignoreGone(lambda.send(new DeleteFunctionCommand({ FunctionName: FUNCTION_NAME }))), `lambda function ${FUNCTION_NAME}`);
+  step(progress, await ignoreGone(clients.logs().send(new DeleteLogGroupCommand({ logGroupName: LOG_GROUP }))), `log group ${LOG_GROUP}`);
   for (const q of [n.queue, n.deadLetterQueue]) {
     let url: string | undefined;
     try {
