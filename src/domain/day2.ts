@@ -21,7 +21,7 @@ export const upgradeSchema = z.strictObject({
 });
 export type UpgradeSettings = z.output<typeof upgradeSchema>;
 
-const s3Prefix = z.string().regex(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, 'must be an S3 key prefix of letters, digits and !_.*\'()/-');
+const s3Prefix = z.string().regex(/^[A-Za-z0-9_./-]{0,200}$/, 'must be an S3 key prefix of letters, digits and _./-');
 
 export const backupSchema = z.strictObject({
   schedule: z

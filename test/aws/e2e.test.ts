@@ -161,12 +161,24 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   await phaseAt('demo', 'Ready', 4);
   assert.ok((await liveInstances('ap-south-1', 'demo')).every((i) => i.State?.Name === 'running'));
 
-  // k3sVersion honoured: a new pinned version re-runs the installer with it.
+  // k3sVersion honoured: a new pinned version rolls out node by node, as the SSM commands show:
+  // each node cordoned and drained before its upgrade, servers first, uncordoned after.
+  const before = k3s.day2.length;
   await backend.patch('demo', { spec: { k3sVersion: 'v1.32.1+k3s1' } });
   await phaseAt('demo', 'Ready', 5);
   const demoNodes = [...k3s.nodes.values()].filter((n) => n.name.startsWith('demo-'));
   assert.equal(demoNodes.length, 2);
   assert.ok(demoNodes.every((n) => n.version === 'v1.32.1+k3s1'));
+  const steps = k3s.day2.slice(before).filter((l) => / demo-/.test(l));
+  const order = [...new Set(steps.map((l) => l.split(' ')[1]))];
+  assert.equal(order[0], 'demo-server-0', 'the server goes first');
+  for (const node of order) {
+    const mine = steps.filter((l) => l.endsWith(` ${node}`)).map((l) => l.split(' ')[0]);
+    assert.deepEqual(mine.slice(0, 3), ['cordon', 'drain', 'upgrade'], `${node} is cordoned and drained before its upgrade`);
+    assert.equal(mine.at(-1), 'uncordon', `${node} is uncordoned last`);
+  }
+  const firstAgentStep = steps.findIndex((l) => !l.endsWith(' demo-server-0'));
+  assert.ok(steps.slice(firstAgentStep).every((l) => !l.endsWith(' demo-server-0')), 'no agent starts before the server is done');
 
   // Secrets scan, before the objects go: every version of every object, tags, user-data, logs.
   const secrets = [token?.Value ?? 'missing-token', KUBECONFIG_SECRET];

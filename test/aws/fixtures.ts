@@ -24,6 +24,8 @@ export class FakeK3s implements NodeAgent {
   readonly nodes = new Map<string, FakeNode>();
   readonly commands: NodeCommand[] = [];
   readonly drained: string[] = [];
+  /** Node names in the order day 2 scripts touched them: "cordon x", "drain x", "upgrade x", "uncordon x", "snapshot …", "reset x". */
+  readonly day2: string[] = [];
   failNext = new Map<string, string>();
 
   constructor(clients: AwsClients) {
@@ -85,6 +87,24 @@ export class FakeK3s implements NodeAgent {
         for (const [id, n] of this.nodes) if (n.name === v.NODE_NAME) this.nodes.delete(id);
         return ok();
       }
+      case 'cordon-node':
+      case 'drain-for-upgrade':
+      case 'uncordon-node':
+        this.day2.push(`${cmd.script.replace(/-.*$/, '')} ${v.NODE_NAME ?? ''}`);
+        return ok();
+      case 'upgrade-k3s': {
+        const node = this.nodes.get(cmd.instanceId);
+        if (node) node.version = v.K3S_VERSION ?? node.version;
+        this.day2.push(`upgrade ${node?.name ?? cmd.instanceId}`);
+        return ok();
+      }
+      case 'etcd-snapshot':
+      case 'stop-k3s':
+      case 'restore-snapshot':
+      case 'rejoin-server':
+      case 'restart-k3s':
+        this.day2.push(`${cmd.script} ${this.nodes.get(cmd.instanceId)?.name ?? cmd.instanceId}`);
+        return ok();
       case 'read-kubeconfig':
         return ok(
           `apiVersion: v1\nclusters:\n- cluster:\n    server: https://${v.PRIVATE_IP}:6443\n  name: ${v.CLUSTER}\nusers:\n- name: ${v.CLUSTER}\n  user:\n    client-key-data: ${KUBECONFIG_SECRET}\n`,

@@ -3,7 +3,7 @@
 // parameter) that lists every action still needed, in the order reconcile runs them. The
 // reconciler executes the head of this list — what can run now — and nothing it does not list.
 import type { Action, ClusterSpec, NodePool } from '../../domain/index.ts';
-import { SERVER_POOL } from '../../domain/index.ts';
+import { maxUnavailableOf, parseK3sVersion, SERVER_POOL, upgradeSettings } from '../../domain/index.ts';
 import { desiredSlots, nodeName, slotKey } from '../../domain/slots.ts';
 import type { InstanceInfo, Slot } from './ec2.ts';
 import { isLive } from './ec2.ts';
@@ -96,9 +96,12 @@ export function planAws(input: { name: string; spec: ClusterSpec; deleting: bool
 
   // K3s, once every instance runs: the first server, what leaves (drained first), the others, labels.
   const k3s = seen.k3s;
+  // A pinned release rolls out node by node (rolloutSteps below); a channel re-runs the installer.
+  const rolling = parseK3sVersion(spec.k3sVersion) !== undefined;
   const install = (slot: AwsDesiredSlot): void => {
     const node = k3s?.get(slot.nodeName);
     if (node && versionMatches(spec.k3sVersion, node.version)) return;
+    if (node && rolling) return;
     if (node) act('upgrade-k3s', `K3s ${node.version} → ${spec.k3sVersion}`, slot);
     else act('install-k3s', `K3s ${spec.k3sVersion} ${slot.role === 'server' ? (slot.index === 0 ? 'starts the cluster' : 'joins as a server') : 'joins as an agent'}`, slot);
   };
@@ -111,6 +114,7 @@ export function planAws(input: { name: string; spec: ClusterSpec; deleting: bool
     act('terminate', reason, i);
   }
   for (const slot of slots.values()) if (slot !== first) install(slot);
+  if (rolling && k3s) for (const step of rolloutSteps(spec, slots, k3s)) actions.push(step);
   for (const slot of slots.values()) {
     if (!slot.poolSpec) continue;
     const node = k3s?.get(slot.nodeName);
@@ -120,4 +124,29 @@ export function planAws(input: { name: string; spec: ClusterSpec; deleting: bool
   }
   if (!seen.hasKubeconfig) actions.push({ kind: 'create-resources', node: KUBECONFIG_RESOURCE, reason: 'kubectl access for `goman kubeconfig`' });
   return actions;
+}
+
+/**
+ * The rollout to a pinned K3s release (DESIGN §14): cordon, drain, upgrade-k3s and uncordon for
+ * every node K3s reports at another version, servers first (one at a time), then agents in pool
+ * order. `rolloutBatch` says which of them may run now.
+ */
+export function rolloutSteps(spec: ClusterSpec, slots: ReadonlyMap<string, AwsDesiredSlot>, k3s: ReadonlyMap<string, K3sNode>): Action[] {
+  const reason = `rollout to ${spec.k3sVersion}`;
+  const out: Action[] = [];
+  for (const slot of slots.values()) {
+    const node = k3s.get(slot.nodeName);
+    if (!node || versionMatches(spec.k3sVersion, node.version)) continue;
+    for (const kind of ['cordon', 'drain', 'upgrade-k3s', 'uncordon'] as const) out.push({ kind, pool: slot.pool, node: slot.nodeName, reason });
+  }
+  return out;
+}
+
+/** The nodes whose rollout steps run now: the first server left alone, or once servers are done, up to maxUnavailable agents. */
+export function rolloutBatch(spec: ClusterSpec, steps: readonly Action[]): Set<string> {
+  const nodes = [...new Set(steps.filter((a) => a.kind === 'uncordon').map((a) => a.node ?? ''))];
+  const servers = steps.filter((a) => a.kind === 'uncordon' && a.pool === SERVER_POOL).map((a) => a.node ?? '');
+  if (servers.length) return new Set(servers.slice(0, 1));
+  const agents = spec.nodePools.reduce((n, p) => n + p.count, 0);
+  return new Set(nodes.slice(0, maxUnavailableOf(upgradeSettings(spec).maxUnavailable, agents)));
 }

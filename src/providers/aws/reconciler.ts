@@ -3,8 +3,8 @@
 // topology: reports go to the API) and the serverless runner (reports go to status/{name}.json).
 import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
-import type { Action, Cluster, ClusterNode, ControllerReport, ReportedCondition } from '../../domain/index.ts';
-import { condition } from '../../domain/index.ts';
+import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerReport, ReportedCondition } from '../../domain/index.ts';
+import { condition, durationMs, upgradeSettings } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
@@ -13,7 +13,7 @@ import type { K3sNode } from './k3s.ts';
 import { labelTaintChanges, parseNodes, versionMatches } from './k3s.ts';
 import type { NodeAgent, NodeCommand } from './node-agent.ts';
 import type { AwsDesiredSlot, AwsObserved } from './plan.ts';
-import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws } from './plan.ts';
+import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws, rolloutBatch } from './plan.ts';
 import { SsmNodeAgent } from './node-agent.ts';
 
 export interface AwsReconcilerOptions {
@@ -206,20 +206,42 @@ export class AwsReconciler implements Reconciler {
       joins = [];
       await reread();
     };
+    // The rollout's steps (cordon → drain → upgrade → Ready → uncordon), for the current batch only.
+    const rolloutNodes = new Set(plan.filter((a) => a.kind === 'uncordon').map((a) => a.node ?? ''));
+    const batch = rolloutBatch(spec, plan);
+    const upgrade = upgradeSettings(spec);
     for (const action of plan) {
       const slot = slotOf(action);
+      if (rolloutNodes.has(action.node ?? '') && ROLLOUT_STEPS.has(action.kind)) {
+        const node = action.node ?? '';
+        const inst = slot ? bySlot.get(slot.key) : undefined;
+        if (!batch.has(node) || !inst || !k3s) continue;
+        if (action.kind === 'cordon') await run(first.id, 'cordon-node', { NODE_NAME: node });
+        else if (action.kind === 'drain') {
+          await run(first.id, 'drain-for-upgrade', { NODE_NAME: node, DRAIN_TIMEOUT: String(durationMs(upgrade.drainTimeout) / 1000), FORCE: String(upgrade.force) });
+        } else if (action.kind === 'upgrade-k3s') {
+          await run(inst.id, 'upgrade-k3s', { K3S_VERSION: spec.k3sVersion });
+          await reread();
+        } else {
+          // Uncordon only once K3s reports the node Ready at the new version; otherwise a later pass does.
+          const seenNode = k3s?.get(node);
+          if (seenNode?.ready && versionMatches(spec.k3sVersion, seenNode.version)) await run(first.id, 'uncordon-node', { NODE_NAME: node });
+        }
+        continue;
+      }
       if (action.kind === 'install-k3s' || action.kind === 'upgrade-k3s') {
         const inst = slot ? bySlot.get(slot.key) : undefined;
         if (!slot || !inst || !needsInstall(slot)) continue;
         if (inst.id === first.id) {
-          await run(first.id, 'install-server', { ...base, NODE_NAME: firstSlot?.nodeName ?? '', SERVER_URL: '', CLUSTER_INIT: String(spec.mode === 'ha') });
+          // Embedded etcd in every mode (dev: a single member), so etcd snapshots work everywhere.
+          await run(first.id, 'install-server', { ...base, ...snapshotFlags(spec), NODE_NAME: firstSlot?.nodeName ?? '', SERVER_URL: '', CLUSTER_INIT: 'true' });
           k3s = await this.readNodes(spec.region, first.id, ctx.signal);
           if (!k3s) break;
           continue;
         }
         joins.push(
           slot.role === 'server'
-            ? run(inst.id, 'install-server', { ...base, NODE_NAME: slot.nodeName, SERVER_URL: serverUrl, CLUSTER_INIT: 'false' })
+            ? run(inst.id, 'install-server', { ...base, ...snapshotFlags(spec), NODE_NAME: slot.nodeName, SERVER_URL: serverUrl, CLUSTER_INIT: 'false' })
             : run(inst.id, 'join-agent', { ...base, NODE_NAME: slot.nodeName, POOL: slot.pool, SERVER_URL: serverUrl }),
         );
         continue;
@@ -306,4 +328,15 @@ function previousMetadata(cluster: Cluster): AwsMetadata {
     for (const [k, v] of Object.entries(raw.attempts)) if (typeof v === 'number') attempts[k] = v;
   }
   return { attempts };
+}
+
+const ROLLOUT_STEPS: ReadonlySet<Action['kind']> = new Set(['cordon', 'drain', 'upgrade-k3s', 'uncordon']);
+
+/** The servers' etcd snapshot flags from spec.backup (DESIGN §14); none without it. */
+export function snapshotFlags(spec: ClusterSpec): Record<string, string> {
+  const b = spec.backup;
+  if (!b) return {};
+  const flags: Record<string, string> = { SNAPSHOT_CRON: b.schedule, SNAPSHOT_RETENTION: String(b.retention) };
+  if (b.s3) Object.assign(flags, { S3_BUCKET: b.s3.bucket, S3_PREFIX: b.s3.prefix, S3_REGION: b.s3.region ?? spec.region });
+  return flags;
 }

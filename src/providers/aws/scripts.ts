@@ -5,7 +5,24 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GomanError } from '../../domain/index.ts';
 
-export const SCRIPT_NAMES = ['install-server', 'join-agent', 'get-nodes', 'read-kubeconfig', 'label-node', 'drain-node'] as const;
+export const SCRIPT_NAMES = [
+  'install-server',
+  'join-agent',
+  'get-nodes',
+  'read-kubeconfig',
+  'label-node',
+  'drain-node',
+  // Day 2 (DESIGN §14): rollouts, snapshots and restore.
+  'cordon-node',
+  'drain-for-upgrade',
+  'upgrade-k3s',
+  'uncordon-node',
+  'etcd-snapshot',
+  'stop-k3s',
+  'restore-snapshot',
+  'rejoin-server',
+  'restart-k3s',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 export const SCRIPT_DIR = path.join(import.meta.dirname, 'scripts');
@@ -26,6 +43,16 @@ const PATTERNS: Record<string, RegExp> = {
   REMOVE_LABELS: /^[-A-Za-z0-9_./ ]*$/,
   TAINTS: /^[-A-Za-z0-9_./=: ]*$/,
   REMOVE_TAINTS: /^[-A-Za-z0-9_./: ]*$/,
+  DRAIN_TIMEOUT: /^\d{1,6}$/,
+  FORCE: /^(true|false)$/,
+  // A cron of five fields from the spec schema; no quotes, $ or ; can pass.
+  SNAPSHOT_CRON: /^([-0-9*/,A-Za-z]+ ){4}[-0-9*/,A-Za-z]+$/,
+  SNAPSHOT_RETENTION: /^\d{1,3}$/,
+  SNAPSHOT_NAME: /^[A-Za-z0-9._-]{1,64}$/,
+  SNAPSHOT_PATH: /^[A-Za-z0-9._-]{1,200}$/,
+  S3_BUCKET: /^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$/,
+  S3_PREFIX: /^[A-Za-z0-9_./-]{0,200}$/,
+  S3_REGION: /^([a-z]{2}(-[a-z]+)+-\d)?$/,
 };
 
 const cache = new Map<ScriptName, string>();

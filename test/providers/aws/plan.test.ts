@@ -31,12 +31,14 @@ test('aws plan: a new cluster creates its resources, launches every slot, then i
   assert.equal(plan[2]?.instanceType, 't3.large');
 });
 
-test('aws plan: a smaller pool drains then terminates; a new pinned version upgrades every node', () => {
+test('aws plan: a smaller pool drains then terminates; a new pinned version rolls out node by node (cordon, drain, upgrade, uncordon; server first)', () => {
   const spec = clusterSpecSchema.parse({ provider: 'aws', k3sVersion: 'v1.32.1+k3s1', nodePools: [{ name: 'w', count: 1 }] });
   const instances = [inst('server', 'control-plane', 0), inst('agent', 'w', 0), inst('agent', 'w', 1), inst('agent', 'w', 2, 'terminated')];
   const k3s = new Map([node('c-server-0'), node('c-w-agent-0'), node('c-w-agent-1')]);
   const plan = planAws({ name: 'c', spec, deleting: false }, { ...seen, instances, k3s });
-  assert.deepEqual(words(plan), ['upgrade-k3s c-server-0', 'drain c-w-agent-1', 'terminate c-w-agent-1', 'upgrade-k3s c-w-agent-0']);
+  const steps = (node: string) => ['cordon', 'drain', 'upgrade-k3s', 'uncordon'].map((k) => `${k} ${node}`);
+  assert.deepEqual(words(plan), ['drain c-w-agent-1', 'terminate c-w-agent-1', ...steps('c-server-0'), ...steps('c-w-agent-0')]);
+  assert.ok(plan.filter((a) => a.kind === 'cordon').every((a) => a.reason === 'rollout to v1.32.1+k3s1'));
 });
 
 test('aws plan: stop stops every running instance; delete terminates all, then deletes resources', () => {
