@@ -2,6 +2,7 @@
 // document and parameters) but executes nothing on its fake instances, so its invocation
 // output is empty. FakeK3s stands in for THAT ONE thing only: the stdout K3s would print on
 // the node (node list, kubeconfig) and the node-side effects of install/join/label/drain.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../src/aws/clients.ts';
 import type { NodeAgent, NodeCommand, NodeCommandResult } from '../../src/providers/aws/node-agent.ts';
@@ -28,7 +29,10 @@ export class FakeK3s implements NodeAgent {
   readonly day2: string[] = [];
   failNext = new Map<string, string>();
 
+  private readonly clients: AwsClients;
+
   constructor(clients: AwsClients) {
+    this.clients = clients;
     this.ssm = new SsmNodeAgent((r) => clients.ssm(r), { pollMs: 20 });
   }
 
@@ -98,7 +102,17 @@ export class FakeK3s implements NodeAgent {
         this.day2.push(`upgrade ${node?.name ?? cmd.instanceId}`);
         return ok();
       }
-      case 'etcd-snapshot':
+      case 'etcd-snapshot': {
+        // What K3s does on the node: the snapshot file, uploaded to the bucket and folder it was given.
+        const node = this.nodes.get(cmd.instanceId)?.name ?? cmd.instanceId;
+        const file = `${v.SNAPSHOT_NAME ?? ''}-${node}-1767225600`;
+        if (v.S3_BUCKET) {
+          const prefix = v.S3_PREFIX ? `${v.S3_PREFIX.replace(/\/$/, '')}/` : '';
+          await this.clients.s3().send(new PutObjectCommand({ Bucket: v.S3_BUCKET, Key: `${prefix}${file}`, Body: 'etcd-snapshot' }));
+        }
+        this.day2.push(`etcd-snapshot ${node}`);
+        return ok(JSON.stringify({ items: [{ spec: { snapshotName: file }, status: { size: '13' } }] }));
+      }
       case 'stop-k3s':
       case 'restore-snapshot':
       case 'rejoin-server':

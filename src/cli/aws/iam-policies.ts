@@ -20,8 +20,15 @@ export function lambdaPolicy(n: AccountNames): PolicyDocument {
   const managed = { StringEquals: { 'aws:ResourceTag/ManagedBy': 'goman' } };
   const tagging = { StringEquals: { 'aws:RequestTag/ManagedBy': 'goman' } };
   return doc(
-    { Sid: 'StateBucket', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${n.bucket}/*` },
-    { Sid: 'StateBucketList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${n.bucket}` },
+    // A namespace's controller reaches only its own `state/NAME/` objects.
+    { Sid: 'StateBucket', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${n.bucket}/${n.root}*` },
+    {
+      Sid: 'StateBucketList',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: `arn:aws:s3:::${n.bucket}`,
+      ...(n.root ? { Condition: { StringLike: { 's3:prefix': [`${n.root}*`] } } } : {}),
+    },
     {
       Sid: 'ReconcileQueue',
       Effect: 'Allow',
@@ -78,14 +85,24 @@ export function lambdaPolicy(n: AccountNames): PolicyDocument {
       Sid: 'Logs',
       Effect: 'Allow',
       Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `arn:aws:logs:${n.region}:${n.account}:log-group:/aws/lambda/goman-cluster-controller:*`,
+      Resource: `arn:aws:logs:${n.region}:${n.account}:log-group:${n.logGroup}:*`,
     },
   );
 }
 
-/** Nodes read only the join tokens (never kubeconfigs) of goman clusters. */
-export function instanceParameterPolicy(account: string): PolicyDocument {
-  return doc({ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: `arn:aws:ssm:*:${account}:parameter/goman/*/token` });
+/** The prefix of goman's bucket that servers may write etcd snapshots to (DESIGN §14). */
+export const SNAPSHOT_PREFIX = 'snapshots/';
+
+/**
+ * Nodes read only the join tokens (never kubeconfigs) of goman clusters, and K3s servers keep
+ * etcd snapshots under the snapshot prefix of goman's bucket — that prefix only.
+ */
+export function instanceParameterPolicy(account: string, bucket = `goman-${account}`): PolicyDocument {
+  return doc(
+    { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: `arn:aws:ssm:*:${account}:parameter/goman/*/token` },
+    { Sid: 'EtcdSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${bucket}/${SNAPSHOT_PREFIX}*` },
+    { Sid: 'EtcdSnapshotList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': [`${SNAPSHOT_PREFIX}*`] } } },
+  );
 }
 
 /** Only the state bucket may send to the reconcile queue. */

@@ -4,7 +4,7 @@
 import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
 import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerReport, ReportedCondition } from '../../domain/index.ts';
-import { condition, durationMs, upgradeSettings } from '../../domain/index.ts';
+import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type Snapshot } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
@@ -27,6 +27,8 @@ export interface AwsReconcilerOptions {
 
 interface AwsMetadata {
   attempts: Record<string, number>;
+  /** The last spec.requests carried out (DESIGN §14), so each runs once. */
+  handled?: { backup?: string; restore?: string };
 }
 
 export class AwsReconciler implements Reconciler {
@@ -115,8 +117,11 @@ export class AwsReconciler implements Reconciler {
     const slotOf = (a: Action): AwsDesiredSlot | undefined => [...slots.values()].find((s) => s.nodeName === a.node);
     const ids = (kind: Action['kind'], find = target): string[] =>
       plan.filter((a) => a.kind === kind).map((a) => find(a)?.id).filter((id): id is string => id !== undefined);
+    let snapshots = snapshotsOf(cluster);
+    let restore: RestoreStatus | undefined = cluster.status.restore;
     const report = (conditions: ReportedCondition[], nodes: ClusterNode[], endpoint?: string): Promise<void> => {
-      const r: ControllerReport = { observedGeneration: gen, conditions, metadata: { aws: meta, nodes, ...(endpoint ? { endpoint } : {}) }, lastError: null };
+      const metadata = { aws: meta, nodes, snapshots, ...(restore ? { restore } : {}), ...(endpoint ? { endpoint } : {}) };
+      const r: ControllerReport = { observedGeneration: gen, conditions, metadata, lastError: null };
       return ctx.report(r);
     };
     const nodesOf = (k3s?: ReadonlyMap<string, K3sNode> | null): ClusterNode[] =>
@@ -274,6 +279,45 @@ export class AwsReconciler implements Reconciler {
       return { requeueAfterMs: this.requeue.waitingMs };
     }
 
+    // Day 2 requests, on a cluster K3s answers for: an on-demand snapshot, a restore.
+    const requests = spec.requests ?? {};
+    const handled = (meta.handled ??= {});
+    if (requests.backup !== undefined && requests.backup !== handled.backup) {
+      const out = await run(first.id, 'etcd-snapshot', { SNAPSHOT_NAME: requests.backup, ...snapshotTarget(spec) });
+      const firstVersion = nodesK3s.get(firstSlot?.nodeName ?? '')?.version ?? spec.k3sVersion;
+      snapshots = [snapshotRecord(spec, requests.backup, firstVersion, out), ...snapshots.filter((x) => x.id !== requests.backup)];
+      handled.backup = requests.backup;
+    }
+    const wanted = requests.restore;
+    if (wanted !== undefined && wanted.at !== handled.restore) {
+      const snap = snapshots.find((x) => x.id === wanted.snapshot);
+      handled.restore = wanted.at;
+      if (snap) {
+        const started = new Date().toISOString();
+        const done: RestoreStatus['stepsDone'] = [];
+        const others = [...bySlot.values()].filter((i) => i.id !== first.id);
+        const step = async (name: NonNullable<RestoreStatus['step']>, work: () => Promise<unknown>): Promise<void> => {
+          restore = { snapshot: snap.id, k3sVersion: snap.k3sVersion, startedAt: started, step: name, stepsDone: [...done] };
+          await report([condition('Ready', 'False', 'Restoring', `restoring ${snap.id}: ${name}`), condition('Restoring', 'True', 'Restoring', `${done.length + 1}/4 ${name}`)], nodesOf(nodesK3s), serverUrl);
+          await work();
+          done.push({ step: name, at: new Date().toISOString() });
+        };
+        const version = { K3S_VERSION: snap.k3sVersion };
+        await step('stop-k3s', () => Promise.all(others.map((i) => run(i.id, 'stop-k3s', {}))));
+        // The snapshot's own K3s version, then the reset: etcd and its version go back together.
+        await step('reset-first-server', async () => {
+          await run(first.id, 'upgrade-k3s', version);
+          await run(first.id, 'restore-snapshot', { SNAPSHOT_PATH: snap.location.split('/').at(-1) ?? snap.id, ...snapshotTarget(spec) });
+        });
+        const servers = others.filter((i) => i.role === 'server');
+        await step('rejoin-servers', () => Promise.all(servers.map(async (i) => { await run(i.id, 'upgrade-k3s', version); await run(i.id, 'rejoin-server', {}); })));
+        const agents = others.filter((i) => i.role === 'agent');
+        await step('restart-agents', () => Promise.all(agents.map(async (i) => { await run(i.id, 'upgrade-k3s', version); await run(i.id, 'restart-k3s', {}); })));
+        restore = { snapshot: snap.id, k3sVersion: snap.k3sVersion, startedAt: started, finishedAt: new Date().toISOString(), stepsDone: done };
+        await reread();
+      }
+    }
+
     const pending = [...slots.values()].filter((s) => {
       const node = nodesK3s.get(s.nodeName);
       return !node?.ready || !versionMatches(spec.k3sVersion, node.version);
@@ -327,7 +371,39 @@ function previousMetadata(cluster: Cluster): AwsMetadata {
   if (raw && typeof raw === 'object' && 'attempts' in raw && raw.attempts && typeof raw.attempts === 'object') {
     for (const [k, v] of Object.entries(raw.attempts)) if (typeof v === 'number') attempts[k] = v;
   }
-  return { attempts };
+  const meta: AwsMetadata = { attempts };
+  if (raw && typeof raw === 'object' && 'handled' in raw && raw.handled && typeof raw.handled === 'object') {
+    const h = raw.handled as Record<string, unknown>;
+    meta.handled = {
+      ...(typeof h.backup === 'string' ? { backup: h.backup } : {}),
+      ...(typeof h.restore === 'string' ? { restore: h.restore } : {}),
+    };
+  }
+  return meta;
+}
+
+/** Where spec.backup sends snapshots: its S3 bucket and prefix, or the servers' own disk. */
+function snapshotTarget(spec: ClusterSpec): Record<string, string> {
+  const s3 = spec.backup?.s3;
+  return s3 ? { S3_BUCKET: s3.bucket, S3_PREFIX: s3.prefix, REGION: s3.region ?? spec.region } : { S3_BUCKET: '', REGION: spec.region };
+}
+
+/** A snapshot as goman lists it, with the size K3s reports when its listing says (0 when it does not). */
+function snapshotRecord(spec: ClusterSpec, id: string, k3sVersion: string, listing: string): Snapshot {
+  let sizeBytes = 0;
+  let file = id;
+  try {
+    const doc = JSON.parse(listing) as { items?: { spec?: { snapshotName?: string }; status?: { size?: string | number } }[] };
+    const mine = doc.items?.find((x) => x.spec?.snapshotName?.startsWith(id));
+    if (mine?.spec?.snapshotName) file = mine.spec.snapshotName;
+    sizeBytes = Number(mine?.status?.size ?? 0) || 0;
+  } catch {
+    // Older K3s prints a table; the snapshot is there all the same.
+  }
+  const s3 = spec.backup?.s3;
+  const prefix = s3 && s3.prefix !== '' && !s3.prefix.endsWith('/') ? `${s3.prefix}/` : (s3?.prefix ?? '');
+  const location = s3 ? `s3://${s3.bucket}/${prefix}${file}` : `file:///var/lib/rancher/k3s/server/db/snapshots/${file}`;
+  return { id, takenAt: new Date().toISOString(), sizeBytes, k3sVersion, location, scheduled: false };
 }
 
 const ROLLOUT_STEPS: ReadonlySet<Action['kind']> = new Set(['cordon', 'drain', 'upgrade-k3s', 'uncordon']);
