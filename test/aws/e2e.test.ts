@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { ListRolesCommand, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, ListRolesCommand, ListInstanceProfilesCommand } from '@aws-sdk/client-iam';
+import { INSTANCE_ROLE } from '../../src/aws/names.ts';
+import { INSTANCE_POLICY_NAME } from '../../src/cli/aws/iam-policies.ts';
 import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutObjectCommand, GetBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, GetBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -86,6 +88,11 @@ test('init created every resource with the documented names and settings', async
   for (const want of ['s3 bucket goman-123456789012', 'sqs queue goman-reconcile-123456789012', 'dynamodb table goman-resource-locks', 'lambda function goman-cluster-controller', 'iam role goman-lambda-role-123456789012', 'iam instance profile goman-ssm-instance-profile']) {
     assert.ok(progressLines.some((l) => l === `created ${want}`), `progress names ${want}: ${progressLines.join('\n')}`);
   }
+  // The instance role may write etcd snapshots under the bucket's snapshots/ prefix, and nowhere else in it.
+  const inline = await clients.iam().send(new GetRolePolicyCommand({ RoleName: INSTANCE_ROLE, PolicyName: INSTANCE_POLICY_NAME }));
+  const statements = (JSON.parse(decodeURIComponent(inline.PolicyDocument ?? '{}')) as { Statement: { Action: string[]; Resource: string }[] }).Statement;
+  const s3Resources = statements.filter((st) => st.Action.some((a) => a.startsWith('s3:'))).map((st) => st.Resource);
+  assert.deepEqual(s3Resources, [`arn:aws:s3:::${init.names.bucket}/snapshots/*`, `arn:aws:s3:::${init.names.bucket}`]);
   const again: string[] = [];
   await initAws({ clients, configFile, lambdaZip: bundleLambda, progress: { step: (a, r) => again.push(`${a} ${r}`) } });
   assert.ok(again.some((l) => l === 'exists s3 bucket goman-123456789012'), 'a second init converges instead of failing');
@@ -179,6 +186,27 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   }
   const firstAgentStep = steps.findIndex((l) => !l.endsWith(' demo-server-0'));
   assert.ok(steps.slice(firstAgentStep).every((l) => !l.endsWith(' demo-server-0')), 'no agent starts before the server is done');
+
+  // Backup: the snapshot object lands under spec.backup.s3's prefix; restore: the reset runs on the first server only.
+  await clients.s3().send(new CreateBucketCommand({ Bucket: 'e2e-etcd-snapshots', CreateBucketConfiguration: { LocationConstraint: 'ap-south-1' } }));
+  await backend.patch('demo', { spec: { backup: { s3: { bucket: 'e2e-etcd-snapshots', prefix: 'demo/etcd', region: 'ap-south-1' } } } });
+  await phaseAt('demo', 'Ready', 6);
+  const { snapshot } = await backend.backup('demo');
+  await phaseAt('demo', 'Ready', 7);
+  const objects = await clients.s3().send(new ListObjectsV2Command({ Bucket: 'e2e-etcd-snapshots', Prefix: 'demo/etcd/' }));
+  assert.deepEqual((objects.Contents ?? []).map((o) => o.Key), [`demo/etcd/${snapshot}-demo-server-0-1767225600`]);
+  const listed = await backend.backups('demo');
+  assert.equal(listed[0]?.id, snapshot);
+  assert.equal(listed[0]?.location, `s3://e2e-etcd-snapshots/demo/etcd/${snapshot}-demo-server-0-1767225600`);
+  assert.equal(listed[0]?.k3sVersion, 'v1.32.1+k3s1');
+  const beforeRestore = k3s.day2.length;
+  await backend.restore('demo', snapshot);
+  await phaseAt('demo', 'Ready', 8);
+  const restoreSteps = k3s.day2.slice(beforeRestore);
+  assert.deepEqual(restoreSteps.filter((l) => l.startsWith('restore-snapshot')), ['restore-snapshot demo-server-0'], 'the reset runs on the first server only');
+  const stopped = restoreSteps.indexOf('stop-k3s demo-workers-agent-0');
+  assert.ok(stopped >= 0 && stopped < restoreSteps.indexOf('restore-snapshot demo-server-0'), 'K3s stops on the agent before the reset');
+  assert.ok(restoreSteps.includes('restart-k3s demo-workers-agent-0'), 'the agent restarts after');
 
   // Secrets scan, before the objects go: every version of every object, tags, user-data, logs.
   const secrets = [token?.Value ?? 'missing-token', KUBECONFIG_SECRET];
