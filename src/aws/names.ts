@@ -1,8 +1,11 @@
 // Names of goman's AWS resources (DESIGN §8), derived from the account id so one account has
 // exactly one goman installation and `uninit` can find everything it made.
 export const FUNCTION_NAME = 'goman-cluster-controller';
-/** Where Lambda writes the function's logs; `goman init` creates it with a retention, `goman logs` reads it. */
-export const LOG_GROUP = `/aws/lambda/${FUNCTION_NAME}`;
+/** The controller function of a namespace (the default one has no suffix). */
+export const functionNameFor = (namespace?: string): string => `${FUNCTION_NAME}${namespace ? `-${namespace}` : ''}`;
+/** Where Lambda writes a function's logs; `goman init` creates it with a retention, `goman logs` reads it. */
+export const logGroupFor = (namespace?: string): string => `/aws/lambda/${functionNameFor(namespace)}`;
+export const LOG_GROUP = logGroupFor();
 /** Days CloudWatch keeps the controller's logs (a value CloudWatch accepts). */
 export const LOG_RETENTION_DAYS = 14;
 export const LOCK_TABLE = 'goman-resource-locks';
@@ -14,6 +17,12 @@ export const MANAGED_BY_TAG = { Key: 'ManagedBy', Value: 'goman' } as const;
 export interface AccountNames {
   account: string;
   region: string;
+  /** The namespace (`goman init --namespace`), undefined for the default layout. */
+  namespace: string | undefined;
+  /** Where the namespace's objects live in the bucket: '' or `state/NAME/`. */
+  root: string;
+  functionName: string;
+  logGroup: string;
   bucket: string;
   queue: string;
   deadLetterQueue: string;
@@ -24,20 +33,35 @@ export interface AccountNames {
   functionArn: string;
 }
 
-export function accountNames(account: string, region: string): AccountNames {
-  const queue = `goman-reconcile-${account}`;
+/** DNS-label-like and short: it ends up in queue, role and function names (IAM roles: 64 characters). */
+export const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/;
+
+/** A namespace's objects live under `state/NAME/` (its `clusters/`, `status/`, `ids/`); none: the bucket's root. */
+export function namespaceRoot(namespace: string | undefined): string {
+  return namespace ? `state/${namespace}/` : '';
+}
+
+/** One bucket per account; a queue, a function and its role per namespace (the default has no suffix). */
+export function accountNames(account: string, region: string, namespace?: string): AccountNames {
+  const suffix = namespace ? `-${namespace}` : '';
+  const queue = `goman-reconcile-${account}${suffix}`;
   const deadLetterQueue = `${queue}-dlq`;
+  const functionName = functionNameFor(namespace);
   return {
     account,
     region,
+    namespace,
+    root: namespaceRoot(namespace),
+    functionName,
+    logGroup: logGroupFor(namespace),
     bucket: `goman-${account}`,
     queue,
     deadLetterQueue,
-    lambdaRole: `goman-lambda-role-${account}`,
+    lambdaRole: `goman-lambda-role-${account}${suffix}`,
     queueArn: `arn:aws:sqs:${region}:${account}:${queue}`,
     deadLetterQueueArn: `arn:aws:sqs:${region}:${account}:${deadLetterQueue}`,
     tableArn: `arn:aws:dynamodb:${region}:${account}:table/${LOCK_TABLE}`,
-    functionArn: `arn:aws:lambda:${region}:${account}:function:${FUNCTION_NAME}`,
+    functionArn: `arn:aws:lambda:${region}:${account}:function:${functionName}`,
   };
 }
 

@@ -14,6 +14,7 @@ import { GomanError } from '../domain/errors.ts';
 import { firstProblem } from '../domain/zod-errors.ts';
 import { fileProblem, makeDirectory, withFileLock, writeFileAtomic } from '../util/files.ts';
 import { isDeepStrictEqual } from 'node:util';
+import { NAMESPACE } from '../aws/names.ts';
 
 export const contextNameSchema = z
   .string()
@@ -30,6 +31,8 @@ const s3ContextSchema = z.strictObject({
   kind: z.literal('s3'),
   bucket: z.string().min(3).max(63),
   region: z.string().min(1),
+  /** `goman init --namespace NAME`: this context sees only that namespace's clusters. */
+  namespace: z.string().regex(NAMESPACE).optional(),
 });
 export const contextSchema = z.discriminatedUnion('kind', [serverContextSchema, s3ContextSchema]);
 export const configSchema = z.object({

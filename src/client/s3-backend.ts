@@ -2,7 +2,7 @@
 // write, so two users — or a user and the controller — never overwrite each other silently.
 import { newId } from '../util/ids.ts';
 import { createAwsClients } from '../aws/clients.ts';
-import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, statusKey } from '../aws/names.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, namespaceRoot, statusKey } from '../aws/names.ts';
 import { labelsMatch, parseLabelSelector } from '../domain/label-selector.ts';
 import type { ClusterBackend, ClusterPatch, CreateClusterBody, ListClustersParams, RolloutAction, Versioned, WatchEvent } from './backend.ts';
 import type { Cluster, ClusterSpec, Labels, Snapshot, SpecChange } from '../domain/index.ts';
@@ -34,6 +34,8 @@ import { mergePatchChange, updateWithRetry, type UpdateTarget } from '../usecase
 export interface S3BackendOptions {
   bucket: string;
   region: string;
+  /** `goman init --namespace`: desired state under `state/NAME/clusters/`, status under `state/NAME/status/`. */
+  namespace?: string | undefined;
   /** Who `createdBy` names; defaults to the OS user. */
   user?: string;
   pollIntervalMs?: number;
@@ -55,8 +57,8 @@ export class S3Backend implements ClusterBackend {
   private readonly pollIntervalMs: number;
 
   constructor(opts: S3BackendOptions) {
-    this.objects = opts.objects ?? new JsonObjects(createAwsClients(opts.region).s3(), opts.bucket);
-    this.target = `s3://${opts.bucket}`;
+    this.objects = opts.objects ?? new JsonObjects(createAwsClients(opts.region).s3(), opts.bucket, namespaceRoot(opts.namespace));
+    this.target = `s3://${opts.bucket}${opts.namespace ? `/${namespaceRoot(opts.namespace)}` : ''}`;
     this.user = opts.user ?? process.env.USER ?? 'unknown';
     this.pollIntervalMs = opts.pollIntervalMs ?? 2000;
   }

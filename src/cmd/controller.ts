@@ -27,13 +27,13 @@ export async function runController(flags: ControllerFlags): Promise<void> {
       import('../aws/names.ts'),
     ]);
     const clients = createAwsClients(context.region);
-    const names = accountNames(await accountId(clients), context.region);
+    const names = accountNames(await accountId(clients), context.region, context.namespace);
     const queueUrl = (await clients.sqs().send(new (await import('@aws-sdk/client-sqs')).GetQueueUrlCommand({ QueueName: names.queue }))).QueueUrl;
     if (!queueUrl) throw new GomanError('NOT_FOUND', `queue ${names.queue} not found — run \`goman init\``);
     const abort = new AbortController();
     void untilSignal().then(() => abort.abort());
     logger.info({ bucket: context.bucket, queue: names.queue }, 'serverless worker started');
-    await runSqsController({ clients, bucket: context.bucket, queueUrl, reconciler: new AwsReconciler({ clients }), signal: abort.signal });
+    await runSqsController({ clients, bucket: context.bucket, namespace: context.namespace, queueUrl, reconciler: new AwsReconciler({ clients }), signal: abort.signal });
     await tracing.shutdown();
     return;
   }

@@ -18,6 +18,7 @@ function fromEnvironment(): ServerlessRunner {
   return new ServerlessRunner({
     clients,
     bucket,
+    namespace: process.env.GOMAN_NAMESPACE || undefined,
     queueUrl,
     reconciler: new AwsReconciler({ clients }),
     log: (entry) => console.log(JSON.stringify(entry)),

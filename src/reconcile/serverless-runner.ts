@@ -15,11 +15,13 @@ import { JsonObjects } from '../store/s3/objects.ts';
 import { StatusWriter } from '../store/s3/status-writer.ts';
 import type { AwsClients } from '../aws/clients.ts';
 import { DynamoLeaseStore } from '../lease/dynamo-leases.ts';
-import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, statusKey } from '../aws/names.ts';
+import { DESIRED_PREFIX, DESIRED_SUFFIX, desiredKey, idKey, namespaceRoot, statusKey } from '../aws/names.ts';
 
 export interface ServerlessOptions {
   clients: AwsClients;
   bucket: string;
+  /** `goman init --namespace`: the objects under `state/NAME/`. */
+  namespace?: string | undefined;
   queueUrl: string;
   reconciler: Reconciler;
   leases?: LeaseStore;
@@ -41,7 +43,7 @@ export interface WorkItem {
 const MAX_DELAY_S = 900;
 
 /** Names a message asks about; anything else (s3:TestEvent, foreign keys) asks about nothing. */
-export function parseMessage(body: string): WorkItem[] {
+export function parseMessage(body: string, root = ''): WorkItem[] {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -57,8 +59,9 @@ export function parseMessage(body: string): WorkItem[] {
       if (typeof key !== 'string') continue;
       // S3 event keys are URL-encoded with '+' for spaces.
       const decoded = decodeURIComponent(key.replace(/\+/g, ' '));
-      if (!decoded.startsWith(DESIRED_PREFIX) || !decoded.endsWith(DESIRED_SUFFIX)) continue;
-      const name = decoded.slice(DESIRED_PREFIX.length, -DESIRED_SUFFIX.length);
+      const prefix = root + DESIRED_PREFIX;
+      if (!decoded.startsWith(prefix) || !decoded.endsWith(DESIRED_SUFFIX)) continue;
+      const name = decoded.slice(prefix.length, -DESIRED_SUFFIX.length);
       if (isValidName(name)) items.push({ name });
     }
     return items;
@@ -85,7 +88,7 @@ export class ServerlessRunner {
 
   constructor(opts: ServerlessOptions) {
     this.opts = opts;
-    this.objects = new JsonObjects(opts.clients.s3(), opts.bucket);
+    this.objects = new JsonObjects(opts.clients.s3(), opts.bucket, namespaceRoot(opts.namespace));
     this.leases = opts.leases ?? new DynamoLeaseStore(opts.clients.dynamo());
     this.owner = opts.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.ttlMs = opts.leaseTtlMs ?? 60_000;
@@ -94,7 +97,7 @@ export class ServerlessRunner {
 
   /** Throws only when the message should be delivered again (SQS redrive handles poison). */
   async handleMessage(body: string): Promise<void> {
-    for (const item of parseMessage(body)) await this.handle(item);
+    for (const item of parseMessage(body, this.objects.root)) await this.handle(item);
   }
 
   async handle(item: WorkItem): Promise<void> {

@@ -21,6 +21,7 @@ import {
 import {
   CreateBucketCommand,
   HeadBucketCommand,
+  GetBucketNotificationConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
@@ -39,7 +40,8 @@ import {
 } from './iam-policies.ts';
 import { LAMBDA_RUNTIME, loadLambdaZip } from './lambda-zip.ts';
 import type { AccountNames } from '../../aws/names.ts';
-import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, FUNCTION_NAME, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE, LOG_GROUP, LOG_RETENTION_DAYS } from '../../aws/names.ts';
+import { validationFailed } from '../../domain/index.ts';
+import { accountNames, DESIRED_PREFIX, DESIRED_SUFFIX, NAMESPACE, INSTANCE_PROFILE, INSTANCE_ROLE, LOCK_TABLE, LOG_RETENTION_DAYS } from '../../aws/names.ts';
 import { CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Progress } from './progress.ts';
 import { silentProgress } from './progress.ts';
@@ -53,6 +55,8 @@ export interface InitOptions {
   lambdaZip?: () => Promise<Buffer>;
   /** Write the CLI context `aws` and make it current (the CLI does; tests pass a temp file). */
   configFile?: string | false;
+  /** Keep this environment's state under `state/NAME/` with its own queue, function and role (context `aws-NAME`). */
+  namespace?: string;
 }
 
 export interface InitResult {
@@ -68,11 +72,21 @@ const MAX_RECEIVE_COUNT = 5;
 const TAGS = { ManagedBy: 'goman' };
 const tagList = [{ Key: 'ManagedBy', Value: 'goman' }];
 
+/** The namespace, checked: it becomes part of queue, function and role names. */
+export function checkedNamespace(namespace: string | undefined): string | undefined {
+  if (namespace === undefined) return undefined;
+  if (!NAMESPACE.test(namespace)) throw validationFailed(`--namespace "${namespace}": use 1-20 lowercase letters, digits and '-', starting and ending with a letter or digit`);
+  return namespace;
+}
+
+/** The bucket notification entry of one namespace. */
+export const notificationId = (n: AccountNames): string => (n.namespace ? `goman-desired-state-${n.namespace}` : 'goman-desired-state');
+
 export async function initAws(opts: InitOptions = {}): Promise<InitResult> {
   const region = opts.region ?? gomanRegion();
   const clients = opts.clients ?? createAwsClients(region);
   const progress = opts.progress ?? silentProgress;
-  const n = accountNames(await accountId(clients), region);
+  const n = accountNames(await accountId(clients), region, checkedNamespace(opts.namespace));
   if (opts.dryRun) {
     for (const r of planned(n)) progress.step('would create', r);
     return { names: n, queueUrl: '' };
@@ -91,33 +105,39 @@ export async function initAws(opts: InitOptions = {}): Promise<InitResult> {
     },
     progress,
   );
+  // The bucket has one notification configuration for every namespace: replace only ours.
+  const current = await clients.s3().send(new GetBucketNotificationConfigurationCommand({ Bucket: n.bucket }));
+  const others = (current.QueueConfigurations ?? []).filter((q) => q.Id !== notificationId(n));
   await clients.s3().send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: n.bucket,
       NotificationConfiguration: {
         QueueConfigurations: [
+          ...others,
           {
-            Id: 'goman-desired-state',
+            Id: notificationId(n),
             QueueArn: n.queueArn,
             Events: ['s3:ObjectCreated:*'],
             // Only desired state triggers; the controller's own status/ writes never do.
-            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: DESIRED_PREFIX }, { Name: 'suffix', Value: DESIRED_SUFFIX }] } },
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: n.root + DESIRED_PREFIX }, { Name: 'suffix', Value: DESIRED_SUFFIX }] } },
           },
         ],
       },
     }),
   );
-  progress.step('updated', `s3 notification ${n.bucket}/${DESIRED_PREFIX}*${DESIRED_SUFFIX} -> ${n.queue}`);
+  progress.step('updated', `s3 notification ${n.bucket}/${n.root}${DESIRED_PREFIX}*${DESIRED_SUFFIX} -> ${n.queue}`);
   await ensureLockTable(clients, progress);
   await ensureInstanceRole(clients, n, progress);
   const roleArn = await ensureLambdaRole(clients, n, progress);
-  await ensureLogGroup(clients, progress);
+  await ensureLogGroup(clients, n, progress);
   await ensureFunction(clients, n, roleArn, queueUrl, opts.lambdaZip ?? loadLambdaZip, progress);
 
   if (opts.configFile !== false) {
     const { addContextKeepingOthers } = await import('../config.ts');
-    const name = await addContextKeepingOthers({ name: 'aws', kind: 's3', bucket: n.bucket, region }, { makeCurrent: true, ...(opts.configFile ? { file: opts.configFile } : {}) });
-    progress.step('updated', name === 'aws' ? 'CLI context aws (current)' : `CLI context ${name} (context "aws" points at another bucket and was kept)`);
+    const wanted = n.namespace ? `aws-${n.namespace}` : 'aws';
+    const context = { name: wanted, kind: 's3' as const, bucket: n.bucket, region, ...(n.namespace ? { namespace: n.namespace } : {}) };
+    const name = await addContextKeepingOthers(context, { makeCurrent: true, ...(opts.configFile ? { file: opts.configFile } : {}) });
+    progress.step('updated', name === wanted ? `CLI context ${name} (current)` : `CLI context ${name} (context "${wanted}" points at another bucket and was kept)`);
   }
   return { names: n, queueUrl };
 }
@@ -131,8 +151,8 @@ function planned(n: AccountNames): string[] {
     `dynamodb table ${LOCK_TABLE} (key resource_id, TTL expires_at)`,
     `iam role ${INSTANCE_ROLE} + instance profile ${INSTANCE_PROFILE}`,
     `iam role ${n.lambdaRole} (least privilege)`,
-    `log group ${LOG_GROUP} (${LOG_RETENTION_DAYS} days retention)`,
-    `lambda function ${FUNCTION_NAME} (${LAMBDA_RUNTIME}) + event source ${n.queue}`,
+    `log group ${n.logGroup} (${LOG_RETENTION_DAYS} days retention)`,
+    `lambda function ${n.functionName} (${LAMBDA_RUNTIME}) + event source ${n.queue}`,
     'CLI context aws (current)',
   ];
 }
@@ -260,17 +280,17 @@ async function ensureLambdaRole(clients: AwsClients, n: AccountNames, progress: 
 }
 
 /** Made before the function, so Lambda never creates it without a retention (kept for ever). */
-async function ensureLogGroup(clients: AwsClients, progress: Progress): Promise<void> {
+async function ensureLogGroup(clients: AwsClients, n: AccountNames, progress: Progress): Promise<void> {
   const logs = clients.logs();
   let created = true;
   try {
-    await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
+    await logs.send(new CreateLogGroupCommand({ logGroupName: n.logGroup }));
   } catch (e) {
     if (awsErrorName(e) !== 'ResourceAlreadyExistsException') throw e;
     created = false;
   }
-  await logs.send(new PutRetentionPolicyCommand({ logGroupName: LOG_GROUP, retentionInDays: LOG_RETENTION_DAYS }));
-  progress.step(created ? 'created' : 'exists', `log group ${LOG_GROUP}`, `${LOG_RETENTION_DAYS} days retention`);
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName: n.logGroup, retentionInDays: LOG_RETENTION_DAYS }));
+  progress.step(created ? 'created' : 'exists', `log group ${n.logGroup}`, `${LOG_RETENTION_DAYS} days retention`);
 }
 
 async function ensureFunction(
@@ -283,15 +303,15 @@ async function ensureFunction(
 ): Promise<void> {
   const lambda = clients.lambda();
   const code = await zip();
-  const Environment = { Variables: { GOMAN_BUCKET: n.bucket, GOMAN_QUEUE_URL: queueUrl, GOMAN_REGION: n.region } };
-  const there = await exists(() => lambda.send(new GetFunctionCommand({ FunctionName: FUNCTION_NAME })), ['ResourceNotFoundException']);
+  const Environment = { Variables: { GOMAN_BUCKET: n.bucket, GOMAN_QUEUE_URL: queueUrl, GOMAN_REGION: n.region, ...(n.namespace ? { GOMAN_NAMESPACE: n.namespace } : {}) } };
+  const there = await exists(() => lambda.send(new GetFunctionCommand({ FunctionName: n.functionName })), ['ResourceNotFoundException']);
   if (there) {
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION_NAME, ZipFile: code }));
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: FUNCTION_NAME, Environment, Timeout: LAMBDA_TIMEOUT_S, Role: roleArn }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: n.functionName, ZipFile: code }));
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: n.functionName, Environment, Timeout: LAMBDA_TIMEOUT_S, Role: roleArn }));
   } else {
     await lambda.send(
       new CreateFunctionCommand({
-        FunctionName: FUNCTION_NAME,
+        FunctionName: n.functionName,
         Runtime: LAMBDA_RUNTIME,
         Handler: 'index.handler',
         Role: roleArn,
@@ -303,19 +323,19 @@ async function ensureFunction(
       }),
     );
   }
-  progress.step(there ? 'updated' : 'created', `lambda function ${FUNCTION_NAME}`, `${(code.length / 1024).toFixed(0)} KiB`);
-  const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: FUNCTION_NAME, EventSourceArn: n.queueArn }));
+  progress.step(there ? 'updated' : 'created', `lambda function ${n.functionName}`, `${(code.length / 1024).toFixed(0)} KiB`);
+  const mappings = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.functionName, EventSourceArn: n.queueArn }));
   if ((mappings.EventSourceMappings ?? []).length === 0) {
     await lambda.send(
       new CreateEventSourceMappingCommand({
-        FunctionName: FUNCTION_NAME,
+        FunctionName: n.functionName,
         EventSourceArn: n.queueArn,
         BatchSize: 10,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       }),
     );
-    progress.step('created', `event source ${n.queue} -> ${FUNCTION_NAME}`);
+    progress.step('created', `event source ${n.queue} -> ${n.functionName}`);
   } else {
-    progress.step('exists', `event source ${n.queue} -> ${FUNCTION_NAME}`);
+    progress.step('exists', `event source ${n.queue} -> ${n.functionName}`);
   }
 }

@@ -7,18 +7,26 @@ export function registerAwsCommands(program: Command): void {
     .description('create the serverless AWS setup (bucket, queue, Lambda, lock table, IAM) and the CLI context "aws"')
     .option('--dry-run', 'print what would be created, change nothing')
     .option('--region <region>', 'region of the account-level resources (default: GOMAN_REGION or ap-south-1)')
-    .action(async (opts: { dryRun?: boolean; region?: string }) => {
+    .option('--namespace <name>', 'an environment of its own in the same bucket: state under state/NAME/, its own queue, function and role, context aws-NAME')
+    .action(async (opts: { dryRun?: boolean; region?: string; namespace?: string }) => {
       const [{ initAws }, { lineProgress }] = await Promise.all([import('./init.ts'), import('./progress.ts')]);
-      await initAws({ region: opts.region, dryRun: Boolean(opts.dryRun), progress: lineProgress(), ...(opts.dryRun ? { configFile: false as const } : {}) });
+      await initAws({
+        region: opts.region,
+        namespace: opts.namespace,
+        dryRun: Boolean(opts.dryRun),
+        progress: lineProgress(),
+        ...(opts.dryRun ? { configFile: false as const } : {}),
+      });
     });
   program
     .command('uninit')
     .description('remove everything goman created in this AWS account (refuses while clusters exist)')
     .option('--force', 'also terminate the instances of clusters that still exist')
     .option('--region <region>', 'region of the account-level resources (default: GOMAN_REGION or ap-south-1)')
-    .action(async (opts: { force?: boolean; region?: string }) => {
+    .option('--namespace <name>', "remove only this namespace's queue, function, role, notification and state (the bucket only once no namespace is left)")
+    .action(async (opts: { force?: boolean; region?: string; namespace?: string }) => {
       const [{ uninitAws }, { lineProgress }] = await Promise.all([import('./uninit.ts'), import('./progress.ts')]);
-      await uninitAws({ region: opts.region, force: Boolean(opts.force), progress: lineProgress() });
+      await uninitAws({ region: opts.region, namespace: opts.namespace, force: Boolean(opts.force), progress: lineProgress() });
     });
   program
     .command('kubeconfig')

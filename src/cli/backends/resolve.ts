@@ -11,5 +11,5 @@ export async function backendFor(ctx: Context): Promise<ClusterBackend> {
     if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
     throw new GomanError('UNAVAILABLE', `context "${ctx.name}" is an S3 context, but this goman build has no S3 backend`);
   });
-  return s3.createS3Backend({ bucket: ctx.bucket, region: ctx.region });
+  return s3.createS3Backend({ bucket: ctx.bucket, region: ctx.region, namespace: ctx.namespace });
 }

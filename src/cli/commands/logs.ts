@@ -3,7 +3,7 @@
 // context the controllers' events the server recorded in the clusters' histories.
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { createAwsClients } from '../../aws/clients.ts';
-import { LOG_GROUP } from '../../aws/names.ts';
+import { logGroupFor } from '../../aws/names.ts';
 import type { ClusterBackend } from '../../client/backend.ts';
 import type { HistoryEntry } from '../../domain/index.ts';
 import { sleepUnlessAborted } from '../../util/sleep.ts';
@@ -28,7 +28,7 @@ export async function logs(flags: LogsFlags): Promise<void> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
-  const read = s.context.kind === 's3' ? cloudWatchReader(s.context.region, flags.cluster) : historyReader(s.backend, flags.cluster);
+  const read = s.context.kind === 's3' ? cloudWatchReader(s.context.region, logGroupFor(s.context.namespace), flags.cluster) : historyReader(s.backend, flags.cluster);
   const seen = new Set<string>();
   let from = Date.now() - sinceMs;
   for (;;) {
@@ -53,7 +53,7 @@ interface LogLine {
 
 type Reader = (fromMs: number) => Promise<LogLine[]>;
 
-function cloudWatchReader(region: string, cluster: string | undefined): Reader {
+function cloudWatchReader(region: string, logGroupName: string, cluster: string | undefined): Reader {
   const logs = createAwsClients(region).logs();
   return async (fromMs) => {
     const out: LogLine[] = [];
@@ -61,7 +61,7 @@ function cloudWatchReader(region: string, cluster: string | undefined): Reader {
     do {
       const page = await logs.send(
         // A quoted term matches the cluster's name anywhere in a line (the controller logs it).
-        new FilterLogEventsCommand({ logGroupName: LOG_GROUP, startTime: fromMs, nextToken, ...(cluster ? { filterPattern: `"${cluster}"` } : {}) }),
+        new FilterLogEventsCommand({ logGroupName, startTime: fromMs, nextToken, ...(cluster ? { filterPattern: `"${cluster}"` } : {}) }),
       );
       for (const e of page.events ?? []) out.push({ id: e.eventId ?? `${e.logStreamName}:${e.timestamp}`, at: e.timestamp ?? 0, text: (e.message ?? '').trimEnd() });
       nextToken = page.nextToken;

@@ -21,15 +21,18 @@ export class WriteConflict extends Error {
 export class JsonObjects {
   readonly s3: S3Client;
   readonly bucket: string;
+  /** Prefix of every key (a namespace's `state/NAME/`, or ''): callers name keys relative to it. */
+  readonly root: string;
 
-  constructor(s3: S3Client, bucket: string) {
+  constructor(s3: S3Client, bucket: string, root = '') {
     this.s3 = s3;
     this.bucket = bucket;
+    this.root = root;
   }
 
   async get(key: string): Promise<StoredJson | null> {
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.root + key }));
       const text = (await out.Body?.transformToString('utf8')) ?? '';
       let body: unknown;
       try {
@@ -50,7 +53,7 @@ export class JsonObjects {
       const out = await this.s3.send(
         new PutObjectCommand({
           Bucket: this.bucket,
-          Key: key,
+          Key: this.root + key,
           Body: `${JSON.stringify(value, null, 2)}\n`,
           ContentType: 'application/json',
           ...(ifMatch === null ? { IfNoneMatch: '*' } : ifMatch !== undefined ? { IfMatch: ifMatch } : {}),
@@ -66,7 +69,7 @@ export class JsonObjects {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.root + key }));
     } catch (e) {
       throw this.translate(e);
     }
@@ -75,9 +78,10 @@ export class JsonObjects {
   async listKeys(prefix: string, startAfter?: string, max = 1000): Promise<{ keys: string[]; truncated: boolean }> {
     try {
       const out = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: max, ...(startAfter ? { StartAfter: startAfter } : {}) }),
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.root + prefix, MaxKeys: max, ...(startAfter ? { StartAfter: this.root + startAfter } : {}) }),
       );
-      return { keys: (out.Contents ?? []).map((o) => o.Key ?? '').filter(Boolean), truncated: Boolean(out.IsTruncated) };
+      const keys = (out.Contents ?? []).map((o) => (o.Key ?? '').slice(this.root.length)).filter(Boolean);
+      return { keys, truncated: Boolean(out.IsTruncated) };
     } catch (e) {
       throw this.translate(e);
     }
