@@ -9,6 +9,7 @@ import type { Cluster, ClusterSpec, Labels, Snapshot, SpecChange } from '../doma
 import { pauseRollout, requestBackup, restoreSnapshot, resumeRollout, snapshotsOf, undoRollout } from '../domain/index.ts';
 import {
   assertAdmissible,
+  assertDay2Change,
   assertMutableSpec,
   canonicalSpec,
   clusterSpecSchema,
@@ -254,6 +255,8 @@ export class S3Backend implements ClusterBackend {
         if (before.deletionTimestamp) throw conflict(`cluster "${before.name}" is being deleted`);
         assertMutableSpec(before.spec, next.spec);
         assertAdmissible(before.name, next.spec);
+        // Skew rules and "no rollout during a restore" need the status (the last rollout, a running restore).
+        if (next.spec.k3sVersion !== before.spec.k3sVersion) assertDay2Change(await this.compose(before, etag), next.spec);
         const specChanged = canonicalSpec(next.spec) !== canonicalSpec(before.spec);
         if (!specChanged && stableStringify(next.labels) === stableStringify(before.labels)) return this.compose(before, etag);
         const doc: DesiredDoc = {

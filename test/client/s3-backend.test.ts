@@ -63,3 +63,18 @@ test('s3: a cluster is found by id with no listing, and a watch sees past the fi
     await reading;
   }
 });
+
+test('s3: the day 2 rules hold in serverless mode too — a skipped minor version is refused naming spec.k3sVersion; pause and undo are spec changes', async (t) => {
+  const moto = await startMoto(t);
+  if (!moto) return;
+  t.after(() => moto.stop());
+  const { name } = await bucket(moto);
+  const backend = new S3Backend({ bucket: name, region: 'ap-south-1', pollIntervalMs: 100 });
+  await backend.create({ name: 'skew', spec: { k3sVersion: 'v1.30.5+k3s1' } });
+  await assert.rejects(backend.patch('skew', { spec: { k3sVersion: 'v1.32.0+k3s1' } }), (e: unknown) => e instanceof Error && /spec\.k3sVersion/.test(e.message));
+  assert.equal((await backend.patch('skew', { spec: { k3sVersion: 'v1.31.0+k3s1' } })).spec.k3sVersion, 'v1.31.0+k3s1');
+  assert.equal((await backend.rollout('skew', 'pause')).spec.upgrade?.paused, true);
+  await assert.rejects(backend.rollout('skew', 'undo'), /no rollout to undo/);
+  await assert.rejects(backend.restore('skew', 'nope'), /no snapshot "nope"/);
+  assert.deepEqual(await backend.backups('skew'), []);
+});
