@@ -11,6 +11,7 @@ const process = require('node:process');
 const sea = require('node:sea');
 const { pathToFileURL } = require('node:url');
 const vm = require('node:vm');
+const zlib = require('node:zlib');
 
 const manifest = JSON.parse(sea.getAsset('manifest.json', 'utf8'));
 const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME ? path.join(process.env.HOME, '.cache') : os.tmpdir());
@@ -22,7 +23,8 @@ if (!fs.existsSync(path.join(root, 'goman.mjs'))) {
   for (const name of manifest.files) {
     const file = path.join(staging, name);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(file, Buffer.from(sea.getRawAsset(name)));
+    const raw = Buffer.from(sea.getRawAsset(name));
+    fs.writeFileSync(file, manifest.gzip ? zlib.gunzipSync(raw) : raw);
   }
   try {
     fs.renameSync(staging, root);
