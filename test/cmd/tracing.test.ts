@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { startTracing } from '../../src/cmd/tracing.ts';
+import { tracingEnabled } from '../../src/util/trace.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startServe } from '../helpers/serve.ts';
 
@@ -70,4 +72,12 @@ test('one cluster create is one trace: API → store → relay publish → bus d
   assert.equal(attr(chain.publish, 'goman.event.type'), 'cluster.created');
   // The API span has no parent: the request started the trace.
   assert.ok(!chain.api.parentSpanId);
+});
+
+test('without OTEL_EXPORTER_OTLP_ENDPOINT tracing stays off: no SDK registered, no trace context written', async () => {
+  const tracing = await startTracing('goman', {});
+  assert.equal(tracingEnabled(), false);
+  const { currentTraceparent, inSpan } = await import('../../src/util/trace.ts');
+  assert.equal(await inSpan('noop', {}, async () => currentTraceparent()), undefined);
+  await tracing.shutdown();
 });
