@@ -176,6 +176,8 @@ test('a cluster goes from create to Ready, scales with drain, stops, starts, and
   const demoNodes = [...k3s.nodes.values()].filter((n) => n.name.startsWith('demo-'));
   assert.equal(demoNodes.length, 2);
   assert.ok(demoNodes.every((n) => n.version === 'v1.32.1+k3s1'));
+  const rolled = (await backend.get('demo')).value.status.rollout;
+  assert.deepEqual(rolled && [rolled.fromVersion, rolled.toVersion, rolled.nodesDone, rolled.nodesTotal, rolled.finishedAt !== undefined], ['v1.31.4+k3s1', 'v1.32.1+k3s1', 2, 2, true]);
   const steps = k3s.day2.slice(before).filter((l) => / demo-/.test(l));
   const order = [...new Set(steps.map((l) => l.split(' ')[1]))];
   assert.equal(order[0], 'demo-server-0', 'the server goes first');

@@ -4,7 +4,7 @@
 import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
 import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerReport, ReportedCondition } from '../../domain/index.ts';
-import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type Snapshot } from '../../domain/index.ts';
+import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type RolloutStatus, type Snapshot } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
@@ -119,8 +119,9 @@ export class AwsReconciler implements Reconciler {
       plan.filter((a) => a.kind === kind).map((a) => find(a)?.id).filter((id): id is string => id !== undefined);
     let snapshots = snapshotsOf(cluster);
     let restore: RestoreStatus | undefined = cluster.status.restore;
+    let rollout: RolloutStatus | undefined = cluster.status.rollout;
     const report = (conditions: ReportedCondition[], nodes: ClusterNode[], endpoint?: string): Promise<void> => {
-      const metadata = { aws: meta, nodes, snapshots, ...(restore ? { restore } : {}), ...(endpoint ? { endpoint } : {}) };
+      const metadata = { aws: meta, nodes, snapshots, ...(restore ? { restore } : {}), ...(rollout ? { rollout } : {}), ...(endpoint ? { endpoint } : {}) };
       const r: ControllerReport = { observedGeneration: gen, conditions, metadata, lastError: null };
       return ctx.report(r);
     };
@@ -135,6 +136,7 @@ export class AwsReconciler implements Reconciler {
           ...(i ? { instanceId: i.id, ...(i.privateIp ? { privateIp: i.privateIp } : {}) } : {}),
           state: i?.state ?? 'absent',
           ready: Boolean(k?.ready),
+          ...(k?.version ? { k3sVersion: k.version } : {}),
         };
       });
 
@@ -323,19 +325,61 @@ export class AwsReconciler implements Reconciler {
       return !node?.ready || !versionMatches(spec.k3sVersion, node.version);
     });
     const nodes = nodesOf(nodesK3s);
+    const outdated = [...slots.values()].filter((x) => !versionMatches(spec.k3sVersion, nodesK3s.get(x.nodeName)?.version ?? spec.k3sVersion));
+    const from = outdated.map((x) => nodesK3s.get(x.nodeName)?.version).find((v) => v !== undefined) ?? spec.k3sVersion;
+    const rolloutConditions = this.trackRollout(cluster, rolloutNodes, batch, outdated.length, slots.size, from);
+    rollout = cluster.status.rollout;
+    if (rolloutConditions.rollout) rollout = rolloutConditions.rollout;
     if (pending.length) {
-      await report([condition('Ready', 'False', 'NodesNotReady', `not ready in K3s: ${pending.map((s) => s.nodeName).join(', ')}`)], nodes, serverUrl);
+      const conditions = [condition('Ready', 'False', outdated.length ? 'Upgrading' : 'NodesNotReady', `not ready in K3s: ${pending.map((x) => x.nodeName).join(', ')}`), ...rolloutConditions.conditions];
+      await report(conditions, nodes, serverUrl);
       return { requeueAfterMs: this.requeue.waitingMs };
     }
     await report(
       [
         condition('Ready', 'True', 'K3sReady', `${slots.size} node(s) Ready in K3s`),
         condition('Available', 'True', 'K3sReady', `API at ${serverUrl}`),
+        ...rolloutConditions.conditions,
       ],
       nodes,
       serverUrl,
     );
     return { requeueAfterMs: this.requeue.stableMs };
+  }
+
+  /**
+   * status.rollout and the Upgrading condition from one pass: a rollout opens when nodes run
+   * another version than a pinned spec, and is complete once none does.
+   */
+  private trackRollout(
+    cluster: Cluster,
+    rolling: ReadonlySet<string>,
+    batch: ReadonlySet<string>,
+    outdated: number,
+    total: number,
+    from: string,
+  ): { rollout?: RolloutStatus; conditions: ReportedCondition[] } {
+    const previous = cluster.status.rollout;
+    const to = cluster.spec.k3sVersion;
+    const now = new Date().toISOString();
+    if (rolling.size === 0 || outdated === 0) {
+      if (!previous || previous.toVersion !== to || previous.finishedAt) return { conditions: [] };
+      const done: RolloutStatus = { ...previous, nodesDone: total, nodesTotal: total, current: [], finishedAt: now, reason: 'complete' };
+      return { rollout: done, conditions: [condition('Upgrading', 'False', 'Complete', `${total} node(s) at ${to}`)] };
+    }
+    const same = previous && previous.toVersion === to && !previous.finishedAt;
+    const rollout: RolloutStatus = {
+      fromVersion: same ? previous.fromVersion : from,
+      toVersion: to,
+      startedAt: same ? previous.startedAt : now,
+      nodesDone: total - outdated,
+      nodesTotal: total,
+      current: [...batch],
+      paused: false,
+      reason: `upgrading ${[...batch].join(', ')}`,
+      history: same ? previous.history : [],
+    };
+    return { rollout, conditions: [condition('Upgrading', 'True', 'RollingOut', `${rollout.nodesDone}/${total} nodes at ${to}`)] };
   }
 
   private async readNodes(region: string, instanceId: string, signal: AbortSignal): Promise<Map<string, K3sNode> | null> {
