@@ -29,6 +29,9 @@ fuzz() { # NAME TOKEN SCHEMATHESIS-ARGS...
   shift 2
   # Every check except positive_data_acceptance: some schema-valid inputs are refused on purpose
   # (duplicate pool names, cursors this server never issued) and JSON Schema cannot say so.
+  # And except use_after_free: deletion is asynchronous by design (as in Kubernetes), so a deleted
+  # cluster stays readable, with its deletionTimestamp, until its controllers release their
+  # finalizers; and DELETE ?dryRun=true deletes nothing. test/api covers both behaviours.
   # The watch stream never ends by design, so it is left to test/api/watch.test.ts.
   # --max-time ends the run gracefully (with its report); timeout is the backstop.
   timeout $((max_seconds + 300)) "$root/.venv/bin/schemathesis" run "$url/openapi.json" \
@@ -36,7 +39,7 @@ fuzz() { # NAME TOKEN SCHEMATHESIS-ARGS...
     --url "$url" \
     --header "Authorization: Bearer $bearer" \
     --checks all \
-    --exclude-checks positive_data_acceptance \
+    --exclude-checks positive_data_acceptance,use_after_free \
     --exclude-path /api/v1/watch \
     --max-examples "$examples" \
     --workers 2 \

@@ -39,9 +39,20 @@ test('kubeconfig download: owner and admin only, no-store, 404 until there is on
   assert.equal(early.status, 404);
   assert.match(((await early.json()) as { detail: string }).detail, /no kubeconfig yet/);
 
-  // Stands in for the aws controller, which stores it after reading it over SSM RunCommand.
+  // Stands in for the aws controller, which stores it after reading it over SSM RunCommand and
+  // then reports the endpoint.
   const content = 'apiVersion: v1\nkind: Config\nclusters: []\n';
   await createAwsClients('eu-west-1').ssm('eu-west-1').send(new PutParameterCommand({ Name: kubeconfigParameter('gpu'), Type: 'SecureString', Value: content }));
+  const stored = await call('GET', '/api/v1/clusters/gpu/kubeconfig', alice);
+  assert.equal(stored.status, 404, 'no endpoint reported yet: AWS is not even asked');
+  assert.equal((await call('PUT', '/api/v1/controllers/aws', controller, { providers: ['aws'] })).status, 200);
+  const gpu = (await (await call('GET', '/api/v1/clusters/gpu', alice)).json()) as { id: string };
+  const reported = await call('PUT', `/api/v1/clusters/${gpu.id}/status/aws`, controller, {
+    observedGeneration: 1,
+    conditions: [],
+    metadata: { endpoint: 'https://10.0.0.10:6443' },
+  });
+  assert.equal(reported.status, 200);
   for (const who of [alice, srv.token]) {
     const res = await call('GET', '/api/v1/clusters/gpu/kubeconfig', who);
     assert.equal(res.status, 200);

@@ -24,6 +24,11 @@ export function kubeconfigRoutes(store: ClusterRecords): RouteDef[] {
         // Another user's cluster is a 404, as everywhere in the API.
         const cluster = await store.getCluster(params.idOrName, ownerFilter(identity));
         if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${params.idOrName}" not found`);
+        // The controller stores the kubeconfig just before it reports the endpoint: until then
+        // there is nothing to read, and no reason to ask AWS (or to fail when it cannot be reached).
+        if (cluster.spec.provider === 'aws' && !cluster.status.endpoint) {
+          throw new GomanError('NOT_FOUND', `cluster ${cluster.name} has no kubeconfig yet (phase ${cluster.status.phase}); wait until it is Ready`);
+        }
         // Loaded on use: the AWS SDK stays out of the server's start-up.
         const { readKubeconfig } = await import('../../aws/kubeconfig.ts');
         const kubeconfig = await readKubeconfig(cluster).catch((e: unknown) => {

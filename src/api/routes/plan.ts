@@ -1,10 +1,10 @@
 // Plans over HTTP (DESIGN §13): `POST /api/v1/clusters/{idOrName}/plan`, and `?dryRun=true`
 // on cluster writes (Kubernetes' dryRun=All: validate and plan, write nothing, answer the
 // object as it would be, with its plan).
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Action, Cluster, ClusterSpec, Labels, PriceBook } from '../../domain/index.ts';
-import { clusterSpecSchema, emptyStatus, GomanError, labelsSchema, priceBook, validationFailed } from '../../domain/index.ts';
+import { assertAdmissible, assertMutableSpec, clusterSpecSchema, emptyStatus, GomanError, labelsSchema, priceBook } from '../../domain/index.ts';
+import { newId } from '../../util/ids.ts';
 import type { PlanResult } from '../../domain/plan-result.ts';
 import { planResult, planResultSchema } from '../../domain/plan-result.ts';
 import { loadPrices } from '../../cost/prices.ts';
@@ -63,13 +63,13 @@ export const planBody = z
   })
   .optional();
 
-/** A spec may not move a cluster to another provider: its cloud resources would be orphaned. */
-export function checkProvider(current: ClusterSpec, proposed: ClusterSpec): void {
-  if (current.provider !== proposed.provider) {
-    throw validationFailed(`spec.provider cannot change (${current.provider} → ${proposed.provider}); create a new cluster instead`, [
-      { path: 'spec.provider', message: `must stay "${current.provider}"` },
-    ]);
-  }
+/**
+ * A plan or a dry run admits a change exactly as the write would: the same immutable fields and the
+ * same provider rules, so a clean dry run never hides a 422 that the real request would get.
+ */
+function admitChange(name: string, current: ClusterSpec, proposed: ClusterSpec): void {
+  assertMutableSpec(current, proposed);
+  assertAdmissible(name, proposed);
 }
 
 export async function planChange(plans: PlanService, cluster: Cluster, next: { spec: ClusterSpec; labels: Labels } | null): Promise<PlanResult> {
@@ -88,9 +88,10 @@ export async function dryRunCreate(
 ): Promise<Cluster & { plan: PlanResult }> {
   const existing = await store.getCluster(body.name);
   if (existing) throw new GomanError('NAME_TAKEN', `a cluster named "${body.name}" already exists`);
+  assertAdmissible(body.name, body.spec);
   const now = new Date().toISOString();
   const cluster: Cluster = {
-    id: randomUUID(),
+    id: newId(),
     name: body.name,
     labels: body.labels,
     spec: body.spec,
@@ -117,7 +118,7 @@ export async function dryRunUpdate(
     throw new GomanError('PRECONDITION_FAILED', `cluster "${cluster.name}" is at resourceVersion ${cluster.resourceVersion}, not ${ifMatch}`);
   }
   if (cluster.deletionTimestamp) throw new GomanError('CONFLICT', `cluster "${cluster.name}" is being deleted`);
-  checkProvider(cluster.spec, next.spec);
+  admitChange(cluster.name, cluster.spec, next.spec);
   const specChanged = JSON.stringify(clusterSpecSchema.parse(next.spec)) !== JSON.stringify(cluster.spec);
   const plan = await planChange(plans, cluster, next);
   return { ...cluster, spec: next.spec, labels: next.labels, generation: cluster.generation + (specChanged ? 1 : 0), plan };
@@ -149,12 +150,12 @@ export function planRoutes(store: ClusterRecords, plans: PlanService): RouteDef[
       params: idOrNameParams,
       body: planBody,
       responses: { 200: { description: 'the plan', schema: planResponseSchema } },
-      problems: [404],
+      problems: [404, 422],
       handler: async ({ params, body, identity }) => {
         const cluster = await store.getCluster(params.idOrName, ownerFilter(identity));
         if (!cluster) throw new GomanError('NOT_FOUND', `cluster "${params.idOrName}" not found`);
         const next = { spec: body?.spec ?? cluster.spec, labels: body?.labels ?? cluster.labels };
-        checkProvider(cluster.spec, next.spec);
+        admitChange(cluster.name, cluster.spec, next.spec);
         return { name: cluster.name, generation: cluster.generation, ...(await planChange(plans, cluster, next)) };
       },
     }),
