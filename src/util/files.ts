@@ -125,9 +125,9 @@ export interface LockOptions {
   staleMs?: number;
 }
 
-/** Whether the lock at `lock` was left by a process that no longer runs (or is older than `staleMs`). */
-async function abandoned(lock: string, staleMs: number): Promise<boolean> {
-  const [text, info] = await Promise.all([readFile(lock, 'utf8').catch(() => ''), stat(lock).catch(() => undefined)]);
+/** Whether a lock holding `text` was left by a process that no longer runs (or is older than `staleMs`). */
+async function abandoned(lock: string, text: string, staleMs: number): Promise<boolean> {
+  const info = await stat(lock).catch(() => undefined);
   if (!info) return false;
   const [pid, host] = text.trim().split(' ');
   if (host === hostname() && Number(pid) > 0) {
@@ -158,8 +158,11 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: 
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileError(file, `cannot lock ${file}: ${fileProblem(e, lock)}`);
-      if (await abandoned(lock, staleMs)) {
-        await rm(lock, { force: true });
+      const judged = await readFile(lock, 'utf8').catch(() => '');
+      if (await abandoned(lock, judged, staleMs)) {
+        // The holder we judged may have released the lock and a live process taken it since we
+        // read it (its pid is then gone for the good reason): remove only the lock we judged.
+        if ((await readFile(lock, 'utf8').catch(() => '')) === judged) await rm(lock, { force: true });
         continue;
       }
       if (Date.now() > deadline) throw new FileError(file, `${file} is locked by another goman process; if none is running, remove ${lock}`);
