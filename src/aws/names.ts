@@ -78,3 +78,6 @@ export const idKey = (id: string): string => `ids/${id}.json`;
 export const tokenParameter = (cluster: string): string => `/goman/${cluster}/token`;
 export const kubeconfigParameter = (cluster: string): string => `/goman/${cluster}/kubeconfig`;
 export const securityGroupName = (cluster: string): string => `goman-${cluster}`;
+
+/** Prefix of goman's bucket where SSM writes node command output (read back past 24 000 characters). */
+export const SSM_OUTPUT_PREFIX = 'ssm-output/';

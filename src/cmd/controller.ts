@@ -33,7 +33,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     const abort = new AbortController();
     void untilSignal().then(() => abort.abort());
     logger.info({ bucket: context.bucket, queue: names.queue }, 'serverless worker started');
-    await runSqsController({ clients, bucket: context.bucket, namespace: context.namespace, queueUrl, reconciler: new AwsReconciler({ clients }), signal: abort.signal });
+    await runSqsController({ clients, bucket: context.bucket, namespace: context.namespace, queueUrl, reconciler: new AwsReconciler({ clients, outputBucket: context.bucket }), signal: abort.signal });
     await tracing.shutdown();
     return;
   }

@@ -20,7 +20,7 @@ function fromEnvironment(): ServerlessRunner {
     bucket,
     namespace: process.env.GOMAN_NAMESPACE || undefined,
     queueUrl,
-    reconciler: new AwsReconciler({ clients }),
+    reconciler: new AwsReconciler({ clients, outputBucket: bucket }),
     log: (entry) => console.log(JSON.stringify(entry)),
   });
 }

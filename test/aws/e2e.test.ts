@@ -88,11 +88,11 @@ test('init created every resource with the documented names and settings', async
   for (const want of ['s3 bucket goman-123456789012', 'sqs queue goman-reconcile-123456789012', 'dynamodb table goman-resource-locks', 'lambda function goman-cluster-controller', 'iam role goman-lambda-role-123456789012', 'iam instance profile goman-ssm-instance-profile']) {
     assert.ok(progressLines.some((l) => l === `created ${want}`), `progress names ${want}: ${progressLines.join('\n')}`);
   }
-  // The instance role may write etcd snapshots under the bucket's snapshots/ prefix, and nowhere else in it.
+  // The instance role may use the bucket's snapshots/ prefix and write command output under ssm-output/, nowhere else in it.
   const inline = await clients.iam().send(new GetRolePolicyCommand({ RoleName: INSTANCE_ROLE, PolicyName: INSTANCE_POLICY_NAME }));
   const statements = (JSON.parse(decodeURIComponent(inline.PolicyDocument ?? '{}')) as { Statement: { Action: string[]; Resource: string }[] }).Statement;
   const s3Resources = statements.filter((st) => st.Action.some((a) => a.startsWith('s3:'))).map((st) => st.Resource);
-  assert.deepEqual(s3Resources, [`arn:aws:s3:::${init.names.bucket}/snapshots/*`, `arn:aws:s3:::${init.names.bucket}`]);
+  assert.deepEqual(s3Resources, [`arn:aws:s3:::${init.names.bucket}/snapshots/*`, `arn:aws:s3:::${init.names.bucket}/ssm-output/*`, `arn:aws:s3:::${init.names.bucket}`]);
   const again: string[] = [];
   await initAws({ clients, configFile, lambdaZip: bundleLambda, progress: { step: (a, r) => again.push(`${a} ${r}`) } });
   assert.ok(again.some((l) => l === 'exists s3 bucket goman-123456789012'), 'a second init converges instead of failing');

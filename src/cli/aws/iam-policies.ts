@@ -2,7 +2,7 @@
 // resources goman made. EC2 actions that AWS cannot scope to a resource ARN at create time
 // (RunInstances on new ids, Describe*) are limited by region/tag conditions where AWS allows.
 import type { AccountNames } from '../../aws/names.ts';
-import { INSTANCE_ROLE, LOCK_TABLE } from '../../aws/names.ts';
+import { INSTANCE_ROLE, LOCK_TABLE, SSM_OUTPUT_PREFIX } from '../../aws/names.ts';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -101,6 +101,8 @@ export function instanceParameterPolicy(account: string, bucket = `goman-${accou
   return doc(
     { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: `arn:aws:ssm:*:${account}:parameter/goman/*/token` },
     { Sid: 'EtcdSnapshots', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${bucket}/${SNAPSHOT_PREFIX}*` },
+    // SSM writes command output as the instance: there and nowhere else.
+    { Sid: 'CommandOutput', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `arn:aws:s3:::${bucket}/${SSM_OUTPUT_PREFIX}*` },
     { Sid: 'EtcdSnapshotList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': [`${SNAPSHOT_PREFIX}*`] } } },
   );
 }

@@ -28,13 +28,31 @@ export interface NodeAgent {
 
 const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
 
+/** SSM keeps at most this many characters of a command's stdout in GetCommandInvocation. */
+export const SSM_OUTPUT_LIMIT = 24_000;
+
+/** Where SSM writes a command's whole output (S3), and how goman reads an object back. */
+export interface SsmOutput {
+  bucket: string;
+  /** Key prefix, e.g. "ssm-output/"; the instance role may write only there. */
+  prefix: string;
+  read(bucket: string, key: string): Promise<string | undefined>;
+}
+
+/** The key SSM gives a RunShellScript's stdout under OutputS3KeyPrefix. */
+export function ssmStdoutKey(prefix: string, commandId: string, instanceId: string): string {
+  return `${prefix}${commandId}/${instanceId}/awsrunShellScript/0.awsrunShellScript/stdout`;
+}
+
 export class SsmNodeAgent implements NodeAgent {
   private readonly ssm: (region: string) => SSMClient;
   private readonly pollMs: number;
   private readonly timeoutS: number;
+  private readonly output: SsmOutput | undefined;
 
-  constructor(ssm: (region: string) => SSMClient, opts: { pollMs?: number; timeoutS?: number } = {}) {
+  constructor(ssm: (region: string) => SSMClient, opts: { pollMs?: number; timeoutS?: number; output?: SsmOutput } = {}) {
     this.ssm = ssm;
+    this.output = opts.output;
     this.pollMs = opts.pollMs ?? 2000;
     this.timeoutS = opts.timeoutS ?? 600;
   }
@@ -55,6 +73,7 @@ export class SsmNodeAgent implements NodeAgent {
           Comment: `goman ${cmd.script}`,
           TimeoutSeconds: this.timeoutS,
           Parameters: { commands: renderScript(cmd.script, cmd.vars), executionTimeout: [String(this.timeoutS)] },
+          ...(this.output ? { OutputS3BucketName: this.output.bucket, OutputS3KeyPrefix: this.output.prefix } : {}),
         }),
         { abortSignal: signal },
       );
@@ -70,7 +89,7 @@ export class SsmNodeAgent implements NodeAgent {
       try {
         const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: cmd.instanceId }), { abortSignal: signal });
         const status = inv.Status ?? 'Pending';
-        if (!RUNNING.has(status)) return { status, stdout: inv.StandardOutputContent ?? '', stderr: inv.StandardErrorContent ?? '' };
+        if (!RUNNING.has(status)) return await this.finished(status, inv.StandardOutputContent ?? '', inv.StandardErrorContent ?? '', commandId, cmd);
       } catch (e) {
         if (awsErrorName(e) !== 'InvocationDoesNotExist') throw e;
       }
@@ -78,5 +97,13 @@ export class SsmNodeAgent implements NodeAgent {
       await new Promise((r) => setTimeout(r, this.pollMs));
       signal?.throwIfAborted();
     }
+  }
+
+  /** Output past SSM's 24 000 characters is read whole from S3; without S3 output it is a failure, never half a document. */
+  private async finished(status: string, stdout: string, stderr: string, commandId: string, cmd: NodeCommand): Promise<NodeCommandResult> {
+    if (stdout.length < SSM_OUTPUT_LIMIT) return { status, stdout, stderr };
+    const whole = this.output ? await this.output.read(this.output.bucket, ssmStdoutKey(this.output.prefix, commandId, cmd.instanceId)) : undefined;
+    if (whole !== undefined) return { status, stdout: whole, stderr };
+    return { status: 'OutputTruncated', stdout: '', stderr: `${cmd.script} printed more than ${SSM_OUTPUT_LIMIT} characters and its S3 copy could not be read` };
   }
 }

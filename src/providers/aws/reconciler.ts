@@ -2,7 +2,9 @@
 // level-triggered step at a time. The same code runs under the controller host (service
 // topology: reports go to the API) and the serverless runner (reports go to status/{name}.json).
 import type { AwsClients } from '../../aws/clients.ts';
-import { CONTROLLER_NAME, kubeconfigParameter, tokenParameter } from '../../aws/names.ts';
+import { CONTROLLER_NAME, kubeconfigParameter, SSM_OUTPUT_PREFIX, tokenParameter } from '../../aws/names.ts';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { awsErrorName } from '../../aws/clients.ts';
 import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerReport, ReportedCondition } from '../../domain/index.ts';
 import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type RolloutStatus, type Snapshot } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
@@ -11,7 +13,7 @@ import { nodeName, slotKey } from '../../domain/slots.ts';
 import { classify, ClusterCloud, isLive, latestImage, ProviderError } from './ec2.ts';
 import type { K3sNode } from './k3s.ts';
 import { labelTaintChanges, parseNodes, versionMatches } from './k3s.ts';
-import type { NodeAgent, NodeCommand } from './node-agent.ts';
+import type { NodeAgent, NodeCommand, SsmOutput } from './node-agent.ts';
 import type { AwsDesiredSlot, AwsObserved } from './plan.ts';
 import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws, rolloutBatch } from './plan.ts';
 import { SsmNodeAgent } from './node-agent.ts';
@@ -21,6 +23,8 @@ export interface AwsReconcilerOptions {
   agent?: NodeAgent;
   /** How soon to look again while waiting on the cloud, when stable, after an error. */
   requeue?: Partial<{ waitingMs: number; stableMs: number }>;
+  /** goman's bucket: node command output is also written there (under ssm-output/), read back past SSM's 24 000 characters. */
+  outputBucket?: string | undefined;
   /** Test hook: runs right after RunInstances returns, before anything is recorded. */
   afterLaunch?: (instanceId: string) => void | Promise<void>;
 }
@@ -41,7 +45,8 @@ export class AwsReconciler implements Reconciler {
 
   constructor(opts: AwsReconcilerOptions) {
     this.clients = opts.clients;
-    this.agent = opts.agent ?? new SsmNodeAgent((r) => opts.clients.ssm(r));
+    const output = opts.outputBucket === undefined ? undefined : s3Output(opts.clients, opts.outputBucket);
+    this.agent = opts.agent ?? new SsmNodeAgent((r) => opts.clients.ssm(r), output ? { output } : {});
     this.requeue = { waitingMs: 10_000, stableMs: 300_000, ...opts.requeue };
     this.afterLaunch = opts.afterLaunch;
   }
@@ -424,6 +429,23 @@ function previousMetadata(cluster: Cluster): AwsMetadata {
     };
   }
   return meta;
+}
+
+/** Command output in goman's bucket, under the prefix the instance role may write. */
+function s3Output(clients: AwsClients, bucket: string): SsmOutput {
+  return {
+    bucket,
+    prefix: SSM_OUTPUT_PREFIX,
+    read: async (b, key) => {
+      try {
+        const obj = await clients.s3().send(new GetObjectCommand({ Bucket: b, Key: key }));
+        return await obj.Body?.transformToString();
+      } catch (e) {
+        if (awsErrorName(e) === 'NoSuchKey') return undefined;
+        throw e;
+      }
+    },
+  };
 }
 
 /** Where spec.backup sends snapshots: its S3 bucket and prefix, or the servers' own disk. */
