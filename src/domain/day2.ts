@@ -2,6 +2,7 @@
 // restore, resume) that the API and the serverless backend turn into spec changes, and the
 // status shapes a provider reports for a rollout, a restore and its snapshots. Pure.
 import { z } from 'zod';
+import { parseCron } from './cron.ts';
 
 /** A Kubernetes-style duration: "90s", "5m", "1h". */
 const duration = z.string().regex(/^\d{1,6}(s|m|h)$/, 'must be a duration such as 90s, 5m or 1h');
@@ -26,8 +27,8 @@ const s3Prefix = z.string().regex(/^[A-Za-z0-9_./-]{0,200}$/, 'must be an S3 key
 export const backupSchema = z.strictObject({
   schedule: z
     .string()
-    .regex(/^(\S+\s+){4}\S+$/, 'must be a cron expression of five fields, e.g. "0 */12 * * *"')
     .max(100)
+    .refine((v) => parseCron(v) !== undefined, 'must be a cron expression of five fields (minute hour day month weekday), e.g. "0 */12 * * *"')
     .default('0 */12 * * *'),
   retention: z.int().min(1).max(100).default(5),
   s3: z

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Cluster } from '../../src/domain/index.ts';
+import { nextFire, parseCron } from '../../src/domain/cron.ts';
 import { assertDay2Change, clusterSpecSchema, emptyStatus, isGomanError, maxUnavailableOf, skewProblem, undoRollout, UnprocessableError, upgradeSettings } from '../../src/domain/index.ts';
 
 test('skew: one minor version up at a time, patches either way within a minor, no downgrade across a minor, channels unchecked', () => {
@@ -34,4 +35,15 @@ test('a version change is 422 naming spec.k3sVersion past the skew rules, allowe
   assertDay2Change(rolled, undoRollout({ name: 'x', status: rolled.status })(spec));
   const restoring = { ...before, status: { ...emptyStatus(), restore: { snapshot: 's', k3sVersion: 'v1.31.2+k3s1', startedAt: '', stepsDone: [] } } };
   assert.throws(() => assertDay2Change(restoring, { ...spec, k3sVersion: 'v1.31.3+k3s1' }), (e) => isGomanError(e, 'CONFLICT'));
+});
+
+test('cron: five fields with *, ranges, steps and lists; the next fire in UTC; what never parses is refused by the schema', () => {
+  const every5 = parseCron('*/5 * * * *');
+  assert.ok(every5);
+  assert.equal(new Date(nextFire(every5, Date.parse('2026-01-01T00:03:10Z')) ?? 0).toISOString(), '2026-01-01T00:05:00.000Z');
+  const noon = parseCron('0 12 * * 1-5');
+  assert.ok(noon);
+  assert.equal(new Date(nextFire(noon, Date.parse('2026-01-03T13:00:00Z')) ?? 0).toISOString(), '2026-01-05T12:00:00.000Z', 'Saturday → Monday noon');
+  for (const bad of ['* * * *', '61 * * * *', 'a b c d e', '*/0 * * * *']) assert.equal(parseCron(bad), undefined, bad);
+  assert.equal(clusterSpecSchema.safeParse({ backup: { schedule: '99 * * * *' } }).success, false);
 });

@@ -99,6 +99,8 @@ export const simStateSchema = z.object({
   restore: restoreSchema.optional(),
   snapshots: z.array(snapshotSchema).default([]),
   workload: workloadSchema.default({ revision: 0, objects: {} }),
+  /** Scheduled snapshots (spec.backup.schedule) have been taken up to this time. */
+  scheduledUntil: z.number().optional(),
   /** The last one-shot request of each kind carried out (spec.requests). */
   handled: z.object({ backup: z.string().optional(), restore: z.string().optional(), resume: z.string().optional() }).default({}),
 });

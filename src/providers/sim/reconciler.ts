@@ -25,7 +25,7 @@ import type { DesiredSlot } from './plan.ts';
 import { drainedAt, planSim, simSlots } from './plan.ts';
 import { simSettings, type SimSettings } from './settings.ts';
 import { executeRolloutStep, resumeStalled, ROLLOUT_KINDS, rolloutOrder, rolloutPending, stallOf, versionOf } from './rollout.ts';
-import { advanceRestore, restoreRunning, restoreView, snapshotView, startRestore, takeSnapshot } from './snapshots.ts';
+import { advanceRestore, restoreRunning, restoreView, snapshotView, startRestore, takeScheduled, takeSnapshot } from './snapshots.ts';
 
 export const SIM_PROVIDER = 'sim';
 export const SIM_CONTROLLER = 'sim-controller';
@@ -82,6 +82,7 @@ export class SimReconciler implements Reconciler {
 
     const now = this.now();
     if (!deleting) this.handleRequests(cluster, state, now);
+    const nextSnapshot = deleting ? undefined : takeScheduled(cluster.name, cluster.spec, state, now);
     const errors = this.converge(cluster, state, now);
     if (!deleting) trackRollout(cluster, state, now);
     ctx.signal.throwIfAborted();
@@ -98,6 +99,7 @@ export class SimReconciler implements Reconciler {
       ...state.instances.map((i) => nextDue(i, this.settings) ?? Infinity),
       ...(state.rollout?.pause ? [] : state.instances.map((i) => stallOf(i, cluster.spec)?.at ?? Infinity)),
       restoreRunning(state) && state.restore ? state.restore.since + this.settings.restoreStepMs : Infinity,
+      nextSnapshot ?? Infinity,
     );
     return Number.isFinite(due) ? { requeueAfterMs: Math.max(1, due - now) } : {};
   }

@@ -4,6 +4,7 @@
 // workload and version), rejoin the other servers, restart the agents.
 import type { ClusterSpec, RestoreStatus, Snapshot } from '../../domain/index.ts';
 import { RESTORE_STEPS, SERVER_POOL } from '../../domain/index.ts';
+import { nextFire, parseCron } from '../../domain/cron.ts';
 import { nodeName } from '../../domain/slots.ts';
 import type { SimInstance, SimRestore, SimSnapshot, SimState } from './instances.ts';
 import { isLive } from './instances.ts';
@@ -24,7 +25,7 @@ export function snapshotLocation(clusterName: string, spec: ClusterSpec, id: str
 }
 
 /** Takes a snapshot on the first server; false when there is no ready first server to take it. */
-export function takeSnapshot(clusterName: string, spec: ClusterSpec, state: SimState, id: string, now: number): boolean {
+export function takeSnapshot(clusterName: string, spec: ClusterSpec, state: SimState, id: string, now: number, scheduled = false): boolean {
   const first = state.instances.find((i) => isLive(i) && isFirstServer(i));
   if (!first || first.k3sInstalledAt === undefined || first.state !== 'running') return false;
   const workload = structuredClone(state.workload);
@@ -35,7 +36,7 @@ export function takeSnapshot(clusterName: string, spec: ClusterSpec, state: SimS
     sizeBytes: 1_048_576 + JSON.stringify(workload).length,
     k3sVersion: versionOf(first, spec),
     location: snapshotLocation(clusterName, spec, id),
-    scheduled: false,
+    scheduled,
     workload,
   };
   const retention = spec.backup?.retention ?? DEFAULT_RETENTION;
@@ -132,4 +133,23 @@ export function restoreView(r: SimRestore): RestoreStatus {
   if (step) view.step = step;
   if (r.finishedAt !== undefined) view.finishedAt = new Date(r.finishedAt).toISOString();
   return view;
+}
+
+/** Fires of spec.backup.schedule missed after this many are not made up (a sim clock that jumped). */
+const MAX_CATCH_UP = 100;
+
+/** Takes the scheduled snapshots due since the last look (named as K3s names them); when the next is due. */
+export function takeScheduled(clusterName: string, spec: ClusterSpec, state: SimState, now: number): number | undefined {
+  const cron = spec.backup ? parseCron(spec.backup.schedule) : undefined;
+  if (!cron) {
+    delete state.scheduledUntil;
+    return undefined;
+  }
+  let fire = nextFire(cron, state.scheduledUntil ?? now);
+  for (let n = 0; fire !== undefined && fire <= now && n < MAX_CATCH_UP; n++) {
+    takeSnapshot(clusterName, spec, state, `etcd-snapshot-${nodeName(clusterName, { role: 'server', index: 0 })}-${Math.floor(fire / 1000)}`, fire, true);
+    fire = nextFire(cron, fire);
+  }
+  state.scheduledUntil = now;
+  return nextFire(cron, now);
 }

@@ -243,3 +243,18 @@ test('restore: backup, change the workload, restore — the workload and the K3s
   assert.ok(restored.status.nodes.every((n) => n.k3sVersion === OLD));
   assert.equal(restored.spec.k3sVersion, OLD);
 });
+
+test('scheduled snapshots follow spec.backup.schedule and keep spec.backup.retention', async () => {
+  const clock = new Clock();
+  const sim = new SimReconciler({ store, now: clock.now, ...TIMINGS });
+  const c = await create({ k3sVersion: OLD, backup: { schedule: '*/5 * * * *', retention: 2 } });
+  await tickUntil(sim, clock, c.id, settled(OLD));
+  for (let n = 0; n < 16; n++) {
+    clock.t += 60_000;
+    await pass(sim, c.id);
+  }
+  const snaps = (await read(c.id)).status.controllers[0]?.metadata?.snapshots as { id: string; scheduled: boolean; takenAt: string }[];
+  assert.equal(snaps.length, 2, 'retention 2');
+  assert.ok(snaps.every((s) => s.scheduled && s.id.startsWith(`etcd-snapshot-${c.name}-server-0-`)));
+  assert.ok(snaps.every((s) => new Date(s.takenAt).getUTCMinutes() % 5 === 0), 'on the schedule');
+});
