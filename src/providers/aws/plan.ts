@@ -144,6 +144,7 @@ export function rolloutSteps(spec: ClusterSpec, slots: ReadonlyMap<string, AwsDe
 
 /** The nodes whose rollout steps run now: the first server left alone, or once servers are done, up to maxUnavailable agents. */
 export function rolloutBatch(spec: ClusterSpec, steps: readonly Action[]): Set<string> {
+  if (upgradeSettings(spec).paused) return new Set();
   const nodes = [...new Set(steps.filter((a) => a.kind === 'uncordon').map((a) => a.node ?? ''))];
   const servers = steps.filter((a) => a.kind === 'uncordon' && a.pool === SERVER_POOL).map((a) => a.node ?? '');
   if (servers.length) return new Set(servers.slice(0, 1));

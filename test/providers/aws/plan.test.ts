@@ -6,7 +6,8 @@ import { clusterSpecSchema } from '../../../src/domain/spec.ts';
 import { slotKey } from '../../../src/domain/slots.ts';
 import type { InstanceInfo } from '../../../src/providers/aws/ec2.ts';
 import type { K3sNode } from '../../../src/providers/aws/k3s.ts';
-import { planAws } from '../../../src/providers/aws/plan.ts';
+import { planAws, rolloutBatch } from '../../../src/providers/aws/plan.ts';
+import { upgradeSettings } from '../../../src/domain/day2.ts';
 
 let n = 0;
 function inst(role: 'server' | 'agent', pool: string, index: number, state = 'running'): InstanceInfo {
@@ -39,6 +40,8 @@ test('aws plan: a smaller pool drains then terminates; a new pinned version roll
   const steps = (node: string) => ['cordon', 'drain', 'upgrade-k3s', 'uncordon'].map((k) => `${k} ${node}`);
   assert.deepEqual(words(plan), ['drain c-w-agent-1', 'terminate c-w-agent-1', ...steps('c-server-0'), ...steps('c-w-agent-0')]);
   assert.ok(plan.filter((a) => a.kind === 'cordon').every((a) => a.reason === 'rollout to v1.32.1+k3s1'));
+  assert.deepEqual([...rolloutBatch(spec, plan)], ['c-server-0'], 'the server alone first');
+  assert.deepEqual([...rolloutBatch({ ...spec, upgrade: { ...upgradeSettings(spec), paused: true } }, plan)], [], 'nothing while paused');
 });
 
 test('aws plan: stop stops every running instance; delete terminates all, then deletes resources', () => {
