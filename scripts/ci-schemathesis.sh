@@ -4,9 +4,14 @@
 # stateful one, each with a fresh random seed that is printed.
 # Environment: GOMAN_SCHEMATHESIS_SEEDS (seeds per store, default 1), GOMAN_SCHEMATHESIS_EXAMPLES
 # (per operation, default 30), GOMAN_SCHEMATHESIS_STORES (default "sqlite postgres"),
+# GOMAN_SCHEMATHESIS_MAX_SECONDS (budget of one run, default 150 here),
 # GOMAN_TEST_DATABASE_URL (a database on the server to create the fuzz database on, as the tests use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# CI's budget per schemathesis run (GOMAN_SCHEMATHESIS_MAX_SECONDS; the stand-alone script's own
+# default is 1500 s): with 32 operations, data generation alone can run for many minutes on 2 cores,
+# and the whole of .ci/run must stay well under 20 minutes. Longer fuzzing: set it higher.
+export GOMAN_SCHEMATHESIS_MAX_SECONDS=${GOMAN_SCHEMATHESIS_MAX_SECONDS:-150}
 node=node_modules/.bin/node
 work=$(mktemp -d)
 pg_admin=${GOMAN_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
