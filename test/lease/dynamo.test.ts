@@ -19,5 +19,18 @@ leaseContract('dynamodb', async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // moto evaluates a ConditionExpression and then writes, in two steps on a threaded server, so two
+  // conditional writes racing on one item can both succeed; real DynamoDB decides them atomically.
+  // Sending this client's requests one at a time gives back that one guarantee (every request still
+  // goes to moto with its condition) for the concurrent-acquirers test.
+  let tail: Promise<unknown> = Promise.resolve();
+  ddb.middlewareStack.add(
+    (next) => (args) => {
+      const run = tail.then(() => next(args));
+      tail = run.catch(() => undefined);
+      return run;
+    },
+    { step: 'initialize', name: 'oneRequestAtATime' },
+  );
   return { leases: new DynamoLeaseStore(ddb, { table }), cleanup: () => moto.stop() };
 });
