@@ -157,7 +157,9 @@ export function ClusterView({ fleet, idOrName, me }: { fleet: Fleet; idOrName: s
       (p) => setCost(costText(p.cost.before)),
       () => setCost(null),
     );
-  }, [cluster?.id, cluster?.generation]);
+    // A spec change reprices; while no price is known (say the request failed while the server was
+    // away), every change the watch brings tries again.
+  }, [cluster?.id, cluster?.generation, cost === null ? rv : null]);
   useEffect(() => {
     if (!cluster) return;
     api<{ items: HistoryEntry[] }>('GET', `/api/v1/clusters/${cluster.id}/events?limit=20`).then(
