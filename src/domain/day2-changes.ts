@@ -61,7 +61,8 @@ export function snapshotsOf(cluster: Pick<Cluster, 'status'>): Snapshot[] {
 
 /**
  * Restore `snapshotId` at the K3s version it was taken at. Refused while a rollout runs
- * (CONFLICT) and for a snapshot the cluster does not have (NOT_FOUND).
+ * (CONFLICT); a snapshot the cluster does not have is a bad `snapshot` field (422), not a missing
+ * cluster, so a 404 still always means the cluster.
  */
 export function restoreSnapshot(cluster: Pick<Cluster, 'name' | 'status'>, snapshotId: string, requestId: string): SpecChange {
   if (rolloutActive(cluster.status.rollout)) {
@@ -69,7 +70,10 @@ export function restoreSnapshot(cluster: Pick<Cluster, 'name' | 'status'>, snaps
   }
   if (restoreActive(cluster.status.restore)) throw new GomanError('CONFLICT', `a restore is already running on ${cluster.name}`);
   const snapshot = snapshotsOf(cluster).find((s) => s.id === snapshotId);
-  if (!snapshot) throw new GomanError('NOT_FOUND', `cluster ${cluster.name} has no snapshot "${snapshotId}" (see goman backups ${cluster.name})`);
+  if (!snapshot) {
+    const detail = `cluster ${cluster.name} has no snapshot "${snapshotId}" (see goman backups ${cluster.name})`;
+    throw new UnprocessableError(detail, [{ path: 'snapshot', message: 'no such snapshot of this cluster' }]);
+  }
   return (spec) => ({ ...spec, k3sVersion: snapshot.k3sVersion, requests: { ...spec.requests, restore: { snapshot: snapshot.id, at: requestId } } });
 }
 

@@ -1,5 +1,5 @@
 // Day 2 over the API (DESIGN §14): skew admission on PATCH (422 naming spec.k3sVersion), backups
-// (take, list), restore (404 for an unknown snapshot, 409 while a rollout runs) and rollout
+// (take, list), restore (422 naming `snapshot` for an unknown one, 409 while a rollout runs) and rollout
 // pause/resume/undo, against a real SQLite store, with the sim reconciler run pass by pass on a
 // controlled clock; the routes are in /openapi.json.
 import assert from 'node:assert/strict';
@@ -65,7 +65,10 @@ test('backups, restore and rollout control through the API; restore refused whil
   assert.equal(items[0]?.k3sVersion, OLD);
   assert.ok((items[0]?.sizeBytes ?? 0) > 0);
 
-  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters/d2/restore', payload: { snapshot: 'nope' } })).statusCode, 404);
+  // An unknown snapshot is a bad field, not a missing cluster: 404 keeps meaning "no such cluster".
+  const unknown = await h.call('alice', { method: 'POST', url: '/api/v1/clusters/d2/restore', payload: { snapshot: 'nope' } });
+  assert.equal(unknown.statusCode, 422);
+  assert.deepEqual(unknown.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['snapshot']);
 
   assert.equal((await h.call('alice', { method: 'PATCH', url: '/api/v1/clusters/d2', payload: { spec: { k3sVersion: NEW } } })).statusCode, 200);
   const paused = await h.call('alice', { method: 'POST', url: '/api/v1/clusters/d2/rollout/pause' });
