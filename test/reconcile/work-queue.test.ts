@@ -12,7 +12,8 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-test('a key added many times while waiting runs once', async () => {
+/** A one-at-a-time queue that records what ran; the key 'blocker' holds it until `hold.open()`. */
+function blockedQueue(): { q: WorkQueue; runs: string[]; hold: ReturnType<typeof gate> } {
   const runs: string[] = [];
   const hold = gate();
   const q = new WorkQueue({
@@ -22,6 +23,11 @@ test('a key added many times while waiting runs once', async () => {
       if (key === 'blocker') await hold.promise;
     },
   });
+  return { q, runs, hold };
+}
+
+test('a key added many times while waiting runs once', async () => {
+  const { q, runs, hold } = blockedQueue();
   q.add('blocker');
   for (let i = 0; i < 5; i++) {
     q.add('a');
@@ -176,15 +182,7 @@ test('shutdown stops taking work, waits for in-flight items, then aborts them at
 });
 
 test('resync keys wait behind event keys; an event for a waiting resync key moves it up', async () => {
-  const runs: string[] = [];
-  const hold = gate();
-  const q = new WorkQueue({
-    concurrency: 1,
-    process: async (key) => {
-      runs.push(key);
-      if (key === 'blocker') await hold.promise;
-    },
-  });
+  const { q, runs, hold } = blockedQueue();
   q.add('blocker');
   await eventually('blocker to start', () => q.inFlight === 1);
   q.add('r1', 'resync');
