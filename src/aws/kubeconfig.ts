@@ -3,7 +3,7 @@
 // and by the API's kubeconfig download; never written to S3 or a log.
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { Cluster } from '../domain/index.ts';
-import { GomanError } from '../domain/index.ts';
+import { GomanError, noKubeconfigYet } from '../domain/index.ts';
 import { awsErrorName, createAwsClients } from './clients.ts';
 import { kubeconfigParameter } from './names.ts';
 
@@ -19,5 +19,5 @@ export async function readKubeconfig(cluster: Cluster): Promise<string> {
   } catch (e) {
     if (awsErrorName(e) !== 'ParameterNotFound') throw e;
   }
-  throw new GomanError('NOT_FOUND', `cluster ${cluster.name} has no kubeconfig yet (phase ${cluster.status.phase}); wait until it is Ready`);
+  throw noKubeconfigYet(cluster.name, cluster.status.phase);
 }

@@ -48,6 +48,10 @@ export const nameTaken = (name: string): GomanError =>
   new GomanError('NAME_TAKEN', `a cluster named "${name}" already exists (names are unique across this control plane); choose another name`);
 export const preconditionFailed = (message: string): GomanError => new GomanError('PRECONDITION_FAILED', message);
 export const conflict = (message: string): GomanError => new GomanError('CONFLICT', message);
+// The cluster exists but has no kubeconfig in its present phase: a conflict with its state, not a
+// 404, because a 404 always means the cluster itself is gone (and clients stop waiting on one).
+export const noKubeconfigYet = (name: string, phase: string): GomanError =>
+  conflict(`cluster ${name} has no kubeconfig yet (phase ${phase}); wait until it is Ready`);
 export const validationFailed = (message: string, errors?: FieldError[]): GomanError =>
   new GomanError('VALIDATION_FAILED', message, errors);
 

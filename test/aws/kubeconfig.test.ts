@@ -41,7 +41,7 @@ test('kubeconfig is written 0600 from the cluster region; a sim cluster or a mis
   const env = { ...moto.env, XDG_CONFIG_HOME: path.join(dir, 'config'), HOME: dir };
 
   const early = await runGoman(['kubeconfig', 'gpu'], { env });
-  assert.equal(early.code, 3, early.stderr);
+  assert.equal(early.code, 4, `exit 4 (conflict with the cluster's state), not 3 (not found): ${early.stderr}`);
   assert.match(early.stderr, /no kubeconfig yet/);
 
   // Stands in for the aws controller, which stores it after reading it over SSM RunCommand.

@@ -16,7 +16,7 @@ after(async () => {
   await moto?.stop();
 });
 
-test('kubeconfig download: owner and admin only, no-store, 404 until there is one, 400 for sim', async (t) => {
+test('kubeconfig download: owner and admin only, no-store, 409 until there is one, 400 for sim', async (t) => {
   moto = await startMoto(t);
   if (!moto) return;
   useMotoEnv(moto);
@@ -36,7 +36,7 @@ test('kubeconfig download: owner and admin only, no-store, 404 until there is on
   assert.equal((await call('POST', '/api/v1/clusters', alice, { name: 'toy' })).status, 201);
 
   const early = await call('GET', '/api/v1/clusters/gpu/kubeconfig', alice);
-  assert.equal(early.status, 404);
+  assert.equal(early.status, 409, 'the cluster exists: 404 would tell a client it is gone');
   assert.match(((await early.json()) as { detail: string }).detail, /no kubeconfig yet/);
 
   // Stands in for the aws controller, which stores it after reading it over SSM RunCommand and
@@ -44,7 +44,7 @@ test('kubeconfig download: owner and admin only, no-store, 404 until there is on
   const content = 'apiVersion: v1\nkind: Config\nclusters: []\n';
   await createAwsClients('eu-west-1').ssm('eu-west-1').send(new PutParameterCommand({ Name: kubeconfigParameter('gpu'), Type: 'SecureString', Value: content }));
   const stored = await call('GET', '/api/v1/clusters/gpu/kubeconfig', alice);
-  assert.equal(stored.status, 404, 'no endpoint reported yet: AWS is not even asked');
+  assert.equal(stored.status, 409, 'no endpoint reported yet: AWS is not even asked');
   assert.equal((await call('PUT', '/api/v1/controllers/aws', controller, { providers: ['aws'] })).status, 200);
   const gpu = (await (await call('GET', '/api/v1/clusters/gpu', alice)).json()) as { id: string };
   const reported = await call('PUT', `/api/v1/clusters/${gpu.id}/status/aws`, controller, {

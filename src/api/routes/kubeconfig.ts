@@ -1,6 +1,6 @@
 // GET /api/v1/clusters/{idOrName}/kubeconfig: an aws cluster's kubeconfig, for its owner or an
 // admin (the console's "Download kubeconfig"). It is a credential: never cached, never logged.
-import { GomanError, isGomanError } from '../../domain/index.ts';
+import { GomanError, isGomanError, noKubeconfigYet } from '../../domain/index.ts';
 import type { ClusterRecords } from '../../store/port.ts';
 import { ownerFilter } from '../auth.ts';
 import type { RouteDef } from '../route.ts';
@@ -14,12 +14,12 @@ export function kubeconfigRoutes(store: ClusterRecords): RouteDef[] {
       url: '/api/v1/clusters/:idOrName/kubeconfig',
       operationId: 'getKubeconfig',
       summary: "An aws cluster's kubeconfig (its owner or an admin)",
-      description: 'Read from the SecureString the aws controller keeps in the cluster\'s region. 400 for providers without a real Kubernetes API (sim); 404 until the cluster has one; 503 when AWS cannot be reached.',
+      description: 'Read from the SecureString the aws controller keeps in the cluster\'s region. 400 for providers without a real Kubernetes API (sim); 404 when the cluster does not exist; 409 until it has a kubeconfig; 503 when AWS cannot be reached.',
       tag: 'clusters',
       auth: ['user', 'admin'],
       params: idOrNameParams,
       responses: { 200: { description: 'the kubeconfig (YAML)', contentType: 'application/yaml', headers: { 'cache-control': 'no-store' } } },
-      problems: [404, 503],
+      problems: [404, 409, 503],
       handler: async ({ reply, params, identity }) => {
         // Another user's cluster is a 404, as everywhere in the API.
         const cluster = await store.getCluster(params.idOrName, ownerFilter(identity));
@@ -27,7 +27,7 @@ export function kubeconfigRoutes(store: ClusterRecords): RouteDef[] {
         // The controller stores the kubeconfig just before it reports the endpoint: until then
         // there is nothing to read, and no reason to ask AWS (or to fail when it cannot be reached).
         if (cluster.spec.provider === 'aws' && !cluster.status.endpoint) {
-          throw new GomanError('NOT_FOUND', `cluster ${cluster.name} has no kubeconfig yet (phase ${cluster.status.phase}); wait until it is Ready`);
+          throw noKubeconfigYet(cluster.name, cluster.status.phase);
         }
         // Loaded on use: the AWS SDK stays out of the server's start-up.
         const { readKubeconfig } = await import('../../aws/kubeconfig.ts');
