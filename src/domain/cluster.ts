@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FieldError } from './errors.ts';
 import { boundedJson, jsonBoundsProblem, nulPath } from './json-bounds.ts';
 import type { ClusterSpec, Labels } from './spec.ts';
+import { MAX_CLUSTER_NODES } from './spec.ts';
 import type { RestoreStatus, RolloutStatus } from './day2.ts';
 import { UPGRADE_STATES } from './day2.ts';
 
@@ -54,13 +55,13 @@ export const reportedConditionSchema = z.strictObject({
 });
 export type ReportedCondition = z.output<typeof reportedConditionSchema>;
 
-/** Room for 1000 nodes and some extra facts; a report's metadata is stored and served with every read of its cluster. */
+/** Room for the largest cluster a spec admits (MAX_CLUSTER_NODES) and some extra facts; a report's metadata is stored and served with every read of its cluster. */
 export const MAX_METADATA_BYTES = 512 * 1024;
 
 export const reportMetadataSchema = z
   .object({
     endpoint: z.string().max(512).optional(),
-    nodes: z.array(clusterNodeSchema).max(1000).optional(),
+    nodes: z.array(clusterNodeSchema).max(MAX_CLUSTER_NODES).optional(),
   })
   .catchall(z.unknown())
   .superRefine(boundedJson(MAX_METADATA_BYTES));

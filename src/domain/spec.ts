@@ -16,6 +16,12 @@ export const DEFAULT_REGION = 'ap-south-1';
 export const DEFAULT_INSTANCE_TYPE = 't3.medium';
 export const DEFAULT_K3S_VERSION = 'stable';
 export const MAX_POOL_COUNT = 100;
+/**
+ * Servers and agents together. Every node is in each controller report and in every read of
+ * the cluster, so the spec bounds it: 20 pools of 100 would otherwise admit a cluster whose
+ * controllers' reports the server must refuse.
+ */
+export const MAX_CLUSTER_NODES = 1000;
 /** Labels per cluster and per node pool: well above what a real fleet uses, far below abuse. */
 export const MAX_LABELS = 64;
 /** A whole spec as JSON; a real one (20 pools with labels and taints) stays under 20 KiB. */
@@ -99,6 +105,14 @@ export const clusterSpecSchema = z
       }
       seen.add(pool.name);
     });
+    const nodes = serverCount(spec) + spec.nodePools.reduce((sum, pool) => sum + pool.count, 0);
+    if (nodes > MAX_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodePools'],
+        message: `a cluster has at most ${MAX_CLUSTER_NODES} nodes, servers included (this spec asks for ${nodes}); lower the pool counts or split the fleet into clusters`,
+      });
+    }
     const bytes = jsonBytes(spec);
     if (bytes > MAX_SPEC_BYTES) ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_SPEC_BYTES} bytes of JSON (is ${bytes})` });
   });

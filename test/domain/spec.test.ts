@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canonicalSpec, clusterSpecSchema } from '../../src/domain/index.ts';
+import { canonicalSpec, clusterSpecSchema, MAX_CLUSTER_NODES } from '../../src/domain/index.ts';
 
 test('spec defaults are filled in', () => {
   const spec = clusterSpecSchema.parse({});
@@ -39,4 +39,16 @@ test('canonical form ignores key order, so a reordered spec is no change', () =>
   const b = clusterSpecSchema.parse({ nodePools: [{ labels: { b: '2', a: '1' }, count: 2, name: 'gpu' }], mode: 'ha' });
   assert.equal(canonicalSpec(a), canonicalSpec(b));
   assert.notEqual(canonicalSpec(a), canonicalSpec({ ...a, mode: 'dev' }));
+});
+
+test('a cluster has at most MAX_CLUSTER_NODES nodes, servers included: more is refused on nodePools', () => {
+  const pools = (counts: number[]) => counts.map((count, i) => ({ name: `p${i}`, count }));
+  // 3 HA servers + 997 agents is the largest cluster; one more agent is refused.
+  assert.equal(clusterSpecSchema.safeParse({ mode: 'ha', nodePools: pools([100, 100, 100, 100, 100, 100, 100, 100, 100, 97]) }).success, true);
+  const over = clusterSpecSchema.safeParse({ mode: 'ha', nodePools: pools([100, 100, 100, 100, 100, 100, 100, 100, 100, 98]) });
+  assert.equal(over.success, false);
+  assert.deepEqual(over.error?.issues.map((i) => i.path.join('.')), ['nodePools']);
+  assert.match(over.error?.issues[0]?.message ?? '', new RegExp(`at most ${MAX_CLUSTER_NODES} nodes.*asks for 1001`));
+  // 20 pools of 100, each valid alone, are 2001 nodes together.
+  assert.equal(clusterSpecSchema.safeParse({ nodePools: pools(Array(20).fill(100)) }).success, false);
 });

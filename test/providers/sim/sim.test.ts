@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Cluster, ClusterSpecInput } from '../../../src/domain/index.ts';
-import { clusterSpecSchema, isGomanError } from '../../../src/domain/index.ts';
+import type { Cluster, ClusterSpecInput, ControllerReport } from '../../../src/domain/index.ts';
+import { clusterSpecSchema, controllerReportSchema, isGomanError, MAX_CLUSTER_NODES, reportFieldProblem } from '../../../src/domain/index.ts';
 import { desiredSlots, slotKey } from '../../../src/domain/slots.ts';
 import { advance, isLive, terminate, type SimInstance } from '../../../src/providers/sim/instances.ts';
 import { SIM_CONTROLLER, SimReconciler } from '../../../src/providers/sim/reconciler.ts';
@@ -209,6 +209,29 @@ test('zero boot and install times converge in one pass', async () => {
   await store.deleteCluster(c.id);
   await pass(sim, c.id);
   assert.equal(await store.getCluster(c.id), null);
+});
+
+test('the largest cluster a spec admits gets reports the API accepts (every node listed)', async () => {
+  // 20 pools of 100 once passed the spec and then every report failed the API's schema
+  // ("invalid body", retried for ever); the spec now bounds the whole cluster.
+  const sim = new SimReconciler({ store, bootMs: 0, installMs: 0, env: {} });
+  const counts = [100, 100, 100, 100, 100, 100, 100, 100, 100, 97];
+  const c = await create({ provider: 'sim', mode: 'ha', nodePools: counts.map((count, i) => ({ name: `pool-${'x'.repeat(30)}-${i}`, count })) });
+  const lease = await store.acquireLease(leaseName(c.id), 'test-owner', 30_000);
+  assert.ok(lease);
+  const reports: ControllerReport[] = [];
+  const ctx = { ...(await passCtx(c.id, lease)), report: async (r: ControllerReport) => void reports.push(r) };
+  await sim.reconcile(c, ctx);
+  await store.releaseLease(lease);
+  assert.ok(reports.length > 0);
+  for (const report of reports) {
+    const parsed = controllerReportSchema.safeParse(JSON.parse(JSON.stringify(report)));
+    assert.ok(parsed.success, parsed.error?.message);
+    assert.equal(reportFieldProblem(parsed.data), null);
+  }
+  assert.equal(reports.at(-1)?.metadata?.nodes?.length, MAX_CLUSTER_NODES);
+  await store.deleteCluster(c.id);
+  await pass(sim, c.id);
 });
 
 test('a write with a stale fencing token is refused and changes nothing', async () => {
