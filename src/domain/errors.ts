@@ -52,6 +52,15 @@ export const conflict = (message: string): GomanError => new GomanError('CONFLIC
 // 404, because a 404 always means the cluster itself is gone (and clients stop waiting on one).
 export const noKubeconfigYet = (name: string, phase: string): GomanError =>
   conflict(`cluster ${name} has no kubeconfig yet (phase ${phase}); wait until it is Ready`);
+// A report or finalizer release from a controller the server does not know (never registered,
+// heartbeat expired, or deregistered by an admin). The field error lets the controller tell it
+// from other conflicts and register again at once instead of failing until its next heartbeat.
+export const notRegistered = (name: string): GomanError =>
+  new GomanError('CONFLICT', `controller "${name}" is not registered (or its heartbeat expired): PUT /api/v1/controllers/${name} first`, [
+    { path: 'controller', message: 'must be a registered controller' },
+  ]);
+export const isNotRegistered = (e: unknown): boolean =>
+  isGomanError(e, 'CONFLICT') && (e.errors ?? []).some((f) => f.path === 'controller');
 export const validationFailed = (message: string, errors?: FieldError[]): GomanError =>
   new GomanError('VALIDATION_FAILED', message, errors);
 

@@ -4,7 +4,7 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Cluster, ControllerReport, ControllerStatus } from '../domain/index.ts';
-import { isGomanError, stableStringify } from '../domain/index.ts';
+import { isGomanError, isNotRegistered, stableStringify } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
 import type { ClusterEvent } from '../domain/index.ts';
 import { acquireKept } from '../lease/keeper.ts';
@@ -83,7 +83,7 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
     process: (clusterId, signal) => {
       const traceparent = traces.get(clusterId);
       traces.delete(clusterId);
-      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, forget: () => queue.forget(clusterId) };
+      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, register, forget: () => queue.forget(clusterId) };
       return reconcileUnderLease(job, traceparent);
     },
   });
@@ -132,6 +132,7 @@ interface ReconcileJob {
   reconciler: Reconciler;
   metrics: ControllerMetrics | undefined;
   log: Logger;
+  register: () => Promise<void>;
   forget: () => void;
 }
 
@@ -179,11 +180,11 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
         report: async (report) => {
           if (unchanged(ownStatus(cluster, name), report)) return;
           signal.throwIfAborted();
-          await controlPlane.reportStatus(clusterId, name, report);
+          await registeredThen(job, () => controlPlane.reportStatus(clusterId, name, report));
         },
         releaseFinalizer: async () => {
           signal.throwIfAborted();
-          await controlPlane.releaseFinalizer(clusterId, name);
+          await registeredThen(job, () => controlPlane.releaseFinalizer(clusterId, name));
         },
       };
       try {
@@ -211,6 +212,22 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
     job.log.debug({ cluster: clusterId, result, ms: Math.round(performance.now() - started) }, 'reconcile');
     metrics?.reconciles.inc({ controller: name, result });
     metrics?.duration.observe({ controller: name }, (performance.now() - started) / 1000);
+  }
+}
+
+/**
+ * Runs a call the server only takes from a registered controller. An admin may deregister a
+ * live controller (or its heartbeat may have lapsed): it registers again at once and repeats
+ * the call, rather than failing every reconcile until the next heartbeat.
+ */
+async function registeredThen<T>(job: ReconcileJob, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!isNotRegistered(err)) throw err;
+    job.log.warn({ cluster: job.clusterId }, 'the control plane no longer knew this controller; registering again');
+    await job.register();
+    return call();
   }
 }
 

@@ -50,5 +50,5 @@ test('a cluster has at most MAX_CLUSTER_NODES nodes, servers included: more is r
   assert.deepEqual(over.error?.issues.map((i) => i.path.join('.')), ['nodePools']);
   assert.match(over.error?.issues[0]?.message ?? '', new RegExp(`at most ${MAX_CLUSTER_NODES} nodes.*asks for 1001`));
   // 20 pools of 100, each valid alone, are 2001 nodes together.
-  assert.equal(clusterSpecSchema.safeParse({ nodePools: pools(Array(20).fill(100)) }).success, false);
+  assert.equal(clusterSpecSchema.safeParse({ nodePools: pools(Array.from({ length: 20 }, () => 100)) }).success, false);
 });

@@ -32,7 +32,9 @@ interface Env {
   create(name: string, spec: ClusterSpecInput): Promise<Cluster>;
   update(c: Cluster, spec: Partial<ClusterSpecInput>): Promise<Cluster>;
   remove(c: Cluster): Promise<void>;
-  host(reconciler: Reconciler, owner: string): Promise<ControllerHost>;
+  host(reconciler: Reconciler, owner: string, opts?: { heartbeatMs?: number }): Promise<ControllerHost>;
+  /** What `DELETE /api/v1/controllers/{name}` does for an admin. */
+  deregister(name: string): Promise<void>;
 }
 
 const FAST: SimOptions = { bootMs: 100, installMs: 150, transitionMs: 100 };
@@ -64,8 +66,11 @@ async function embedded(t: TestContext): Promise<Env> {
     async remove(c) {
       await admin.deleteCluster(c.id);
     },
-    async host(reconciler, owner) {
-      const h = await startController({ reconciler, controlPlane, bus, leases: store, owner, backoff: { baseMs: 20, maxMs: 500 }, leaseBusyRequeueMs: 20 });
+    async deregister(name) {
+      await admin.deregisterController(name);
+    },
+    async host(reconciler, owner, opts = {}) {
+      const h = await startController({ reconciler, controlPlane, bus, leases: store, owner, backoff: { baseMs: 20, maxMs: 500 }, leaseBusyRequeueMs: 20, ...opts });
       hosts.push(h);
       return h;
     },
@@ -120,6 +125,22 @@ test('a cluster is provisioned, scaled, stopped, started and deleted by the sim 
   assert.deepEqual(deleting?.finalizers, [SIM_CONTROLLER], 'the row waits for the sim finalizer');
   await eventually('the row to go', async () => (await env.store.getCluster(c.id)) === null, { timeoutMs: 15_000 });
   assert.equal(await env.store.getProviderState('sim', c.id), null, 'no simulated instances are left behind');
+});
+
+test('a controller an admin deregistered registers again at its next report, without waiting for its heartbeat', async (t) => {
+  const env = await embedded(t);
+  const sim = new SimReconciler({ store: env.store, ...FAST, env: {} });
+  // A heartbeat far beyond the test: only the report path can register it again.
+  await env.host(sim, 'only', { heartbeatMs: 3_600_000 });
+  let c = await env.create('dereg', { provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
+  c = await readyAt(env, c, 1);
+  await env.deregister(SIM_CONTROLLER);
+  assert.equal((await env.store.listControllers()).some((r) => r.name === SIM_CONTROLLER), false);
+  c = await env.update(c, { nodePools: [{ name: 'w', count: 2 }] });
+  c = await readyAt(env, c, 2);
+  assert.equal(c.status.nodes.length, 3);
+  assert.equal((await env.store.listControllers()).some((r) => r.name === SIM_CONTROLLER), true);
+  assert.deepEqual((await env.store.getCluster(c.id))?.finalizers, [SIM_CONTROLLER], 'its first report after registering holds the cluster again');
 });
 
 test('two controller hosts share the work, but a cluster is reconciled by one at a time', async (t) => {

@@ -2,7 +2,7 @@
 // admin's way to retire a controller that is gone. Only a registered controller (one that has
 // heartbeaten within the expiry) may report or release: an unknown name cannot plant a
 // finalizer that would hold a deletion for good.
-import { GomanError } from '../../domain/index.ts';
+import { GomanError, notRegistered } from '../../domain/index.ts';
 import type { ClusterRecords, ReportStore } from '../../store/port.ts';
 import type { RouteDef } from '../route.ts';
 import { defineRoute } from '../route.ts';
@@ -39,9 +39,7 @@ export function controllerRoutes(store: ReportStore & ClusterRecords, expiryMs =
   async function requireRegistered(name: string): Promise<void> {
     const registration = (await store.listControllers()).find((c) => c.name === name);
     if (!registration || Date.parse(registration.lastHeartbeat) < Date.now() - expiryMs) {
-      throw new GomanError('CONFLICT', `controller "${name}" is not registered (or its heartbeat expired): PUT /api/v1/controllers/${name} first`, [
-        { path: 'controller', message: 'must be a registered controller' },
-      ]);
+      throw notRegistered(name);
     }
   }
 
