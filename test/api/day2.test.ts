@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Cluster } from '../../src/domain/index.ts';
 import { SIM_CONTROLLER, SimReconciler } from '../../src/providers/sim/reconciler.ts';
-import { harness, type Harness } from './harness.ts';
+import { harness, reconcilePass, type Harness } from './harness.ts';
 
 const OLD = 'v1.30.5+k3s1';
 const NEW = 'v1.31.2+k3s1';
@@ -15,21 +15,13 @@ function simOf(h: Harness): { sim: SimReconciler; tick: (name: string, n?: numbe
   let t = Date.parse('2026-01-01T00:00:00Z');
   const sim = new SimReconciler({ store: h.store, now: () => t, bootMs: 0, installMs: 0, transitionMs: 0, cordonMs: 0, drainMs: 100, upgradeMs: 100, restoreStepMs: 100, env: {} });
   const tick = async (name: string, n = 1): Promise<Cluster> => {
+    let cluster: Cluster | undefined;
     for (let k = 0; k < n; k++) {
       t += 100;
-      const cluster = await h.store.getCluster(name);
-      assert.ok(cluster);
-      const lease = await h.store.acquireLease(`cluster/${cluster.id}`, 'test', 30_000);
-      assert.ok(lease);
-      await sim.reconcile(cluster, {
-        fence: lease.token,
-        signal: new AbortController().signal,
-        report: async (r) => void (await h.store.reportStatus(cluster.id, SIM_CONTROLLER, r)),
-        releaseFinalizer: async () => {},
-      });
-      await h.store.releaseLease(lease);
+      cluster = await reconcilePass(h, sim, name);
     }
-    return (await h.store.getCluster(name))!;
+    assert.ok(cluster);
+    return cluster;
   };
   return { sim, tick };
 }

@@ -11,6 +11,8 @@ import { buildApi } from '../../src/api/app.ts';
 import { issueToken } from '../../src/api/tokens.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
+import type { Cluster } from '../../src/domain/index.ts';
+import type { Reconciler } from '../../src/reconcile/types.ts';
 
 export interface Harness {
   app: FastifyInstance;
@@ -61,3 +63,28 @@ export async function harness(t: TestContext, overrides: Partial<ApiDeps> & { da
 }
 
 export const PROBLEM = /^application\/problem\+json/;
+
+/**
+ * One reconcile of the named cluster as the controller host runs it (under its lease, on a
+ * fresh read, reports into the store), without a host: tests step a provider pass by pass.
+ * Returns the cluster as it is afterwards.
+ */
+export async function reconcilePass(h: Harness, reconciler: Reconciler, name: string): Promise<Cluster> {
+  const cluster = await h.store.getCluster(name);
+  if (!cluster) throw new Error(`no cluster ${name}`);
+  const lease = await h.store.acquireLease(`cluster/${cluster.id}`, 'test', 30_000);
+  if (!lease) throw new Error(`the lease of ${name} is held`);
+  try {
+    await reconciler.reconcile(cluster, {
+      fence: lease.token,
+      signal: new AbortController().signal,
+      report: async (r) => void (await h.store.reportStatus(cluster.id, reconciler.name, r)),
+      releaseFinalizer: async () => {},
+    });
+  } finally {
+    await h.store.releaseLease(lease);
+  }
+  const after = await h.store.getCluster(name);
+  if (!after) throw new Error(`cluster ${name} is gone`);
+  return after;
+}

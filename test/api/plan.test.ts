@@ -6,23 +6,12 @@ import { test } from 'node:test';
 import type { Cluster } from '../../src/domain/index.ts';
 import { SIM_CONTROLLER, SimReconciler } from '../../src/providers/sim/reconciler.ts';
 import type { PlanResult } from '../../src/domain/plan-result.ts';
-import { harness, type Harness } from './harness.ts';
+import { harness, reconcilePass, type Harness } from './harness.ts';
 
 async function converge(h: Harness, name: string): Promise<Cluster> {
   await h.store.registerController(SIM_CONTROLLER, { providers: ['sim'], required: true });
   const sim = new SimReconciler({ store: h.store, bootMs: 0, installMs: 0, env: {} });
-  const cluster = await h.store.getCluster(name);
-  assert.ok(cluster);
-  const lease = await h.store.acquireLease(`cluster/${cluster.id}`, 'test', 30_000);
-  assert.ok(lease);
-  await sim.reconcile(cluster, {
-    fence: lease.token,
-    signal: new AbortController().signal,
-    report: async (r) => void (await h.store.reportStatus(cluster.id, SIM_CONTROLLER, r)),
-    releaseFinalizer: async () => {},
-  });
-  await h.store.releaseLease(lease);
-  return (await h.store.getCluster(name))!;
+  return reconcilePass(h, sim, name);
 }
 
 test('plan: a smaller pool drains and terminates its highest nodes, with disruption and cost before → after', async (t) => {
