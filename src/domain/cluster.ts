@@ -23,6 +23,7 @@ export interface Condition {
 }
 
 export const NODE_ROLES = ['server', 'agent'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
 
 export const clusterNodeSchema = z.strictObject({
   name: z.string().min(1).max(253),

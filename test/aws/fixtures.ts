@@ -28,6 +28,11 @@ export class FakeK3s implements NodeAgent {
   /** Node names in the order day 2 scripts touched them: "cordon x", "drain x", "upgrade x", "uncordon x", "snapshot …", "reset x". */
   readonly day2: string[] = [];
   failNext = new Map<string, string>();
+  /** Nodes that do not come back after a K3s upgrade (NotReady at their old version) while listed here. */
+  readonly stuck = new Set<string>();
+  /** Day 2 commands (cordon, drain, upgrade) running at once, now and at most. */
+  private active = 0;
+  maxConcurrentDay2 = 0;
 
   private readonly clients: AwsClients;
 
@@ -37,6 +42,16 @@ export class FakeK3s implements NodeAgent {
   }
 
   async run(cmd: NodeCommand, signal?: AbortSignal): Promise<NodeCommandResult> {
+    const day2 = ['cordon-node', 'drain-for-upgrade', 'upgrade-k3s'].includes(cmd.script);
+    if (day2) this.maxConcurrentDay2 = Math.max(this.maxConcurrentDay2, ++this.active);
+    try {
+      return await this.runOne(cmd, signal);
+    } finally {
+      if (day2) this.active--;
+    }
+  }
+
+  private async runOne(cmd: NodeCommand, signal?: AbortSignal): Promise<NodeCommandResult> {
     const real = await this.ssm.run(cmd, signal); // over the wire to moto
     this.commands.push(cmd);
     const forced = this.failNext.get(cmd.script);
@@ -98,7 +113,8 @@ export class FakeK3s implements NodeAgent {
         return ok();
       case 'upgrade-k3s': {
         const node = this.nodes.get(cmd.instanceId);
-        if (node) node.version = v.K3S_VERSION ?? node.version;
+        if (node && this.stuck.has(node.name)) node.ready = false;
+        else if (node) Object.assign(node, { version: v.K3S_VERSION ?? node.version, ready: true });
         this.day2.push(`upgrade ${node?.name ?? cmd.instanceId}`);
         return ok();
       }

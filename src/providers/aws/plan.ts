@@ -2,7 +2,7 @@
 // observed (EC2 instances by tag, the security group, K3s's node list, the kubeconfig
 // parameter) that lists every action still needed, in the order reconcile runs them. The
 // reconciler executes the head of this list — what can run now — and nothing it does not list.
-import type { Action, ClusterSpec, NodePool } from '../../domain/index.ts';
+import type { Action, ClusterSpec, NodePool, NodeRole } from '../../domain/index.ts';
 import { maxUnavailableOf, parseK3sVersion, SERVER_POOL, upgradeSettings } from '../../domain/index.ts';
 import { desiredSlots, nodeName, slotKey } from '../../domain/slots.ts';
 import type { InstanceInfo, Slot } from './ec2.ts';
@@ -142,12 +142,24 @@ export function rolloutSteps(spec: ClusterSpec, slots: ReadonlyMap<string, AwsDe
   return out;
 }
 
-/** The nodes whose rollout steps run now: the first server left alone, or once servers are done, up to maxUnavailable agents. */
-export function rolloutBatch(spec: ClusterSpec, steps: readonly Action[]): Set<string> {
-  if (upgradeSettings(spec).paused) return new Set();
-  const nodes = [...new Set(steps.filter((a) => a.kind === 'uncordon').map((a) => a.node ?? ''))];
-  const servers = steps.filter((a) => a.kind === 'uncordon' && a.pool === SERVER_POOL).map((a) => a.node ?? '');
+/**
+ * The nodes whose rollout steps may start now. `inFlight` are nodes already upgraded and not yet
+ * back (Ready at the new version, then uncordoned): they count against the budget, so a slow node
+ * is never overtaken. Servers one at a time; once every server is done, agents up to
+ * maxUnavailable. Nothing new while the spec pauses the rollout or a stalled node paused it.
+ */
+export function rolloutBatch(
+  spec: ClusterSpec,
+  steps: readonly Action[],
+  inFlight: ReadonlyMap<string, NodeRole> = new Map(),
+  stalled = false,
+): Set<string> {
+  if (upgradeSettings(spec).paused || stalled) return new Set();
+  if ([...inFlight.values()].includes('server')) return new Set();
+  const waiting = steps.filter((a) => a.kind === 'uncordon' && !inFlight.has(a.node ?? ''));
+  const servers = waiting.filter((a) => a.pool === SERVER_POOL).map((a) => a.node ?? '');
   if (servers.length) return new Set(servers.slice(0, 1));
   const agents = spec.nodePools.reduce((n, p) => n + p.count, 0);
-  return new Set(nodes.slice(0, maxUnavailableOf(upgradeSettings(spec).maxUnavailable, agents)));
+  const room = maxUnavailableOf(upgradeSettings(spec).maxUnavailable, agents) - inFlight.size;
+  return new Set(waiting.map((a) => a.node ?? '').slice(0, Math.max(0, room)));
 }

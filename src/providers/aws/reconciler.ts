@@ -17,6 +17,8 @@ import type { NodeAgent, NodeCommand, SsmOutput } from './node-agent.ts';
 import type { AwsDesiredSlot, AwsObserved } from './plan.ts';
 import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws, rolloutBatch } from './plan.ts';
 import { SsmNodeAgent } from './node-agent.ts';
+import type { InFlightNode, RolloutMemory } from './rollout.ts';
+import { liftStall, rolloutMemorySchema, rolloutReport, settleInFlight } from './rollout.ts';
 
 export interface AwsReconcilerOptions {
   clients: AwsClients;
@@ -29,10 +31,10 @@ export interface AwsReconcilerOptions {
   afterLaunch?: (instanceId: string) => void | Promise<void>;
 }
 
-interface AwsMetadata {
+interface AwsMetadata extends RolloutMemory {
   attempts: Record<string, number>;
   /** The last spec.requests carried out (DESIGN §14), so each runs once. */
-  handled?: { backup?: string; restore?: string };
+  handled?: { backup?: string; restore?: string; resume?: string };
 }
 
 export class AwsReconciler implements Reconciler {
@@ -142,8 +144,13 @@ export class AwsReconciler implements Reconciler {
           state: i?.state ?? 'absent',
           ready: Boolean(k?.ready),
           ...(k?.version ? { k3sVersion: k.version } : {}),
+          ...(meta.pause?.node === s.nodeName ? { upgrade: 'failed' as const, cordoned: true } : meta.upgrading?.[s.nodeName] ? { upgrade: 'upgrading' as const, cordoned: true } : {}),
         };
       });
+    const instanceOfNode = (node: string): InstanceInfo | undefined => {
+      const slot = [...slots.values()].find((x) => x.nodeName === node);
+      return slot ? bySlot.get(slot.key) : undefined;
+    };
 
     let groupId = seen.groupId;
     if (plan.some((a) => a.kind === 'create-resources' && a.node === GROUP_RESOURCES)) {
@@ -218,29 +225,10 @@ export class AwsReconciler implements Reconciler {
       joins = [];
       await reread();
     };
-    // The rollout's steps (cordon → drain → upgrade → Ready → uncordon), for the current batch only.
-    const rolloutNodes = new Set(plan.filter((a) => a.kind === 'uncordon').map((a) => a.node ?? ''));
-    const batch = rolloutBatch(spec, plan);
-    const upgrade = upgradeSettings(spec);
     for (const action of plan) {
       const slot = slotOf(action);
-      if (rolloutNodes.has(action.node ?? '') && ROLLOUT_STEPS.has(action.kind)) {
-        const node = action.node ?? '';
-        const inst = slot ? bySlot.get(slot.key) : undefined;
-        if (!batch.has(node) || !inst || !k3s) continue;
-        if (action.kind === 'cordon') await run(first.id, 'cordon-node', { NODE_NAME: node });
-        else if (action.kind === 'drain') {
-          await run(first.id, 'drain-for-upgrade', { NODE_NAME: node, DRAIN_TIMEOUT: String(durationMs(upgrade.drainTimeout) / 1000), FORCE: String(upgrade.force) });
-        } else if (action.kind === 'upgrade-k3s') {
-          await run(inst.id, 'upgrade-k3s', { K3S_VERSION: spec.k3sVersion });
-          await reread();
-        } else {
-          // Uncordon only once K3s reports the node Ready at the new version; otherwise a later pass does.
-          const seenNode = k3s?.get(node);
-          if (seenNode?.ready && versionMatches(spec.k3sVersion, seenNode.version)) await run(first.id, 'uncordon-node', { NODE_NAME: node });
-        }
-        continue;
-      }
+      // The rollout's steps run after the plan's other work, once K3s answers (below).
+      if (ROLLOUT_STEPS.has(action.kind) && plan.some((a) => a.kind === 'uncordon' && a.node === action.node)) continue;
       if (action.kind === 'install-k3s' || action.kind === 'upgrade-k3s') {
         const inst = slot ? bySlot.get(slot.key) : undefined;
         if (!slot || !inst || !needsInstall(slot)) continue;
@@ -286,9 +274,50 @@ export class AwsReconciler implements Reconciler {
       return { requeueAfterMs: this.requeue.waitingMs };
     }
 
-    // Day 2 requests, on a cluster K3s answers for: an on-demand snapshot, a restore.
+    // The rollout: settle the nodes on their way back, then start the next batch, each node's
+    // cordon → drain → upgrade in parallel with the others of its batch.
     const requests = spec.requests ?? {};
     const handled = (meta.handled ??= {});
+    const now = Date.now();
+    if (requests.resume !== undefined && requests.resume !== handled.resume) {
+      handled.resume = requests.resume;
+      liftStall(meta, now);
+    }
+    const upgrading = (meta.upgrading ??= {});
+    const wantedNodes = new Set([...slots.values()].map((x) => x.nodeName));
+    const finished: string[] = [];
+    // Nodes Ready again at the new version are uncordoned and leave the rollout's budget.
+    const uncordonBack = async (): Promise<void> => {
+      const back = settleInFlight(meta, spec, k3s ?? nodesK3s, wantedNodes, Date.now());
+      finished.push(...back);
+      await Promise.all(back.map((node) => run(first.id, 'uncordon-node', { NODE_NAME: node })));
+    };
+    await uncordonBack();
+    const upgradeNode = async (node: string, entry: InFlightNode): Promise<void> => {
+      const inst = instanceOfNode(node);
+      if (!inst) return;
+      await run(inst.id, 'upgrade-k3s', { K3S_VERSION: spec.k3sVersion });
+      upgrading[node] = { role: entry.role, since: new Date().toISOString() };
+    };
+    const inFlight = new Map(Object.entries(upgrading).map(([node, e]) => [node, e.role]));
+    const batch = [...rolloutBatch(spec, plan, inFlight, meta.pause !== undefined)];
+    const reruns = Object.entries(upgrading).filter(([, e]) => e.rerun);
+    const upgrade = upgradeSettings(spec);
+    await Promise.all([
+      ...reruns.map(([node, e]) => upgradeNode(node, e)),
+      ...batch.map(async (node) => {
+        await run(first.id, 'cordon-node', { NODE_NAME: node });
+        await run(first.id, 'drain-for-upgrade', { NODE_NAME: node, DRAIN_TIMEOUT: String(durationMs(upgrade.drainTimeout) / 1000), FORCE: String(upgrade.force) });
+        await upgradeNode(node, { role: [...slots.values()].find((x) => x.nodeName === node)?.role ?? 'agent', since: '' });
+      }),
+    ]);
+    if (batch.length || reruns.length) {
+      await reread();
+      await uncordonBack();
+    }
+    const rolledK3s: ReadonlyMap<string, K3sNode> = k3s ?? nodesK3s;
+
+    // Day 2 requests, on a cluster K3s answers for: an on-demand snapshot, a restore.
     if (requests.backup !== undefined && requests.backup !== handled.backup) {
       const out = await run(first.id, 'etcd-snapshot', { SNAPSHOT_NAME: requests.backup, ...snapshotTarget(spec) });
       const firstVersion = nodesK3s.get(firstSlot?.nodeName ?? '')?.version ?? spec.k3sVersion;
@@ -326,17 +355,31 @@ export class AwsReconciler implements Reconciler {
     }
 
     const pending = [...slots.values()].filter((s) => {
-      const node = nodesK3s.get(s.nodeName);
-      return !node?.ready || !versionMatches(spec.k3sVersion, node.version);
+      const node = rolledK3s.get(s.nodeName);
+      return !node?.ready || !versionMatches(spec.k3sVersion, node.version) || upgrading[s.nodeName] !== undefined;
     });
-    const nodes = nodesOf(nodesK3s);
-    const outdated = [...slots.values()].filter((x) => !versionMatches(spec.k3sVersion, nodesK3s.get(x.nodeName)?.version ?? spec.k3sVersion));
-    const from = outdated.map((x) => nodesK3s.get(x.nodeName)?.version).find((v) => v !== undefined) ?? spec.k3sVersion;
-    const rolloutConditions = this.trackRollout(cluster, rolloutNodes, batch, outdated.length, slots.size, from);
+    const nodes = nodesOf(rolledK3s);
+    const outdated = [...slots.values()].filter((x) => !versionMatches(spec.k3sVersion, rolledK3s.get(x.nodeName)?.version ?? spec.k3sVersion));
+    const from = [...slots.values()].map((x) => nodesK3s.get(x.nodeName)?.version).find((v) => v !== undefined && !versionMatches(spec.k3sVersion, v)) ?? spec.k3sVersion;
+    const rolloutConditions = rolloutReport({
+      spec,
+      previous: cluster.status.rollout,
+      memory: meta,
+      started: batch,
+      finished,
+      outdated: outdated.filter((x) => !upgrading[x.nodeName]).length,
+      total: slots.size,
+      from,
+      now: Date.now(),
+    });
     rollout = cluster.status.rollout;
     if (rolloutConditions.rollout) rollout = rolloutConditions.rollout;
     if (pending.length) {
-      const conditions = [condition('Ready', 'False', outdated.length ? 'Upgrading' : 'NodesNotReady', `not ready in K3s: ${pending.map((x) => x.nodeName).join(', ')}`), ...rolloutConditions.conditions];
+      const notReady = `not ready in K3s: ${pending.map((x) => x.nodeName).join(', ')}`;
+      const ready = rollout?.paused && !rollout.finishedAt
+        ? condition('Ready', 'False', 'RolloutPaused', rollout.reason)
+        : condition('Ready', 'False', outdated.length || Object.keys(upgrading).length ? 'Upgrading' : 'NodesNotReady', notReady);
+      const conditions = [ready, ...rolloutConditions.conditions];
       await report(conditions, nodes, serverUrl);
       return { requeueAfterMs: this.requeue.waitingMs };
     }
@@ -350,41 +393,6 @@ export class AwsReconciler implements Reconciler {
       serverUrl,
     );
     return { requeueAfterMs: this.requeue.stableMs };
-  }
-
-  /**
-   * status.rollout and the Upgrading condition from one pass: a rollout opens when nodes run
-   * another version than a pinned spec, and is complete once none does.
-   */
-  private trackRollout(
-    cluster: Cluster,
-    rolling: ReadonlySet<string>,
-    batch: ReadonlySet<string>,
-    outdated: number,
-    total: number,
-    from: string,
-  ): { rollout?: RolloutStatus; conditions: ReportedCondition[] } {
-    const previous = cluster.status.rollout;
-    const to = cluster.spec.k3sVersion;
-    const now = new Date().toISOString();
-    if (rolling.size === 0 || outdated === 0) {
-      if (!previous || previous.toVersion !== to || previous.finishedAt) return { conditions: [] };
-      const done: RolloutStatus = { ...previous, nodesDone: total, nodesTotal: total, current: [], finishedAt: now, reason: 'complete' };
-      return { rollout: done, conditions: [condition('Upgrading', 'False', 'Complete', `${total} node(s) at ${to}`)] };
-    }
-    const same = previous && previous.toVersion === to && !previous.finishedAt;
-    const rollout: RolloutStatus = {
-      fromVersion: same ? previous.fromVersion : from,
-      toVersion: to,
-      startedAt: same ? previous.startedAt : now,
-      nodesDone: total - outdated,
-      nodesTotal: total,
-      current: [...batch],
-      paused: false,
-      reason: `upgrading ${[...batch].join(', ')}`,
-      history: same ? previous.history : [],
-    };
-    return { rollout, conditions: [condition('Upgrading', 'True', 'RollingOut', `${rollout.nodesDone}/${total} nodes at ${to}`)] };
   }
 
   private async readNodes(region: string, instanceId: string, signal: AbortSignal): Promise<Map<string, K3sNode> | null> {
@@ -426,8 +434,11 @@ function previousMetadata(cluster: Cluster): AwsMetadata {
     meta.handled = {
       ...(typeof h.backup === 'string' ? { backup: h.backup } : {}),
       ...(typeof h.restore === 'string' ? { restore: h.restore } : {}),
+      ...(typeof h.resume === 'string' ? { resume: h.resume } : {}),
     };
   }
+  const memory = rolloutMemorySchema.safeParse(raw);
+  if (memory.success) Object.assign(meta, memory.data);
   return meta;
 }
 

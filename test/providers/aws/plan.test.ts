@@ -56,3 +56,17 @@ test('aws plan: stop stops every running instance; delete terminates all, then d
     'delete-resources the security group and the join token and kubeconfig parameters',
   ]);
 });
+
+test('aws rollout batch: upgraded nodes not yet back count against maxUnavailable; a server in flight holds every other node; a stall holds all', () => {
+  const spec = clusterSpecSchema.parse({ provider: 'aws', k3sVersion: 'v1.32.1+k3s1', nodePools: [{ name: 'w', count: 4 }], upgrade: { maxUnavailable: 2 } });
+  const instances = [inst('server', 'control-plane', 0), ...[0, 1, 2, 3].map((i) => inst('agent', 'w', i))];
+  const agents = [0, 1, 2, 3].map((i) => `c-w-agent-${i}`);
+  // The server is done; agent 0 was upgraded and is on its way back (K3s already lists the new version).
+  const k3s = new Map([node('c-server-0', 'v1.32.1+k3s1'), node('c-w-agent-0', 'v1.32.1+k3s1'), ...agents.slice(1).map((a) => node(a))]);
+  const plan = planAws({ name: 'c', spec, deleting: false }, { ...seen, instances, k3s });
+  assert.deepEqual([...rolloutBatch(spec, plan)], ['c-w-agent-1', 'c-w-agent-2'], 'nothing in flight: two agents');
+  assert.deepEqual([...rolloutBatch(spec, plan, new Map([['c-w-agent-0', 'agent']]))], ['c-w-agent-1'], 'one in flight: one more');
+  assert.deepEqual([...rolloutBatch(spec, plan, new Map([['c-w-agent-0', 'agent'], ['c-w-agent-3', 'agent']]))], [], 'two in flight: none');
+  assert.deepEqual([...rolloutBatch(spec, plan, new Map([['c-server-0', 'server']]))], [], 'a server in flight: no agent starts');
+  assert.deepEqual([...rolloutBatch(spec, plan, new Map(), true)], [], 'stalled: nothing starts');
+});
