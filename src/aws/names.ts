@@ -81,3 +81,10 @@ export const securityGroupName = (cluster: string): string => `goman-${cluster}`
 
 /** Prefix of goman's bucket where SSM writes node command output (read back past 24 000 characters). */
 export const SSM_OUTPUT_PREFIX = 'ssm-output/';
+
+/**
+ * Prefix of goman's bucket for etcd snapshots of clusters whose spec.backup names no bucket
+ * (DESIGN §14): each cluster under its own folder; the instance role may use this prefix only.
+ */
+export const SNAPSHOT_PREFIX = 'snapshots/';
+export const snapshotFolder = (cluster: { name: string; id: string }): string => `${SNAPSHOT_PREFIX}${cluster.name}/${cluster.id}`;

@@ -94,7 +94,7 @@ export const clusterSpecSchema = z
     nodePools: z.array(nodePoolSchema).max(20).default([]),
     network: networkSchema.optional(),
     upgrade: upgradeSchema.optional().describe('how a change of k3sVersion rolls out (defaults apply when absent)'),
-    backup: backupSchema.optional().describe('scheduled etcd snapshots; absent: on-demand snapshots only, kept on the servers'),
+    backup: backupSchema.optional().describe("scheduled etcd snapshots; absent: K3s's own schedule. Without s3, snapshots go to goman's bucket (aws)"),
     requests: requestsSchema.optional().describe('one-shot requests (backup, restore, resume); set by their API routes'),
   })
   .superRefine((spec, ctx) => {

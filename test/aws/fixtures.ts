@@ -28,6 +28,8 @@ export class FakeK3s implements NodeAgent {
   /** Node names in the order day 2 scripts touched them: "cordon x", "drain x", "upgrade x", "uncordon x", "snapshot …", "reset x". */
   readonly day2: string[] = [];
   failNext = new Map<string, string>();
+  /** Per instance: the etcd snapshot settings configure-snapshots last wrote (its drop-in file). */
+  readonly snapshotSettings = new Map<string, Record<string, string>>();
   /** Nodes that do not come back after a K3s upgrade (NotReady at their old version) while listed here. */
   readonly stuck = new Set<string>();
   /** Day 2 commands (cordon, drain, upgrade) running at once, now and at most. */
@@ -129,6 +131,10 @@ export class FakeK3s implements NodeAgent {
         this.day2.push(`etcd-snapshot ${node}`);
         return ok(JSON.stringify({ items: [{ spec: { snapshotName: file }, status: { size: '13' } }] }));
       }
+      case 'configure-snapshots':
+        this.snapshotSettings.set(cmd.instanceId, { ...v });
+        this.day2.push(`configure-snapshots ${this.nodes.get(cmd.instanceId)?.name ?? cmd.instanceId}`);
+        return ok();
       case 'stop-k3s':
       case 'restore-snapshot':
       case 'rejoin-server':

@@ -2,7 +2,7 @@
 // resources goman made. EC2 actions that AWS cannot scope to a resource ARN at create time
 // (RunInstances on new ids, Describe*) are limited by region/tag conditions where AWS allows.
 import type { AccountNames } from '../../aws/names.ts';
-import { INSTANCE_ROLE, LOCK_TABLE, SSM_OUTPUT_PREFIX } from '../../aws/names.ts';
+import { INSTANCE_ROLE, LOCK_TABLE, SNAPSHOT_PREFIX, SSM_OUTPUT_PREFIX } from '../../aws/names.ts';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -89,9 +89,6 @@ export function lambdaPolicy(n: AccountNames): PolicyDocument {
     },
   );
 }
-
-/** The prefix of goman's bucket that servers may write etcd snapshots to (DESIGN §14). */
-export const SNAPSHOT_PREFIX = 'snapshots/';
 
 /**
  * Nodes read only the join tokens (never kubeconfigs) of goman clusters, and K3s servers keep

@@ -5,8 +5,9 @@ import type { AwsClients } from '../../aws/clients.ts';
 import { CONTROLLER_NAME, kubeconfigParameter, SSM_OUTPUT_PREFIX, tokenParameter } from '../../aws/names.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../../aws/clients.ts';
-import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerReport, ReportedCondition } from '../../domain/index.ts';
-import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type RolloutStatus, type Snapshot } from '../../domain/index.ts';
+import { z } from 'zod';
+import type { Action, Cluster, ClusterNode, ControllerReport, ReportedCondition } from '../../domain/index.ts';
+import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type RolloutStatus } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
@@ -17,25 +18,45 @@ import type { NodeAgent, NodeCommand, SsmOutput } from './node-agent.ts';
 import type { AwsDesiredSlot, AwsObserved } from './plan.ts';
 import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws, rolloutBatch } from './plan.ts';
 import { SsmNodeAgent } from './node-agent.ts';
-import type { InFlightNode, RolloutMemory } from './rollout.ts';
+import type { InFlightNode } from './rollout.ts';
 import { liftStall, rolloutMemorySchema, rolloutReport, settleInFlight } from './rollout.ts';
+import type { HomeBucket } from './snapshots.ts';
+import { s3Vars, settingsKey, snapshotRecord, snapshotSettings, snapshotSource, snapshotTarget } from './snapshots.ts';
 
 export interface AwsReconcilerOptions {
   clients: AwsClients;
   agent?: NodeAgent;
   /** How soon to look again while waiting on the cloud, when stable, after an error. */
   requeue?: Partial<{ waitingMs: number; stableMs: number }>;
-  /** goman's bucket: node command output is also written there (under ssm-output/), read back past SSM's 24 000 characters. */
+  /** Least time between two servers restarting to take changed snapshot settings (default 60 s). */
+  restartGapMs?: number;
+  /**
+   * goman's bucket: node command output is also written there (under ssm-output/), read back past
+   * SSM's 24 000 characters, and etcd snapshots go there (under snapshots/) when spec.backup names
+   * no bucket. Its region is the clients' region.
+   */
   outputBucket?: string | undefined;
   /** Test hook: runs right after RunInstances returns, before anything is recorded. */
   afterLaunch?: (instanceId: string) => void | Promise<void>;
 }
 
-interface AwsMetadata extends RolloutMemory {
-  attempts: Record<string, number>;
-  /** The last spec.requests carried out (DESIGN §14), so each runs once. */
-  handled?: { backup?: string; restore?: string; resume?: string };
-}
+/**
+ * What the controller remembers between passes, in its status report's metadata (so a restarted
+ * controller or another Lambda invocation carries on). Read back leniently: a part that does not
+ * parse is forgotten, not fatal.
+ */
+const awsMetadataSchema = rolloutMemorySchema
+  .extend({
+    attempts: z.record(z.string(), z.number()).catch({}),
+    /** The last spec.requests carried out (DESIGN §14), so each runs once. */
+    handled: z.object({ backup: z.string().optional(), restore: z.string().optional(), resume: z.string().optional() }).optional().catch(undefined),
+    /** Per server: the etcd snapshot settings it was last configured with (settingsKey). */
+    snapshotSettings: z.record(z.string(), z.string()).optional().catch(undefined),
+    /** When a server last restarted to take new snapshot settings (ISO). */
+    snapshotRestartAt: z.string().optional().catch(undefined),
+  })
+  .catch({ attempts: {} });
+type AwsMetadata = z.output<typeof awsMetadataSchema>;
 
 export class AwsReconciler implements Reconciler {
   readonly name = CONTROLLER_NAME;
@@ -44,6 +65,8 @@ export class AwsReconciler implements Reconciler {
   private readonly agent: NodeAgent;
   private readonly requeue: { waitingMs: number; stableMs: number };
   private readonly afterLaunch: AwsReconcilerOptions['afterLaunch'];
+  private readonly home: HomeBucket;
+  private readonly restartGapMs: number;
 
   constructor(opts: AwsReconcilerOptions) {
     this.clients = opts.clients;
@@ -51,6 +74,8 @@ export class AwsReconciler implements Reconciler {
     this.agent = opts.agent ?? new SsmNodeAgent((r) => opts.clients.ssm(r), output ? { output } : {});
     this.requeue = { waitingMs: 10_000, stableMs: 300_000, ...opts.requeue };
     this.afterLaunch = opts.afterLaunch;
+    this.restartGapMs = opts.restartGapMs ?? 60_000;
+    this.home = opts.outputBucket === undefined ? undefined : { bucket: opts.outputBucket, region: opts.clients.region };
   }
 
   async reconcile(cluster: Cluster, ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -210,6 +235,15 @@ export class AwsReconciler implements Reconciler {
     const run = (instanceId: string, script: NodeCommand['script'], vars: Record<string, string>) =>
       this.runChecked({ region: spec.region, instanceId, script, vars }, ctx.signal);
     const firstSlot = slots.get(first.key);
+    // etcd snapshot settings: a config drop-in on each server, written before K3s is installed and
+    // again when spec.backup (or where snapshots go) changes.
+    const backupTo = snapshotTarget(cluster, this.home);
+    const settings = snapshotSettings(spec, backupTo);
+    const configured = (meta.snapshotSettings ??= {});
+    const configureSnapshots = async (instanceId: string, node: string): Promise<void> => {
+      await run(instanceId, 'configure-snapshots', settings);
+      configured[node] = settingsKey(settings);
+    };
     let k3s = seen.k3s;
     const reread = async (): Promise<void> => {
       k3s = (await this.readNodes(spec.region, first.id, ctx.signal)) ?? k3s;
@@ -234,14 +268,15 @@ export class AwsReconciler implements Reconciler {
         if (!slot || !inst || !needsInstall(slot)) continue;
         if (inst.id === first.id) {
           // Embedded etcd in every mode (dev: a single member), so etcd snapshots work everywhere.
-          await run(first.id, 'install-server', { ...base, ...snapshotFlags(spec), NODE_NAME: firstSlot?.nodeName ?? '', SERVER_URL: '', CLUSTER_INIT: 'true' });
+          await configureSnapshots(first.id, firstSlot?.nodeName ?? '');
+          await run(first.id, 'install-server', { ...base, NODE_NAME: firstSlot?.nodeName ?? '', SERVER_URL: '', CLUSTER_INIT: 'true' });
           k3s = await this.readNodes(spec.region, first.id, ctx.signal);
           if (!k3s) break;
           continue;
         }
         joins.push(
           slot.role === 'server'
-            ? run(inst.id, 'install-server', { ...base, ...snapshotFlags(spec), NODE_NAME: slot.nodeName, SERVER_URL: serverUrl, CLUSTER_INIT: 'false' })
+            ? configureSnapshots(inst.id, slot.nodeName).then(() => run(inst.id, 'install-server', { ...base, NODE_NAME: slot.nodeName, SERVER_URL: serverUrl, CLUSTER_INIT: 'false' }))
             : run(inst.id, 'join-agent', { ...base, NODE_NAME: slot.nodeName, POOL: slot.pool, SERVER_URL: serverUrl }),
         );
         continue;
@@ -317,11 +352,27 @@ export class AwsReconciler implements Reconciler {
     }
     const rolledK3s: ReadonlyMap<string, K3sNode> = k3s ?? nodesK3s;
 
+    // A changed spec.backup reaches installed servers: one server restarts per pass, only while
+    // every node is Ready and no rollout is under way, and not sooner than restartGapMs after the
+    // last, so an HA cluster keeps its etcd quorum.
+    const stale = [...slots.values()].filter((x) => x.role === 'server' && rolledK3s.has(x.nodeName) && configured[x.nodeName] !== settingsKey(settings));
+    const settled = [...slots.values()].every((x) => rolledK3s.get(x.nodeName)?.ready) && Object.keys(upgrading).length === 0 && batch.length === 0;
+    const lastRestart = meta.snapshotRestartAt === undefined ? 0 : Date.parse(meta.snapshotRestartAt);
+    const next = stale[0];
+    if (next && settled && Date.now() - lastRestart >= this.restartGapMs) {
+      const inst = bySlot.get(next.key);
+      if (inst) {
+        await configureSnapshots(inst.id, next.nodeName);
+        meta.snapshotRestartAt = new Date().toISOString();
+      }
+    }
+    const reconfiguring = stale.filter((x) => configured[x.nodeName] !== settingsKey(settings)).length;
+
     // Day 2 requests, on a cluster K3s answers for: an on-demand snapshot, a restore.
     if (requests.backup !== undefined && requests.backup !== handled.backup) {
-      const out = await run(first.id, 'etcd-snapshot', { SNAPSHOT_NAME: requests.backup, ...snapshotTarget(spec) });
+      const out = await run(first.id, 'etcd-snapshot', { SNAPSHOT_NAME: requests.backup, ...s3Vars(backupTo, spec.region) });
       const firstVersion = nodesK3s.get(firstSlot?.nodeName ?? '')?.version ?? spec.k3sVersion;
-      snapshots = [snapshotRecord(spec, requests.backup, firstVersion, out), ...snapshots.filter((x) => x.id !== requests.backup)];
+      snapshots = [snapshotRecord(backupTo, requests.backup, firstVersion, out), ...snapshots.filter((x) => x.id !== requests.backup)];
       handled.backup = requests.backup;
     }
     const wanted = requests.restore;
@@ -343,7 +394,8 @@ export class AwsReconciler implements Reconciler {
         // The snapshot's own K3s version, then the reset: etcd and its version go back together.
         await step('reset-first-server', async () => {
           await run(first.id, 'upgrade-k3s', version);
-          await run(first.id, 'restore-snapshot', { SNAPSHOT_PATH: snap.location.split('/').at(-1) ?? snap.id, ...snapshotTarget(spec) });
+          const source = snapshotSource(snap, backupTo, spec.region);
+          await run(first.id, 'restore-snapshot', { SNAPSHOT_PATH: source.file, ...s3Vars(source.target, spec.region) });
         });
         const servers = others.filter((i) => i.role === 'server');
         await step('rejoin-servers', () => Promise.all(servers.map(async (i) => { await run(i.id, 'upgrade-k3s', version); await run(i.id, 'rejoin-server', {}); })));
@@ -374,11 +426,13 @@ export class AwsReconciler implements Reconciler {
     });
     rollout = cluster.status.rollout;
     if (rolloutConditions.rollout) rollout = rolloutConditions.rollout;
-    if (pending.length) {
+    if (pending.length || reconfiguring) {
       const notReady = `not ready in K3s: ${pending.map((x) => x.nodeName).join(', ')}`;
       const ready = rollout?.paused && !rollout.finishedAt
         ? condition('Ready', 'False', 'RolloutPaused', rollout.reason)
-        : condition('Ready', 'False', outdated.length || Object.keys(upgrading).length ? 'Upgrading' : 'NodesNotReady', notReady);
+        : pending.length === 0
+          ? condition('Ready', 'False', 'ConfiguringSnapshots', `${reconfiguring} server(s) to restart K3s with the new spec.backup settings, one at a time`)
+          : condition('Ready', 'False', outdated.length || Object.keys(upgrading).length ? 'Upgrading' : 'NodesNotReady', notReady);
       const conditions = [ready, ...rolloutConditions.conditions];
       await report(conditions, nodes, serverUrl);
       return { requeueAfterMs: this.requeue.waitingMs };
@@ -423,23 +477,7 @@ function instanceFinder(clusterName: string, instances: readonly InstanceInfo[])
 
 function previousMetadata(cluster: Cluster): AwsMetadata {
   const mine = cluster.status.controllers.find((c) => c.name === CONTROLLER_NAME);
-  const raw = mine?.metadata?.aws;
-  const attempts: Record<string, number> = {};
-  if (raw && typeof raw === 'object' && 'attempts' in raw && raw.attempts && typeof raw.attempts === 'object') {
-    for (const [k, v] of Object.entries(raw.attempts)) if (typeof v === 'number') attempts[k] = v;
-  }
-  const meta: AwsMetadata = { attempts };
-  if (raw && typeof raw === 'object' && 'handled' in raw && raw.handled && typeof raw.handled === 'object') {
-    const h = raw.handled as Record<string, unknown>;
-    meta.handled = {
-      ...(typeof h.backup === 'string' ? { backup: h.backup } : {}),
-      ...(typeof h.restore === 'string' ? { restore: h.restore } : {}),
-      ...(typeof h.resume === 'string' ? { resume: h.resume } : {}),
-    };
-  }
-  const memory = rolloutMemorySchema.safeParse(raw);
-  if (memory.success) Object.assign(meta, memory.data);
-  return meta;
+  return awsMetadataSchema.parse(mine?.metadata?.aws ?? {});
 }
 
 /** Command output in goman's bucket, under the prefix the instance role may write. */
@@ -459,37 +497,4 @@ function s3Output(clients: AwsClients, bucket: string): SsmOutput {
   };
 }
 
-/** Where spec.backup sends snapshots: its S3 bucket and prefix, or the servers' own disk. */
-function snapshotTarget(spec: ClusterSpec): Record<string, string> {
-  const s3 = spec.backup?.s3;
-  return s3 ? { S3_BUCKET: s3.bucket, S3_PREFIX: s3.prefix, REGION: s3.region ?? spec.region } : { S3_BUCKET: '', REGION: spec.region };
-}
-
-/** A snapshot as goman lists it, with the size K3s reports when its listing says (0 when it does not). */
-function snapshotRecord(spec: ClusterSpec, id: string, k3sVersion: string, listing: string): Snapshot {
-  let sizeBytes = 0;
-  let file = id;
-  try {
-    const doc = JSON.parse(listing) as { items?: { spec?: { snapshotName?: string }; status?: { size?: string | number } }[] };
-    const mine = doc.items?.find((x) => x.spec?.snapshotName?.startsWith(id));
-    if (mine?.spec?.snapshotName) file = mine.spec.snapshotName;
-    sizeBytes = Number(mine?.status?.size ?? 0) || 0;
-  } catch {
-    // Older K3s prints a table; the snapshot is there all the same.
-  }
-  const s3 = spec.backup?.s3;
-  const prefix = s3 && s3.prefix !== '' && !s3.prefix.endsWith('/') ? `${s3.prefix}/` : (s3?.prefix ?? '');
-  const location = s3 ? `s3://${s3.bucket}/${prefix}${file}` : `file:///var/lib/rancher/k3s/server/db/snapshots/${file}`;
-  return { id, takenAt: new Date().toISOString(), sizeBytes, k3sVersion, location, scheduled: false };
-}
-
 const ROLLOUT_STEPS: ReadonlySet<Action['kind']> = new Set(['cordon', 'drain', 'upgrade-k3s', 'uncordon']);
-
-/** The servers' etcd snapshot flags from spec.backup (DESIGN §14); none without it. */
-export function snapshotFlags(spec: ClusterSpec): Record<string, string> {
-  const b = spec.backup;
-  if (!b) return {};
-  const flags: Record<string, string> = { SNAPSHOT_CRON: b.schedule, SNAPSHOT_RETENTION: String(b.retention) };
-  if (b.s3) Object.assign(flags, { S3_BUCKET: b.s3.bucket, S3_PREFIX: b.s3.prefix, S3_REGION: b.s3.region ?? spec.region });
-  return flags;
-}

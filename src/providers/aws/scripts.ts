@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'restore-snapshot',
   'rejoin-server',
   'restart-k3s',
+  'configure-snapshots',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
@@ -46,8 +47,8 @@ const PATTERNS: Record<string, RegExp> = {
   DRAIN_TIMEOUT: /^\d{1,6}$/,
   FORCE: /^(true|false)$/,
   // A cron of five fields from the spec schema; no quotes, $ or ; can pass.
-  SNAPSHOT_CRON: /^([-0-9*/,A-Za-z]+ ){4}[-0-9*/,A-Za-z]+$/,
-  SNAPSHOT_RETENTION: /^\d{1,3}$/,
+  SNAPSHOT_CRON: /^(([-0-9*/,A-Za-z]+ ){4}[-0-9*/,A-Za-z]+)?$/,
+  SNAPSHOT_RETENTION: /^\d{0,3}$/,
   SNAPSHOT_NAME: /^[A-Za-z0-9._-]{1,64}$/,
   SNAPSHOT_PATH: /^[A-Za-z0-9._-]{1,200}$/,
   S3_BUCKET: /^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$/,

@@ -2,9 +2,10 @@
 # Install (or upgrade) a K3s server. Inputs come from goman as validated, quoted variables:
 # CLUSTER, NODE_NAME, K3S_VERSION, REGION, TOKEN_PARAM, SERVER_URL ('' for the first server),
 # CLUSTER_INIT ('true' for the first server: every cluster runs embedded etcd, dev mode as a
-# single member, so snapshots work everywhere). Optional etcd snapshot settings: SNAPSHOT_CRON,
-# SNAPSHOT_RETENTION, S3_BUCKET, S3_PREFIX, S3_REGION. The join token is read on the node from
-# SSM Parameter Store, so it never travels in a command, a tag or user-data.
+# single member, so snapshots work everywhere). The etcd snapshot settings are a config drop-in
+# that configure-snapshots.sh writes first, so a changed spec.backup can be applied again later.
+# The join token is read on the node from SSM Parameter Store, so it never travels in a command,
+# a tag or user-data.
 set -eu
 : "${CLUSTER:?}" "${NODE_NAME:?}" "${K3S_VERSION:?}" "${REGION:?}" "${TOKEN_PARAM:?}"
 SERVER_URL="${SERVER_URL:-}"
@@ -27,13 +28,6 @@ elif [ "$CLUSTER_INIT" = "true" ]; then
   set -- server --cluster-init
 else
   set -- server
-fi
-
-if [ -n "${SNAPSHOT_CRON:-}" ]; then
-  set -- "$@" --etcd-snapshot-schedule-cron "$SNAPSHOT_CRON" --etcd-snapshot-retention "${SNAPSHOT_RETENTION:-5}"
-fi
-if [ -n "${S3_BUCKET:-}" ]; then
-  set -- "$@" --etcd-s3 --etcd-s3-bucket "$S3_BUCKET" --etcd-s3-folder "${S3_PREFIX:-}" --etcd-s3-region "${S3_REGION:-$REGION}"
 fi
 
 curl -sfL https://get.k3s.io | sh -s - "$@" --node-name "$NODE_NAME" --write-kubeconfig-mode 0600 \

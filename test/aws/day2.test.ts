@@ -1,7 +1,9 @@
-// The aws provider's rolling upgrade against moto, stepped pass by pass through the serverless
-// runner: a batch of agents is upgraded concurrently, a node that does not come back within
+// The aws provider's day 2 against moto, stepped pass by pass through the serverless runner.
+// Rollout: a batch of agents is upgraded concurrently, a node that does not come back within
 // spec.upgrade.nodeTimeout pauses the rollout naming it (and no further node is touched), and
 // `rollout resume` after the fault clears upgrades it again and completes the rollout.
+// Snapshots: without spec.backup.s3 they go to goman's bucket under the cluster's own folder,
+// and a changed spec.backup reaches installed servers, one server restart per pass.
 // FakeK3s stands in for what K3s prints on the nodes (see fixtures.ts); all else is moto.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -44,7 +46,7 @@ before(async () => {
     queueUrl: init.queueUrl,
     owner: 'rollout-worker',
     leaseTtlMs: 5000,
-    reconciler: new AwsReconciler({ clients, agent: k3s, requeue: { waitingMs: 0 } }),
+    reconciler: new AwsReconciler({ clients, agent: k3s, requeue: { waitingMs: 0 }, outputBucket: init.names.bucket, restartGapMs: 0 }),
   });
 });
 after(async () => moto?.stop());
@@ -114,4 +116,43 @@ test('aws rollout: agents of a batch upgrade concurrently; a node past nodeTimeo
     ['roll-w-agent-1', true],
     ['roll-w-agent-2', true],
   ]);
+});
+
+test('aws snapshots: without spec.backup.s3 they go to goman\'s bucket under snapshots/<name>/<id>; a changed spec.backup reaches installed servers one at a time', async (t) => {
+  if (!moto) return t.skip('moto is not installed (npm test installs it in CI)');
+  const name = 'snaps';
+  const created = await backend.create({ name, spec: { provider: 'aws', mode: 'ha', k3sVersion: OLD } });
+  await readyAt(name, 1);
+  const folder = `snapshots/${name}/${created.id}`;
+  const servers = (await get(name)).status.nodes.filter((n) => n.role === 'server');
+  assert.equal(servers.length, 3);
+  const settingsOf = (instanceId: string | undefined) => k3s.snapshotSettings.get(instanceId ?? '');
+  for (const s of servers) {
+    assert.deepEqual(settingsOf(s.instanceId), { SNAPSHOT_CRON: '', SNAPSHOT_RETENTION: '', S3_BUCKET: init.names.bucket, S3_PREFIX: folder, S3_REGION: 'ap-south-1' }, `${s.name} was configured before K3s was installed`);
+  }
+
+  // An on-demand snapshot lands in goman's bucket, in this cluster's folder only.
+  const { snapshot } = await backend.backup(name);
+  await readyAt(name, 2);
+  const listed = await backend.backups(name);
+  assert.equal(listed[0]?.id, snapshot);
+  assert.equal(listed[0]?.location, `s3://${init.names.bucket}/${folder}/${snapshot}-snaps-server-0-1767225600`);
+
+  // spec.backup changes: every server gets the new settings, never two restarts in one pass.
+  const patched = await backend.patch(name, { spec: { backup: { schedule: '0 */6 * * *', retention: 3 } } });
+  const restarts = (): number => k3s.day2.filter((l) => l.startsWith('configure-snapshots snaps-server-')).length;
+  const before = restarts();
+  let last = before;
+  await passUntil(name, `${name} Ready at generation ${patched.generation} with every server configured`, (c) => {
+    const now = restarts();
+    assert.ok(now - last <= 1, `${now - last} servers restarted in one pass`);
+    last = now;
+    return c.status.phase === 'Ready' && c.status.observedGeneration === patched.generation;
+  });
+  assert.equal(restarts() - before, 3, 'each server once');
+  const configures = k3s.day2.filter((l) => l.startsWith('configure-snapshots snaps-server-'));
+  assert.deepEqual(configures.slice(-3).sort(), ['configure-snapshots snaps-server-0', 'configure-snapshots snaps-server-1', 'configure-snapshots snaps-server-2']);
+  for (const s of servers) {
+    assert.deepEqual(settingsOf(s.instanceId), { SNAPSHOT_CRON: '0 */6 * * *', SNAPSHOT_RETENTION: '3', S3_BUCKET: init.names.bucket, S3_PREFIX: folder, S3_REGION: 'ap-south-1' });
+  }
 });
