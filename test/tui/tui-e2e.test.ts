@@ -1,55 +1,20 @@
 // The TUI end to end: `goman` in a real terminal (tmux, 160x45) against a real `goman serve`.
 // Create a cluster from the form, watch it become Ready live, scale it, survive a server
 // restart, delete it. Every step polls the screen with a deadline; nothing sleeps blindly.
-import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import type { ServeHandle } from '../helpers/serve.ts';
 import { GOMAN_BIN, startServe } from '../helpers/serve.ts';
-import { eventually } from '../helpers/eventually.ts';
-
-const socket = `goman-tui-${randomBytes(4).toString('hex')}`;
-const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui').stdout ?? '';
-const keys = (...k: string[]): void => void tmux('send-keys', '-t', 'tui', ...k);
-const text = (s: string): void => void tmux('send-keys', '-t', 'tui', '-l', s);
-
-async function see(what: RegExp | ((s: string) => boolean), label: string, timeoutMs = 30_000): Promise<string> {
-  const pred = typeof what === 'function' ? what : (s: string) => what.test(s);
-  const found = await eventually(
-    label,
-    () => {
-      const s = screen();
-      if (!pred(s)) throw new Error(`screen:\n${s}`);
-      return { s };
-    },
-    { timeoutMs, intervalMs: 100 },
-  );
-  return found.s;
-}
+import { needTmux, openTerminal } from '../helpers/terminal.ts';
 
 let srv: ServeHandle | undefined;
 after(async () => {
-  tmux('kill-server');
   await srv?.stop();
 });
 
 test('TUI in tmux: create, Ready live, scale, server restart, delete', async (t) => {
-  if (spawnSync('tmux', ['-V']).status !== 0) {
-    if (process.env.CI) throw new Error('tmux is required in CI');
-    t.skip('tmux is not installed');
-    return;
-  }
+  if (!needTmux(t)) return;
   srv = await startServe();
-  // A clean environment (env -i): the tmux server inherits the runner's, and with CI set ink
-  // renders only the last frame, as it does for logs, not a terminal.
-  const env = Object.entries({ ...srv.env, TERM: 'xterm-256color' })
-    .filter(([k]) => /^(GOMAN_|XDG_CONFIG_HOME|NO_COLOR|TERM|PATH|HOME)/.test(k))
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(' ');
-  const started = tmux('new-session', '-d', '-s', 'tui', '-x', '160', '-y', '45', `env -i ${env} ${GOMAN_BIN}; sleep 30`);
-  assert.equal(started.status, 0, started.stderr);
+  const { see, keys, text } = openTerminal(t, `${GOMAN_BIN}; sleep 30`, srv.env);
 
   await see(/no clusters yet — press c to create one/, 'the empty list');
   keys('c');

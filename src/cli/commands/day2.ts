@@ -125,7 +125,10 @@ async function followRollout(s: Session, name: string, timeoutMs: number): Promi
   return follow(s, name, timeoutMs, async () => {
     const c = (await s.backend.get(name)).value;
     const r = c.status.rollout;
-    if (r?.paused && r.reason !== 'complete' && !r.finishedAt && c.spec.upgrade?.paused !== true) {
+    // Only a status reported for the spec as it is now: right after a resume the rollout still
+    // reads paused until a controller has seen the change.
+    const current = c.status.controllers.some((x) => x.observedGeneration === c.generation);
+    if (current && r?.paused && r.reason !== 'complete' && !r.finishedAt && c.spec.upgrade?.paused !== true) {
       throw new GomanError('CONFLICT', `rollout of ${name} paused: ${r.reason} (fix it, then goman rollout resume ${name})`);
     }
     const done = r?.toVersion === c.spec.k3sVersion && !rolloutActive(r) && r.finishedAt !== undefined && c.status.phase === 'Ready';
