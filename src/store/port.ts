@@ -64,10 +64,18 @@ export interface ClusterRecords {
   countClusters(): Promise<{ phase: Phase; provider: string; count: number }[]>;
 }
 
+export interface ReportOptions {
+  registeredSince?: Date;
+}
+
 /** What controllers write: status reports, finalizers, and the controller registry. */
 export interface ReportStore {
-  /** Future generation → CONFLICT; stale → { ignored: 'stale' }; the first report adds the controller's finalizer. */
-  reportStatus(clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult>;
+  /**
+   * Future generation → CONFLICT; stale → { ignored: 'stale' }; the first report adds the
+   * controller's finalizer. With `registeredSince`, a controller not registered or silent since
+   * then is refused (CONFLICT naming `controller`), checked in the report's own transaction.
+   */
+  reportStatus(clusterId: string, controller: string, report: ControllerReport, opts?: ReportOptions): Promise<ReportResult>;
   /** Returns the cluster, or null when this release removed the row (or it was already gone). */
   removeFinalizer(clusterId: string, controller: string): Promise<Cluster | null>;
   registerController(name: string, input: ControllerRegistrationInput): Promise<ControllerRegistration>;

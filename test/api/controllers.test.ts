@@ -82,8 +82,12 @@ test('a controller whose heartbeat stops expires, and a deletion it held complet
   });
   const names = (await h.call('admin', { method: 'GET', url: '/api/v1/controllers' })).json<{ items: { name: string }[] }>().items.map((x) => x.name);
   assert.deepEqual(names, ['alive']);
-  const report = await h.call('controller', { method: 'PUT', url: `/api/v1/clusters/${c.id}/status/silent`, payload: { observedGeneration: 1, conditions: [] } });
-  assert.equal(report.statusCode, 409);
+  const other = await createAndReport(h, 'other', []);
+  const report = await h.call('controller', { method: 'PUT', url: `/api/v1/clusters/${other.id}/status/silent`, payload: { observedGeneration: 1, conditions: [] } });
+  assert.equal(report.statusCode, 409, 'an expired controller may not report');
+  assert.equal(report.json<{ errors: { path: string }[] }>().errors[0]?.path, 'controller');
+  const gone = await h.call('controller', { method: 'PUT', url: `/api/v1/clusters/${c.id}/status/alive`, payload: { observedGeneration: 1, conditions: [] } });
+  assert.equal(gone.statusCode, 404, 'the deleted cluster is gone');
 });
 
 test('a silent controller expires even when no other controller is left to heartbeat', async (t) => {

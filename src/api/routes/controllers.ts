@@ -60,8 +60,8 @@ export function controllerRoutes(store: ReportStore & ClusterRecords, expiryMs =
       responses: { 200: { description: 'the aggregated status after the report', schema: reportResponseSchema } },
       problems: [404, 409],
       handler: async ({ params, body }) => {
-        await requireRegistered(params.controller);
-        const result = await store.reportStatus(params.id, params.controller, body);
+        // Registration is checked in the report's own transaction: one read of the registry, not two.
+        const result = await store.reportStatus(params.id, params.controller, body, { registeredSince: new Date(Date.now() - expiryMs) });
         return result.ignored ? { ...result.cluster.status, ignored: result.ignored } : result.cluster.status;
       },
     }),

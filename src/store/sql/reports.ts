@@ -3,6 +3,7 @@ import {
   applyReport,
   conflict,
   notFound,
+  notRegistered,
   reportFieldProblem,
   sameStatus,
   stableStringify,
@@ -13,10 +14,10 @@ import {
   type ControllerRegistrationInput,
   type ControllerReport,
 } from '../../domain/index.ts';
-import type { ReportResult } from '../port.ts';
+import type { ReportOptions, ReportResult } from '../port.ts';
 import { transaction, type SqlContext } from './context.ts';
 import { iso, toJson } from './rows.ts';
-import { loadControllerStatuses, loadRegistry, lockCluster, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
+import { loadControllerStatuses, loadRegistry, lockCluster, lockWithReports, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
@@ -25,15 +26,23 @@ function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
   return !sameStatus(strip(before), strip(after));
 }
 
-export async function reportStatus(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
+export async function reportStatus(
+  ctx: SqlContext,
+  clusterId: string,
+  controller: string,
+  report: ControllerReport,
+  opts: ReportOptions = {},
+): Promise<ReportResult> {
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
   return transaction(ctx, 'reportStatus', async (trx) => {
-    const before = await lockCluster(ctx, trx, clusterId);
-    if (!before) throw notFound(`cluster ${clusterId}`);
+    const locked = await lockWithReports(ctx, trx, clusterId);
+    if (!locked) throw notFound(`cluster ${clusterId}`);
+    const { cluster: before, reports: controllers, registry } = locked;
+    const since = opts.registeredSince;
+    if (since && !registry.some((r) => r.name === controller && Date.parse(r.lastHeartbeat) >= since.getTime())) throw notRegistered(controller);
     const now = new Date();
     const at = now.toISOString();
-    const controllers = await loadControllerStatuses(trx, clusterId);
     const previous = controllers.find((c) => c.name === controller);
     const outcome = applyReport(previous, controller, report, before.generation, at);
     if (outcome.kind === 'future') {
@@ -67,7 +76,7 @@ export async function reportStatus(ctx: SqlContext, clusterId: string, controlle
       next,
       before.status,
       [...controllers.filter((c) => c.name !== controller), record],
-      await loadRegistry(trx),
+      registry,
       at,
     );
     const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
@@ -78,8 +87,9 @@ export async function reportStatus(ctx: SqlContext, clusterId: string, controlle
 
 export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {
   return transaction(ctx, 'removeFinalizer', async (trx) => {
-    const before = await lockCluster(ctx, trx, clusterId);
-    if (!before) return null;
+    const locked = await lockWithReports(ctx, trx, clusterId);
+    if (!locked) return null;
+    const before = locked.cluster;
     if (!before.finalizers.includes(controller)) return before;
     const now = new Date();
     const at = now.toISOString();
@@ -89,7 +99,7 @@ export async function removeFinalizer(ctx: SqlContext, clusterId: string, contro
       return null;
     }
     const next: Cluster = { ...before, finalizers };
-    next.status = recompute(next, before.status, await loadControllerStatuses(trx, clusterId), await loadRegistry(trx), at);
+    next.status = recompute(next, before.status, locked.reports, locked.registry, at);
     const history: HistoryDraft[] = [{ kind: 'finalizer', message: `finalizer ${controller} released`, data: { controller } }];
     return saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
   });

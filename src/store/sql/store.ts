@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Cluster, ControllerRegistration, ControllerRegistrationInput, ControllerReport, Phase } from '../../domain/index.ts';
 import type { HistoryEntry, Page, TokenRecord } from '../../domain/index.ts';
 import type { Lease } from '../../lease/port.ts';
-import type { ClusterStore, CreateClusterInput, ListQuery, OutboxRow, ReportResult, UpdateClusterInput } from '../port.ts';
+import type { ClusterStore, CreateClusterInput, ListQuery, OutboxRow, ReportOptions, ReportResult, UpdateClusterInput } from '../port.ts';
 import * as clusters from './clusters.ts';
 import type { SqlContext } from './context.ts';
 import * as history from './history.ts';
@@ -43,8 +43,8 @@ export class SqlClusterStore implements ClusterStore {
     return clusters.deleteCluster(this.#ctx, id, ifMatch);
   }
 
-  reportStatus(clusterId: string, controller: string, report: ControllerReport): Promise<ReportResult> {
-    return reports.reportStatus(this.#ctx, clusterId, controller, report);
+  reportStatus(clusterId: string, controller: string, report: ControllerReport, opts?: ReportOptions): Promise<ReportResult> {
+    return reports.reportStatus(this.#ctx, clusterId, controller, report, opts);
   }
   removeFinalizer(clusterId: string, controller: string): Promise<Cluster | null> {
     return reports.removeFinalizer(this.#ctx, clusterId, controller);
