@@ -26,3 +26,13 @@ export function stampConditions(
 export function condition(type: string, status: ConditionStatus, reason: string, message: string): ReportedCondition {
   return { type, status, reason, message };
 }
+
+/**
+ * Names for a condition message: all of them up to `max`, then a count. A message lists nodes or
+ * controllers, and a cluster may have a thousand; reported messages are capped at 2000
+ * characters, and a longer one would make the whole report fail.
+ */
+export function nameList(names: readonly string[], max = 10): string {
+  if (names.length <= max) return names.join(', ');
+  return `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}

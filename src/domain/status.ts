@@ -9,7 +9,7 @@ import type {
   ControllerStatus,
   Phase,
 } from './cluster.ts';
-import { condition, findCondition, isTrue, stampConditions } from './conditions.ts';
+import { condition, findCondition, isTrue, nameList, stampConditions } from './conditions.ts';
 import type { ClusterSpec } from './spec.ts';
 import { stableStringify } from './spec.ts';
 import { restoreStatusSchema, rolloutStatusSchema } from './day2.ts';
@@ -194,5 +194,5 @@ function failureText(c: ControllerStatus | undefined): string {
 }
 
 function describe(names: readonly string[]): string {
-  return names.length ? names.join(', ') : 'nothing';
+  return names.length ? nameList(names) : 'nothing';
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ClusterStatus, ControllerRegistration, ControllerReport, ControllerStatus } from '../../src/domain/index.ts';
-import { aggregateStatus, applyReport, emptyStatus, findCondition, requiredControllers } from '../../src/domain/index.ts';
+import { aggregateStatus, applyReport, emptyStatus, findCondition, nameList, requiredControllers } from '../../src/domain/index.ts';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:01:00.000Z';
@@ -185,4 +185,12 @@ describe('sameStatus', () => {
     assert.equal(sameStatus(a, reordered), true);
     assert.equal(sameStatus(a, { ...a, phase: 'Ready' }), false);
   });
+});
+
+test('condition messages name at most 10 nodes or controllers, then a count', () => {
+  assert.equal(nameList([]), '');
+  assert.equal(nameList(['a', 'b']), 'a, b');
+  const many = Array.from({ length: 1000 }, (_, i) => `cluster-pool-agent-${i}`);
+  assert.equal(nameList(many), `${many.slice(0, 10).join(', ')} and 990 more`);
+  assert.ok(nameList(many).length < 2000);
 });

@@ -7,7 +7,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../../aws/clients.ts';
 import { z } from 'zod';
 import type { Action, Cluster, ClusterNode, ControllerReport, ReportedCondition } from '../../domain/index.ts';
-import { condition, durationMs, snapshotsOf, upgradeSettings, type RestoreStatus, type RolloutStatus } from '../../domain/index.ts';
+import { condition, durationMs, nameList, snapshotsOf, upgradeSettings, type RestoreStatus, type RolloutStatus } from '../../domain/index.ts';
 import { TerminalError, type ReconcileContext, type ReconcileResult, type Reconciler } from '../../reconcile/types.ts';
 import type { InstanceInfo } from './ec2.ts';
 import { nodeName, slotKey } from '../../domain/slots.ts';
@@ -427,7 +427,7 @@ export class AwsReconciler implements Reconciler {
     rollout = cluster.status.rollout;
     if (rolloutConditions.rollout) rollout = rolloutConditions.rollout;
     if (pending.length || reconfiguring) {
-      const notReady = `not ready in K3s: ${pending.map((x) => x.nodeName).join(', ')}`;
+      const notReady = `not ready in K3s: ${nameList(pending.map((x) => x.nodeName))}`;
       const ready = rollout?.paused && !rollout.finishedAt
         ? condition('Ready', 'False', 'RolloutPaused', rollout.reason)
         : pending.length === 0

@@ -4,7 +4,7 @@
 // status.rollout and Upgrading condition a pass reports. The reconciler runs the scripts.
 import { z } from 'zod';
 import type { ClusterSpec, ReportedCondition, RolloutStatus } from '../../domain/index.ts';
-import { condition, durationMs, NODE_ROLES, upgradeSettings } from '../../domain/index.ts';
+import { condition, durationMs, nameList, NODE_ROLES, upgradeSettings } from '../../domain/index.ts';
 import type { K3sNode } from './k3s.ts';
 import { versionMatches } from './k3s.ts';
 
@@ -97,7 +97,7 @@ export function rolloutReport(f: RolloutFacts): { rollout?: RolloutStatus; condi
     return { rollout: done, conditions: [condition('Upgrading', 'False', 'Complete', `${f.total} node(s) at ${to}`)] };
   }
   const userPaused = upgradeSettings(spec).paused;
-  const reason = memory.pause?.reason ?? (userPaused ? 'paused by spec.upgrade.paused (`goman rollout resume`)' : `upgrading ${inFlight.join(', ') || 'next node'}`);
+  const reason = memory.pause?.reason ?? (userPaused ? 'paused by spec.upgrade.paused (`goman rollout resume`)' : `upgrading ${nameList(inFlight) || 'next node'}`);
   const rollout: RolloutStatus = { ...base, nodesDone: f.total - f.outdated - inFlight.length, current: inFlight, paused: memory.pause !== undefined || userPaused, reason };
   const upgrading = rollout.paused
     ? condition('Upgrading', 'False', 'Paused', reason)

@@ -5,7 +5,7 @@
 // timestamps compared on each pass (requeueAfter), never by sleeping.
 import { randomBytes } from 'node:crypto';
 import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerRegistrationInput, ControllerReport, LastError } from '../../domain/index.ts';
-import { condition, GomanError, SERVER_POOL, type ReportedCondition, type RolloutStatus } from '../../domain/index.ts';
+import { condition, GomanError, nameList, SERVER_POOL, type ReportedCondition, type RolloutStatus } from '../../domain/index.ts';
 import type { ReconcileContext, Reconciler, ReconcileResult } from '../../reconcile/types.ts';
 import type { ProviderStateStore } from '../../store/port.ts';
 import {
@@ -333,7 +333,7 @@ function rolloutView(cluster: Cluster, state: SimState): RolloutStatus | undefin
     nodesTotal: nodes.length,
     current: busy.map((i) => nodeName(cluster.name, i)),
     paused: r.pause !== undefined || (userPaused && r.finishedAt === undefined),
-    reason: r.pause?.reason ?? (r.finishedAt !== undefined ? 'complete' : userPaused ? 'paused by spec.upgrade.paused (goman rollout resume)' : `upgrading ${busy.map((i) => nodeName(cluster.name, i)).join(', ') || 'next node'}`),
+    reason: r.pause?.reason ?? (r.finishedAt !== undefined ? 'complete' : userPaused ? 'paused by spec.upgrade.paused (goman rollout resume)' : `upgrading ${nameList(busy.map((i) => nodeName(cluster.name, i))) || 'next node'}`),
     history: r.history.map((h) => ({ node: h.node, startedAt: iso(h.startedAt), ...(h.endedAt !== undefined ? { endedAt: iso(h.endedAt) } : {}), ...(h.result ? { result: h.result } : {}) })),
   };
   if (r.finishedAt !== undefined) view.finishedAt = iso(r.finishedAt);

@@ -211,25 +211,49 @@ test('zero boot and install times converge in one pass', async () => {
   assert.equal(await store.getCluster(c.id), null);
 });
 
-test('the largest cluster a spec admits gets reports the API accepts (every node listed)', async () => {
+test('the largest cluster a spec admits gets reports the API accepts, provisioning and rolling out 997 agents at once', async () => {
   // 20 pools of 100 once passed the spec and then every report failed the API's schema
-  // ("invalid body", retried for ever); the spec now bounds the whole cluster.
-  const sim = new SimReconciler({ store, bootMs: 0, installMs: 0, env: {} });
+  // ("invalid body", retried for ever); the spec now bounds the whole cluster. And a rollout of
+  // every agent at once once named them all in a condition message far over its 2000 characters.
+  const clock = new Clock();
+  const sim = new SimReconciler({ store, now: clock.now, bootMs: 0, installMs: 0, cordonMs: 0, drainMs: 0, upgradeMs: 1000, env: {} });
   const counts = [100, 100, 100, 100, 100, 100, 100, 100, 100, 97];
-  const c = await create({ provider: 'sim', mode: 'ha', nodePools: counts.map((count, i) => ({ name: `pool-${'x'.repeat(30)}-${i}`, count })) });
-  const lease = await store.acquireLease(leaseName(c.id), 'test-owner', 30_000);
-  assert.ok(lease);
+  const nodePools = counts.map((count, i) => ({ name: `pool-${'x'.repeat(30)}-${i}`, count }));
+  const c = await create({ provider: 'sim', mode: 'ha', k3sVersion: 'v1.30.5+k3s1', nodePools });
   const reports: ControllerReport[] = [];
-  const ctx = { ...(await passCtx(c.id, lease)), report: async (r: ControllerReport) => void reports.push(r) };
-  await sim.reconcile(c, ctx);
-  await store.releaseLease(lease);
-  assert.ok(reports.length > 0);
+  const step = async (): Promise<Cluster> => {
+    const lease = await store.acquireLease(leaseName(c.id), 'test-owner', 30_000);
+    assert.ok(lease);
+    const ctx = await passCtx(c.id, lease);
+    const cluster = await store.getCluster(c.id);
+    assert.ok(cluster);
+    const report = async (r: ControllerReport): Promise<void> => {
+      reports.push(r);
+      await ctx.report(r);
+    };
+    await sim.reconcile(cluster, { ...ctx, report });
+    await store.releaseLease(lease);
+    const after = await store.getCluster(c.id);
+    assert.ok(after);
+    return after;
+  };
+  assert.equal((await step()).status.nodes.length, MAX_CLUSTER_NODES);
+  const spec = clusterSpecSchema.parse({ ...c.spec, k3sVersion: 'v1.31.2+k3s1', upgrade: { maxUnavailable: '100%' } });
+  await store.updateCluster(c.id, { spec });
+  let all = 0;
+  for (let i = 0; i < 10 && all === 0; i++) {
+    const now = await step();
+    all = now.status.nodes.filter((n) => n.upgrade === 'upgrading').length === 997 ? 997 : 0;
+    clock.t += 1000;
+  }
+  assert.equal(all, 997, 'every agent upgrading at once');
   for (const report of reports) {
     const parsed = controllerReportSchema.safeParse(JSON.parse(JSON.stringify(report)));
-    assert.ok(parsed.success, parsed.error?.message);
+    assert.ok(parsed.success, parsed.error?.message.slice(0, 500));
     assert.equal(reportFieldProblem(parsed.data), null);
   }
-  assert.equal(reports.at(-1)?.metadata?.nodes?.length, MAX_CLUSTER_NODES);
+  const said = (reports.at(-1)?.conditions ?? []).map((x) => `${x.type}: ${x.message}`).join('\n');
+  assert.match(said, /upgrading sim-\d+-pool-x+-0-agent-0, .* and 987 more/, said);
   await store.deleteCluster(c.id);
   await pass(sim, c.id);
 });
