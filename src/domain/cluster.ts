@@ -40,9 +40,13 @@ export const clusterNodeSchema = z.strictObject({
 });
 export type ClusterNode = z.output<typeof clusterNodeSchema>;
 
+const MAX_MESSAGE = 2000;
+const MAX_REASON = 128;
+const MAX_CODE = 64;
+
 export const lastErrorSchema = z.strictObject({
-  code: z.string().min(1).max(64),
-  message: z.string().max(2000),
+  code: z.string().min(1).max(MAX_CODE),
+  message: z.string().max(MAX_MESSAGE),
   retryable: z.boolean(),
 });
 export type LastError = z.output<typeof lastErrorSchema>;
@@ -51,10 +55,26 @@ export type LastError = z.output<typeof lastErrorSchema>;
 export const reportedConditionSchema = z.strictObject({
   type: z.string().regex(/^[A-Z][A-Za-z0-9]{0,63}$/, 'must be a condition type such as Ready'),
   status: z.enum(CONDITION_STATUSES),
-  reason: z.string().max(128).default(''),
-  message: z.string().max(2000).default(''),
+  reason: z.string().max(MAX_REASON).default(''),
+  message: z.string().max(MAX_MESSAGE).default(''),
 });
 export type ReportedCondition = z.output<typeof reportedConditionSchema>;
+
+const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/**
+ * A report with its texts cut to what the API takes. A provider's messages carry cloud error text
+ * (an EC2 authorization failure alone runs to thousands of characters); one character too many
+ * would make the whole report fail, and the controller retry it for ever.
+ */
+export function fitReport(report: ControllerReport): ControllerReport {
+  const fitted: ControllerReport = {
+    ...report,
+    conditions: report.conditions.map((c) => ({ ...c, reason: cut(c.reason, MAX_REASON), message: cut(c.message, MAX_MESSAGE) })),
+  };
+  if (report.lastError) fitted.lastError = { ...report.lastError, code: cut(report.lastError.code, MAX_CODE), message: cut(report.lastError.message, MAX_MESSAGE) };
+  return fitted;
+}
 
 /** Room for the largest cluster a spec admits (MAX_CLUSTER_NODES) and some extra facts; a report's metadata is stored and served with every read of its cluster. */
 export const MAX_METADATA_BYTES = 512 * 1024;

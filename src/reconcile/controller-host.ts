@@ -4,7 +4,7 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Cluster, ControllerReport, ControllerStatus } from '../domain/index.ts';
-import { isGomanError, isNotRegistered, stableStringify } from '../domain/index.ts';
+import { fitReport, isGomanError, isNotRegistered, stableStringify } from '../domain/index.ts';
 import type { EventBus, Subscription } from '../events/port.ts';
 import type { ClusterEvent } from '../domain/index.ts';
 import { acquireKept } from '../lease/keeper.ts';
@@ -177,7 +177,8 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
       const ctx: ReconcileContext = {
         fence: held.fence,
         signal,
-        report: async (report) => {
+        report: async (given) => {
+          const report = fitReport(given);
           if (unchanged(ownStatus(cluster, name), report)) return;
           signal.throwIfAborted();
           await registeredThen(job, () => controlPlane.reportStatus(clusterId, name, report));

@@ -143,6 +143,33 @@ test('a controller an admin deregistered registers again at its next report, wit
   assert.deepEqual((await env.store.getCluster(c.id))?.finalizers, [SIM_CONTROLLER], 'its first report after registering holds the cluster again');
 });
 
+test('a report with cloud error text past the API\'s limits is cut to fit, not refused for ever', async (t) => {
+  const env = await embedded(t);
+  // An EC2 authorization failure carries an encoded message thousands of characters long.
+  const long = `UnauthorizedOperation: You are not authorized. Encoded authorization failure message: ${'x'.repeat(6000)}`;
+  const noisy: Reconciler = {
+    name: 'noisy-controller',
+    registration: { providers: ['sim'], required: true },
+    async reconcile(cluster, ctx) {
+      await ctx.report({
+        observedGeneration: cluster.generation,
+        conditions: [{ type: 'Ready', status: 'False', reason: `Unauthorized${'y'.repeat(200)}`, message: long }],
+        lastError: { code: 'UnauthorizedOperation', message: long, retryable: true },
+      });
+      return {};
+    },
+  };
+  await env.host(noisy, 'only');
+  const c = await env.create('noisy', { provider: 'sim' });
+  const reported = await eventually('the noisy report to land', async () => (await env.store.getCluster(c.id))?.status.controllers.find((x) => x.name === 'noisy-controller'));
+  const ready = reported.conditions.find((x) => x.type === 'Ready');
+  assert.equal(ready?.message.length, 2000);
+  assert.ok(ready?.message.startsWith('UnauthorizedOperation: You are not authorized.'));
+  assert.ok(ready?.message.endsWith('…'));
+  assert.equal(ready?.reason.length, 128);
+  assert.equal(reported.lastError?.message.length, 2000);
+});
+
 test('two controller hosts share the work, but a cluster is reconciled by one at a time', async (t) => {
   const env = await embedded(t);
   const inFlight = new Map<string, number>();

@@ -3,7 +3,7 @@
 // The status object never triggers the controller (the notification filters clusters/).
 import { randomUUID } from 'node:crypto';
 import type { ControllerReport, FieldError } from '../../domain/index.ts';
-import { aggregateStatus, applyReport, conflict, day2History, emptyStatus } from '../../domain/index.ts';
+import { aggregateStatus, applyReport, conflict, day2History, emptyStatus, fitReport } from '../../domain/index.ts';
 import { statusKey } from '../../aws/names.ts';
 import type { HistoryEntry } from '../../domain/index.ts';
 import type { LeaseStore } from '../../lease/port.ts';
@@ -54,7 +54,8 @@ export class StatusWriter {
     throw conflict(`status of ${name} kept changing`);
   }
 
-  report(desired: DesiredDoc, controller: string, report: ControllerReport): Promise<void> {
+  report(desired: DesiredDoc, controller: string, given: ControllerReport): Promise<void> {
+    const report = fitReport(given);
     return this.update(desired.name, desired.id, (doc) => {
       const now = new Date().toISOString();
       const previous = doc.controllers.find((c) => c.name === controller);
