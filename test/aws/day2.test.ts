@@ -116,6 +116,14 @@ test('aws rollout: agents of a batch upgrade concurrently; a node past nodeTimeo
     ['roll-w-agent-1', true],
     ['roll-w-agent-2', true],
   ]);
+
+  // Undo rolls every node back to the old version under the same rules.
+  const undone = await backend.rollout(name, 'undo');
+  assert.equal(undone.spec.k3sVersion, OLD);
+  const back = await readyAt(name, undone.generation);
+  assert.ok([...k3s.nodes.values()].filter((n) => n.name.startsWith('roll-')).every((n) => n.version === OLD && n.ready));
+  const u = back.status.rollout;
+  assert.deepEqual(u && [u.fromVersion, u.toVersion, u.nodesDone, u.finishedAt !== undefined], [NEW, OLD, 4, true]);
 });
 
 test('aws snapshots: without spec.backup.s3 they go to goman\'s bucket under snapshots/<name>/<id>; a changed spec.backup reaches installed servers one at a time', async (t) => {

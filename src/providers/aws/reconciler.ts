@@ -332,7 +332,7 @@ export class AwsReconciler implements Reconciler {
       const inst = instanceOfNode(node);
       if (!inst) return;
       await run(inst.id, 'upgrade-k3s', { K3S_VERSION: spec.k3sVersion });
-      upgrading[node] = { role: entry.role, since: new Date().toISOString() };
+      upgrading[node] = { role: entry.role, since: new Date().toISOString(), to: spec.k3sVersion };
     };
     const inFlight = new Map(Object.entries(upgrading).map(([node, e]) => [node, e.role]));
     const batch = [...rolloutBatch(spec, plan, inFlight, meta.pause !== undefined)];

@@ -15,6 +15,8 @@ const inFlightNodeSchema = z.object({
   since: z.string(),
   /** Resumed after a stall: its upgrade runs again once. */
   rerun: z.boolean().optional(),
+  /** The version it was upgraded to: a rollout to another one (an undo) plans the node afresh. */
+  to: z.string().optional(),
 });
 export type InFlightNode = z.output<typeof inFlightNodeSchema>;
 
@@ -39,7 +41,8 @@ export function liftStall(memory: RolloutMemory, now: number): void {
 
 /**
  * Settles the in-flight nodes against what K3s reports: those Ready at the spec's version are
- * returned to be uncordoned (and forgotten), those no longer wanted are forgotten, and the first
+ * returned to be uncordoned (and forgotten), those no longer wanted are forgotten, those upgraded
+ * towards another version than the spec's (an undo mid-rollout) are upgraded again, and the first
  * one past nodeTimeout pauses the rollout.
  */
 export function settleInFlight(memory: RolloutMemory, spec: ClusterSpec, k3s: ReadonlyMap<string, K3sNode>, wanted: ReadonlySet<string>, now: number): string[] {
@@ -50,6 +53,9 @@ export function settleInFlight(memory: RolloutMemory, spec: ClusterSpec, k3s: Re
     const seen = k3s.get(node);
     if (!wanted.has(node)) {
       delete upgrading[node];
+    } else if (entry.to !== undefined && entry.to !== spec.k3sVersion) {
+      // The spec moved on (an undo): the node, still cordoned and drained, is upgraded again to it.
+      Object.assign(entry, { rerun: true, to: spec.k3sVersion, since: new Date(now).toISOString() });
     } else if (seen?.ready && versionMatches(spec.k3sVersion, seen.version)) {
       back.push(node);
       delete upgrading[node];
