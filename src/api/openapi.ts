@@ -14,6 +14,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   401: 'missing or invalid credentials',
   403: 'the caller\'s role may not do this',
   404: 'no such resource (or not the caller\'s)',
+  405: 'method not allowed on the path the request reached (an unencoded ? or # in a path parameter ends the path)',
   409: 'conflict (name taken, being deleted, report from a future generation)',
   410: 'resume point too old',
   412: 'If-Match does not match the current resourceVersion',
@@ -66,6 +67,9 @@ function operation(def: RouteDef): JsonObject {
   }
   const problems = new Set<number>([...(def.problems ?? []), 500]);
   if (def.params || def.query || def.body) problems.add(400);
+  // A raw '?' or '#' in a path parameter ends the path there (HTTP, not goman): the request then
+  // reaches a shorter path, whose route may not take this method.
+  if (def.params) problems.add(405);
   if (def.body) [413, 415].forEach((s) => problems.add(s));
   if (def.auth !== 'public') [401, 403, 429, 503].forEach((s) => problems.add(s));
   for (const status of [...problems].sort()) {
