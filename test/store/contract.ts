@@ -114,6 +114,10 @@ export function storeContract(label: string, open: OpenStore): void {
         assert.equal((await store.getCluster(c.id, 'carol'))?.id, c.id);
         assert.equal(await store.getCluster(c.id, 'mallory'), null);
         assert.equal(await store.getCluster('no-such-cluster'), null);
+        // A name may be shaped like a UUID: it is found by name once no id matches.
+        const name = `abcdef01-2345-4abc-8def-${uid().padStart(12, '0')}`;
+        const shaped = await store.createCluster({ name, labels: {}, spec: spec(`p${uid()}`), createdBy: 'alice' });
+        assert.equal((await store.getCluster(shaped.name))?.id, shaped.id);
       });
 
       test('reads never write: get and list leave resourceVersion and the outbox untouched', async () => {

@@ -1,5 +1,5 @@
 // Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
-import { newId } from '../../util/ids.ts';
+import { isId, newId } from '../../util/ids.ts';
 import {
   assertAdmissible,
   assertDay2Change,
@@ -65,15 +65,16 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
 }
 
 export async function getCluster(ctx: SqlContext, idOrName: string, owner?: string): Promise<Cluster | null> {
-  const row = await ctx.db
-    .selectFrom('clusters')
-    .selectAll()
-    .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-    .$if(owner !== undefined, (q) => q.where('created_by', '=', owner ?? ''))
-    // An id wins over a name that happens to spell another cluster's id.
-    .orderBy((eb) => eb.case().when('id', '=', idOrName).then(0).else(1).end())
-    .limit(1)
-    .executeTakeFirst();
+  // An id wins over a name that happens to spell another cluster's id, so a UUID-shaped key is
+  // tried as an id first (a primary-key read: the common case); anything else is only a name.
+  const by = (column: 'id' | 'name') =>
+    ctx.db
+      .selectFrom('clusters')
+      .selectAll()
+      .where(column, '=', idOrName)
+      .$if(owner !== undefined, (q) => q.where('created_by', '=', owner ?? ''))
+      .executeTakeFirst();
+  const row = (isId(idOrName) ? await by('id') : undefined) ?? (await by('name'));
   return row ? clusterFromRow(row) : null;
 }
 
