@@ -101,6 +101,10 @@ test('OpenAPI 3.1 document generated from the route schemas, and an offline HTML
   const create = doc.paths['/api/v1/clusters']!.post!;
   assert.deepEqual(Object.keys(create.requestBody!.content['application/json']!.schema.properties!).sort(), ['labels', 'name', 'spec']);
   assert.ok(create.responses['201'] && create.responses['409'] && create.responses['400']);
+  // A raw '?' or '#' in a path parameter cuts the path short, where the method may not be allowed.
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) if (path.includes('{')) assert.ok(op?.responses['405'], `${method} ${path} documents 405`);
+  }
   assert.deepEqual(Object.keys(doc.paths['/api/v1/clusters/{idOrName}']!.patch!.requestBody!.content).sort(), ['application/json', 'application/merge-patch+json']);
   for (const name of ['Cluster', 'ClusterList', 'ClusterStatus', 'Problem']) assert.ok(doc.components.schemas[name], name);
   assert.ok(doc.components.schemas.Cluster!.properties!.spec);
