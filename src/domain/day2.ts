@@ -75,6 +75,19 @@ export const rolloutStatusSchema = z.strictObject({
 });
 export type RolloutStatus = z.output<typeof rolloutStatusSchema>;
 
+/** Finished nodes status.rollout.history keeps (nodes in progress are always kept). */
+export const ROLLOUT_HISTORY_FINISHED = 100;
+
+/**
+ * The history status.rollout shows: every node in progress and the latest finished ones. A
+ * thousand-node rollout's full history would crowd a report out of its size limit; every node's
+ * start and end is a `rollout` event in the cluster's history all the same.
+ */
+export function recentHistory(history: RolloutStatus['history']): RolloutStatus['history'] {
+  let drop = history.filter((h) => h.endedAt !== undefined).length - ROLLOUT_HISTORY_FINISHED;
+  return history.filter((h) => !(h.endedAt !== undefined && drop-- > 0));
+}
+
 export const RESTORE_STEPS = ['stop-k3s', 'reset-first-server', 'rejoin-servers', 'restart-agents'] as const;
 
 export const restoreStatusSchema = z.strictObject({

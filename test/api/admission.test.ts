@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Cluster } from '../../src/domain/index.ts';
-import { MAX_LABELS, MAX_SPEC_BYTES } from '../../src/domain/index.ts';
+import { MAX_LABELS, MAX_METADATA_BYTES, MAX_SPEC_BYTES } from '../../src/domain/index.ts';
 import { MAX_PAGE_BYTES } from '../../src/api/paging.ts';
 import type { Harness } from './harness.ts';
 import { harness, PROBLEM } from './harness.ts';
@@ -74,7 +74,7 @@ test('free-form JSON is bounded: 10 000-deep PATCH bodies and deep or huge statu
   const deep = await h.call('controller', { method: 'PUT', url, payload: `{"observedGeneration":1,"conditions":[],"metadata":{"x":${nested(4000)}}}`, headers: { 'content-type': 'application/json' } });
   assert.equal(problem(deep, 400).code, 'VALIDATION_FAILED');
   // Under the body's depth bound but over the metadata's size bound.
-  const huge = await h.call('controller', { method: 'PUT', url, payload: { observedGeneration: 1, conditions: [], metadata: { blob: 'x'.repeat(600 * 1024) } } });
+  const huge = await h.call('controller', { method: 'PUT', url, payload: { observedGeneration: 1, conditions: [], metadata: { blob: 'x'.repeat(MAX_METADATA_BYTES + 1024) } } });
   assert.deepEqual(problem(huge, 400).errors?.map((e) => e.path), ['metadata']);
   // The store refuses too (SQLite and PostgreSQL alike), whoever calls it.
   let deepObject: Record<string, unknown> = { leaf: 1 };

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   clusterSpecSchema,
   isGomanError,
+  MAX_METADATA_BYTES,
   readyCondition,
   type Cluster,
   type ClusterSpec,
@@ -576,7 +577,7 @@ export function storeContract(label: string, open: OpenStore): void {
           [report(1, 'False', { lastError: { code: 'E', message: 'x\u0000', retryable: true } }), 'lastError.message'],
           [report(1, 'False', { metadata: { note: { text: '\u0000' } } }), 'metadata.note.text'],
           [report(1, 'False', { metadata: deep }), 'metadata'],
-          [report(1, 'False', { metadata: { blob: 'x'.repeat(600 * 1024) } }), 'metadata'],
+          [report(1, 'False', { metadata: { blob: 'x'.repeat(MAX_METADATA_BYTES + 1024) } }), 'metadata'],
         ];
         for (const [r, path] of bad) {
           const e = await rejectsWith(store.reportStatus(c.id, ctl!, r), 'VALIDATION_FAILED');

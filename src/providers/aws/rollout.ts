@@ -4,7 +4,7 @@
 // status.rollout and Upgrading condition a pass reports. The reconciler runs the scripts.
 import { z } from 'zod';
 import type { ClusterSpec, ReportedCondition, RolloutStatus } from '../../domain/index.ts';
-import { condition, durationMs, nameList, NODE_ROLES, upgradeSettings } from '../../domain/index.ts';
+import { condition, durationMs, nameList, NODE_ROLES, recentHistory, upgradeSettings } from '../../domain/index.ts';
 import type { K3sNode } from './k3s.ts';
 import { versionMatches } from './k3s.ts';
 
@@ -112,5 +112,5 @@ export function rolloutReport(f: RolloutFacts): { rollout?: RolloutStatus; condi
 }
 
 function closeHistory(history: RolloutStatus['history'], finished: readonly string[], to: string, at: string): RolloutStatus['history'] {
-  return history.map((h) => (h.endedAt === undefined && finished.includes(h.node) ? { ...h, endedAt: at, result: `Ready at ${to}` } : h));
+  return recentHistory(history).map((h) => (h.endedAt === undefined && finished.includes(h.node) ? { ...h, endedAt: at, result: `Ready at ${to}` } : h));
 }

@@ -5,7 +5,7 @@
 // timestamps compared on each pass (requeueAfter), never by sleeping.
 import { randomBytes } from 'node:crypto';
 import type { Action, Cluster, ClusterNode, ClusterSpec, ControllerRegistrationInput, ControllerReport, LastError } from '../../domain/index.ts';
-import { condition, GomanError, nameList, SERVER_POOL, type ReportedCondition, type RolloutStatus } from '../../domain/index.ts';
+import { condition, GomanError, nameList, recentHistory, SERVER_POOL, type ReportedCondition, type RolloutStatus } from '../../domain/index.ts';
 import type { ReconcileContext, Reconciler, ReconcileResult } from '../../reconcile/types.ts';
 import type { ProviderStateStore } from '../../store/port.ts';
 import {
@@ -334,7 +334,7 @@ function rolloutView(cluster: Cluster, state: SimState): RolloutStatus | undefin
     current: busy.map((i) => nodeName(cluster.name, i)),
     paused: r.pause !== undefined || (userPaused && r.finishedAt === undefined),
     reason: r.pause?.reason ?? (r.finishedAt !== undefined ? 'complete' : userPaused ? 'paused by spec.upgrade.paused (goman rollout resume)' : `upgrading ${nameList(busy.map((i) => nodeName(cluster.name, i))) || 'next node'}`),
-    history: r.history.map((h) => ({ node: h.node, startedAt: iso(h.startedAt), ...(h.endedAt !== undefined ? { endedAt: iso(h.endedAt) } : {}), ...(h.result ? { result: h.result } : {}) })),
+    history: recentHistory(r.history.map((h) => ({ node: h.node, startedAt: iso(h.startedAt), ...(h.endedAt !== undefined ? { endedAt: iso(h.endedAt) } : {}), ...(h.result ? { result: h.result } : {}) }))),
   };
   if (r.finishedAt !== undefined) view.finishedAt = iso(r.finishedAt);
   return view;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Cluster, ClusterSpecInput, ControllerReport } from '../../../src/domain/index.ts';
-import { clusterSpecSchema, controllerReportSchema, isGomanError, MAX_CLUSTER_NODES, reportFieldProblem } from '../../../src/domain/index.ts';
+import { clusterSpecSchema, controllerReportSchema, isGomanError, MAX_CLUSTER_NODES, MAX_METADATA_BYTES, reportFieldProblem } from '../../../src/domain/index.ts';
 import { desiredSlots, slotKey } from '../../../src/domain/slots.ts';
 import { advance, isLive, terminate, type SimInstance } from '../../../src/providers/sim/instances.ts';
 import { SIM_CONTROLLER, SimReconciler } from '../../../src/providers/sim/reconciler.ts';
@@ -219,7 +219,10 @@ test('the largest cluster a spec admits gets reports the API accepts, provisioni
   const sim = new SimReconciler({ store, now: clock.now, bootMs: 0, installMs: 0, cordonMs: 0, drainMs: 0, upgradeMs: 1000, env: {} });
   const counts = [100, 100, 100, 100, 100, 100, 100, 100, 100, 97];
   const nodePools = counts.map((count, i) => ({ name: `pool-${'x'.repeat(30)}-${i}`, count }));
-  const c = await create({ provider: 'sim', mode: 'ha', k3sVersion: 'v1.30.5+k3s1', nodePools });
+  // The longest names there are (a 40-character cluster name, 37-character pools), so the
+  // metadata is as large as a real report's can be.
+  const longName = `s${seq++}-${'n'.repeat(40)}`.slice(0, 40);
+  const c = await store.createCluster({ name: longName, labels: {}, spec: clusterSpecSchema.parse({ provider: 'sim', mode: 'ha', k3sVersion: 'v1.30.5+k3s1', nodePools }), createdBy: 'test' });
   const reports: ControllerReport[] = [];
   const step = async (): Promise<Cluster> => {
     const lease = await store.acquireLease(leaseName(c.id), 'test-owner', 30_000);
@@ -247,13 +250,21 @@ test('the largest cluster a spec admits gets reports the API accepts, provisioni
     clock.t += 1000;
   }
   assert.equal(all, 997, 'every agent upgrading at once');
+  let done = false;
+  for (let i = 0; i < 10 && !done; i++) {
+    done = (await step()).status.rollout?.finishedAt !== undefined;
+    clock.t += 1000;
+  }
+  assert.ok(done, 'the rollout completes, with a history entry per node');
   for (const report of reports) {
     const parsed = controllerReportSchema.safeParse(JSON.parse(JSON.stringify(report)));
     assert.ok(parsed.success, parsed.error?.message.slice(0, 500));
     assert.equal(reportFieldProblem(parsed.data), null);
   }
-  const said = (reports.at(-1)?.conditions ?? []).map((x) => `${x.type}: ${x.message}`).join('\n');
-  assert.match(said, /upgrading sim-\d+-pool-x+-0-agent-0, .* and 987 more/, said);
+  const said = reports.flatMap((r) => r.conditions.map((x) => `${x.type}: ${x.message}`)).join('\n');
+  assert.match(said, /upgrading s\d+-n+-pool-x+-0-agent-0, .* and 987 more/);
+  const largest = Math.max(...reports.map((r) => JSON.stringify(r.metadata ?? {}).length));
+  console.log(`# largest report metadata: ${largest} bytes of JSON (limit ${MAX_METADATA_BYTES})`);
   await store.deleteCluster(c.id);
   await pass(sim, c.id);
 });
