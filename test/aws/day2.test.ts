@@ -7,39 +7,29 @@
 // FakeK3s stands in for what K3s prints on the nodes (see fixtures.ts); all else is moto.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { AwsClients } from '../../src/aws/clients.ts';
-import { createAwsClients } from '../../src/aws/clients.ts';
 import type { InitResult } from '../../src/cli/aws/init.ts';
-import { initAws } from '../../src/cli/aws/init.ts';
-import { S3Backend } from '../../src/client/s3-backend.ts';
+import type { S3Backend } from '../../src/client/s3-backend.ts';
 import type { Cluster } from '../../src/domain/index.ts';
 import { AwsReconciler } from '../../src/providers/aws/reconciler.ts';
 import { ServerlessRunner } from '../../src/reconcile/serverless-runner.ts';
 import type { Moto } from '../helpers/moto.ts';
-import { AtomicPerKeyObjects, startMoto, useMotoEnv } from '../helpers/moto.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { FakeK3s } from './fixtures.ts';
+import { serverlessAccount, type FakeK3s } from './fixtures.ts';
 
 const OLD = 'v1.31.4+k3s1';
 const NEW = 'v1.32.1+k3s1';
 
-let moto: Moto | null;
-let clients: AwsClients;
+let moto: Moto | null = null;
 let init: InitResult;
 let backend: S3Backend;
 let k3s: FakeK3s;
 let runner: ServerlessRunner;
-// An empty zip: the Lambda code never runs inside moto; the runner runs in-process instead.
-const emptyZip = async (): Promise<Buffer> => Buffer.from('UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==', 'base64');
 
 before(async () => {
-  moto = await startMoto();
-  if (!moto) return;
-  useMotoEnv(moto);
-  clients = createAwsClients('ap-south-1');
-  init = await initAws({ clients, configFile: false, lambdaZip: emptyZip });
-  backend = new S3Backend({ bucket: init.names.bucket, region: 'ap-south-1', objects: new AtomicPerKeyObjects(clients.s3(), init.names.bucket) });
-  k3s = new FakeK3s(clients);
+  const account = await serverlessAccount();
+  if (!account) return;
+  ({ moto, init, backend, k3s } = account);
+  const { clients } = account;
   runner = new ServerlessRunner({
     clients,
     bucket: init.names.bucket,

@@ -26,26 +26,18 @@ import { parseDesired } from '../../src/store/s3/documents.ts';
 import { JsonObjects } from '../../src/store/s3/objects.ts';
 import { StatusWriter } from '../../src/store/s3/status-writer.ts';
 import type { Moto } from '../helpers/moto.ts';
-import { AtomicPerKeyObjects, startMoto, useMotoEnv } from '../helpers/moto.ts';
-import { FakeK3s } from './fixtures.ts';
+import { serverlessAccount, type FakeK3s } from './fixtures.ts';
 
 let moto: Moto | null;
 let clients: AwsClients;
 let init: InitResult;
 let backend: S3Backend;
 let k3s: FakeK3s;
-// An empty zip: the Lambda code is never run inside moto (it would need Docker); the worker
-// runs the same runner in-process instead.
-const emptyZip = async (): Promise<Buffer> => Buffer.from('UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==', 'base64');
 
 before(async () => {
-  moto = await startMoto();
-  if (!moto) return;
-  useMotoEnv(moto);
-  clients = createAwsClients('ap-south-1');
-  init = await initAws({ clients, configFile: false, lambdaZip: emptyZip });
-  backend = new S3Backend({ bucket: init.names.bucket, region: 'ap-south-1', objects: new AtomicPerKeyObjects(clients.s3(), init.names.bucket) });
-  k3s = new FakeK3s(clients);
+  const account = await serverlessAccount();
+  if (!account) return;
+  ({ moto, clients, init, backend, k3s } = account);
 });
 after(async () => moto?.stop());
 

@@ -5,6 +5,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../src/aws/clients.ts';
+import { createAwsClients } from '../../src/aws/clients.ts';
+import type { InitResult } from '../../src/cli/aws/init.ts';
+import { initAws } from '../../src/cli/aws/init.ts';
+import { S3Backend } from '../../src/client/s3-backend.ts';
+import type { Moto } from '../helpers/moto.ts';
+import { AtomicPerKeyObjects, startMoto, useMotoEnv } from '../helpers/moto.ts';
 import type { NodeAgent, NodeCommand, NodeCommandResult } from '../../src/providers/aws/node-agent.ts';
 import { SsmNodeAgent } from '../../src/providers/aws/node-agent.ts';
 
@@ -163,4 +169,28 @@ export async function recordedCommands(clients: AwsClients, region: string): Pro
     NextToken = page.NextToken;
   } while (NextToken);
   return out;
+}
+
+export interface ServerlessAccount {
+  moto: Moto;
+  clients: AwsClients;
+  init: InitResult;
+  backend: S3Backend;
+  k3s: FakeK3s;
+}
+
+/**
+ * moto running, `goman init` done in ap-south-1 (without a Lambda: its code never runs inside
+ * moto, which would need Docker; tests run the same runner in-process), an S3 backend on the
+ * state bucket, and FakeK3s for node output. Null when moto is not installed.
+ */
+export async function serverlessAccount(): Promise<ServerlessAccount | null> {
+  const moto = await startMoto();
+  if (!moto) return null;
+  useMotoEnv(moto);
+  const clients = createAwsClients('ap-south-1');
+  const emptyZip = async (): Promise<Buffer> => Buffer.from('UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==', 'base64');
+  const init = await initAws({ clients, configFile: false, lambdaZip: emptyZip });
+  const backend = new S3Backend({ bucket: init.names.bucket, region: 'ap-south-1', objects: new AtomicPerKeyObjects(clients.s3(), init.names.bucket) });
+  return { moto, clients, init, backend, k3s: new FakeK3s(clients) };
 }
