@@ -39,7 +39,7 @@ fuzz() { # NAME TOKEN SECONDS SCHEMATHESIS-ARGS...
   # One worker: generation is CPU-bound under the GIL, so a second thread adds little, and
   # Python before 3.11.8/3.12.2 shares the AST constructor's state between threads (CPython
   # gh-106905), which once failed a run with "AST constructor recursion depth mismatch".
-  timeout $((seconds + 300)) "$root/.venv/bin/schemathesis" run "$url/openapi.json" \
+  timeout $((seconds + 300)) "$root/.venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "$url/openapi.json" \
     --max-time "$seconds" \
     --url "$url" \
     --header "Authorization: Bearer $bearer" \

@@ -22,6 +22,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   415: 'unsupported content type',
   422: 'valid, but changes a field that cannot change after creation (problem+json naming it)',
   429: 'rate limited (see Retry-After)',
+  431: 'the URL and headers together exceed 16 KiB',
   500: 'internal error',
   503: 'store or bus unavailable',
 };
@@ -70,6 +71,8 @@ function operation(def: RouteDef): JsonObject {
   // A raw '?' or '#' in a path parameter ends the path there (HTTP, not goman): the request then
   // reaches a shorter path, whose route may not take this method.
   if (def.params) problems.add(405);
+  // Node's parser answers 431 before any route runs when the URL and headers pass 16 KiB.
+  problems.add(431);
   if (def.body) [413, 415].forEach((s) => problems.add(s));
   if (def.auth !== 'public') [401, 403, 429, 503].forEach((s) => problems.add(s));
   for (const status of [...problems].sort()) {
