@@ -18,7 +18,6 @@ import type { NodeAgent, NodeCommand, SsmOutput } from './node-agent.ts';
 import type { AwsDesiredSlot, AwsObserved } from './plan.ts';
 import { awsSlots, GROUP_RESOURCES, KUBECONFIG_RESOURCE, placeInstances, planAws, rolloutBatch } from './plan.ts';
 import { SsmNodeAgent } from './node-agent.ts';
-import type { InFlightNode } from './rollout.ts';
 import { liftStall, rolloutMemorySchema, rolloutReport, settleInFlight } from './rollout.ts';
 import type { HomeBucket } from './snapshots.ts';
 import { s3Vars, settingsKey, snapshotRecord, snapshotSettings, snapshotSource, snapshotTarget } from './snapshots.ts';
@@ -146,7 +145,8 @@ export class AwsReconciler implements Reconciler {
     const { bySlot, extras } = placeInstances(slots, all);
     const target = instanceFinder(cluster.name, [...bySlot.values(), ...extras]);
     const extraOf = instanceFinder(cluster.name, extras);
-    const slotOf = (a: Action): AwsDesiredSlot | undefined => [...slots.values()].find((s) => s.nodeName === a.node);
+    const slotOfNode = (node: string | undefined): AwsDesiredSlot | undefined => [...slots.values()].find((s) => s.nodeName === node);
+    const slotOf = (a: Action): AwsDesiredSlot | undefined => slotOfNode(a.node);
     const ids = (kind: Action['kind'], find = target): string[] =>
       plan.filter((a) => a.kind === kind).map((a) => find(a)?.id).filter((id): id is string => id !== undefined);
     let snapshots = snapshotsOf(cluster);
@@ -172,10 +172,6 @@ export class AwsReconciler implements Reconciler {
           ...(meta.pause?.node === s.nodeName ? { upgrade: 'failed' as const, cordoned: true } : meta.upgrading?.[s.nodeName] ? { upgrade: 'upgrading' as const, cordoned: true } : {}),
         };
       });
-    const instanceOfNode = (node: string): InstanceInfo | undefined => {
-      const slot = [...slots.values()].find((x) => x.nodeName === node);
-      return slot ? bySlot.get(slot.key) : undefined;
-    };
 
     let groupId = seen.groupId;
     if (plan.some((a) => a.kind === 'create-resources' && a.node === GROUP_RESOURCES)) {
@@ -240,9 +236,10 @@ export class AwsReconciler implements Reconciler {
     const backupTo = snapshotTarget(cluster, this.home);
     const settings = snapshotSettings(spec, backupTo);
     const configured = (meta.snapshotSettings ??= {});
+    const wantedSettings = settingsKey(settings);
     const configureSnapshots = async (instanceId: string, node: string): Promise<void> => {
       await run(instanceId, 'configure-snapshots', settings);
-      configured[node] = settingsKey(settings);
+      configured[node] = wantedSettings;
     };
     let k3s = seen.k3s;
     const reread = async (): Promise<void> => {
@@ -328,22 +325,23 @@ export class AwsReconciler implements Reconciler {
       await Promise.all(back.map((node) => run(first.id, 'uncordon-node', { NODE_NAME: node })));
     };
     await uncordonBack();
-    const upgradeNode = async (node: string, entry: InFlightNode): Promise<void> => {
-      const inst = instanceOfNode(node);
-      if (!inst) return;
+    const upgradeNode = async (node: string): Promise<void> => {
+      const slot = slotOfNode(node);
+      const inst = slot ? bySlot.get(slot.key) : undefined;
+      if (!slot || !inst) return;
       await run(inst.id, 'upgrade-k3s', { K3S_VERSION: spec.k3sVersion });
-      upgrading[node] = { role: entry.role, since: new Date().toISOString(), to: spec.k3sVersion };
+      upgrading[node] = { role: slot.role, since: new Date().toISOString(), to: spec.k3sVersion };
     };
     const inFlight = new Map(Object.entries(upgrading).map(([node, e]) => [node, e.role]));
     const batch = [...rolloutBatch(spec, plan, inFlight, meta.pause !== undefined)];
     const reruns = Object.entries(upgrading).filter(([, e]) => e.rerun);
     const upgrade = upgradeSettings(spec);
     await Promise.all([
-      ...reruns.map(([node, e]) => upgradeNode(node, e)),
+      ...reruns.map(([node]) => upgradeNode(node)),
       ...batch.map(async (node) => {
         await run(first.id, 'cordon-node', { NODE_NAME: node });
         await run(first.id, 'drain-for-upgrade', { NODE_NAME: node, DRAIN_TIMEOUT: String(durationMs(upgrade.drainTimeout) / 1000), FORCE: String(upgrade.force) });
-        await upgradeNode(node, { role: [...slots.values()].find((x) => x.nodeName === node)?.role ?? 'agent', since: '' });
+        await upgradeNode(node);
       }),
     ]);
     if (batch.length || reruns.length) {
@@ -355,7 +353,7 @@ export class AwsReconciler implements Reconciler {
     // A changed spec.backup reaches installed servers: one server restarts per pass, only while
     // every node is Ready and no rollout is under way, and not sooner than restartGapMs after the
     // last, so an HA cluster keeps its etcd quorum.
-    const stale = [...slots.values()].filter((x) => x.role === 'server' && rolledK3s.has(x.nodeName) && configured[x.nodeName] !== settingsKey(settings));
+    const stale = [...slots.values()].filter((x) => x.role === 'server' && rolledK3s.has(x.nodeName) && configured[x.nodeName] !== wantedSettings);
     const settled = [...slots.values()].every((x) => rolledK3s.get(x.nodeName)?.ready) && Object.keys(upgrading).length === 0 && batch.length === 0;
     const lastRestart = meta.snapshotRestartAt === undefined ? 0 : Date.parse(meta.snapshotRestartAt);
     const next = stale[0];
@@ -366,7 +364,7 @@ export class AwsReconciler implements Reconciler {
         meta.snapshotRestartAt = new Date().toISOString();
       }
     }
-    const reconfiguring = stale.filter((x) => configured[x.nodeName] !== settingsKey(settings)).length;
+    const reconfiguring = stale.filter((x) => configured[x.nodeName] !== wantedSettings).length;
 
     // Day 2 requests, on a cluster K3s answers for: an on-demand snapshot, a restore.
     if (requests.backup !== undefined && requests.backup !== handled.backup) {

@@ -18,7 +18,6 @@ const inFlightNodeSchema = z.object({
   /** The version it was upgraded to: a rollout to another one (an undo) plans the node afresh. */
   to: z.string().optional(),
 });
-export type InFlightNode = z.output<typeof inFlightNodeSchema>;
 
 /** What the provider remembers of a rollout between passes (in its report's metadata; read back leniently). */
 export const rolloutMemorySchema = z.object({
