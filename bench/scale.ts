@@ -93,10 +93,23 @@ interface Proc {
   log: () => string;
 }
 
+/** Failed reconciles by cause (numbers masked), from the controllers' warn lines: what held a run back. */
+const failures = new Map<string, number>();
+function countFailures(text: string): void {
+  for (const m of text.matchAll(/"msg":"reconcile failed"[^\n]*?"err":"([^"]{0,80})|"err":"([^"]{0,80})[^\n]*?"msg":"reconcile failed"/g)) {
+    const cause = (m[1] ?? m[2] ?? '').replace(/\d+/g, '#');
+    failures.set(cause, (failures.get(cause) ?? 0) + 1);
+  }
+}
+
 function start(name: string, args: string[], env: Record<string, string>): Proc {
   const child = spawn(GOMAN_BIN, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const keep = (d: Buffer): void => void (out = (out + d.toString()).slice(-4_000));
+  const keep = (d: Buffer): void => {
+    const text = d.toString();
+    if (name.startsWith('controller')) countFailures(text);
+    out = (out + text).slice(-4_000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return { name, child, log: () => out };
@@ -210,10 +223,16 @@ async function runOnce(n: number): Promise<ScaleResult> {
     let ready = 0;
     let readyAt = performance.now();
     const deadline = Date.now() + TIMEOUT_MS;
+    let reportAt = t0 + 10_000;
+    failures.clear();
     for (;;) {
       ready = (await store.countClusters()).filter((r) => r.phase === 'Ready').reduce((a, r) => a + r.count, 0);
       readyAt = performance.now();
       if (ready >= n || Date.now() > deadline) break;
+      if (readyAt >= reportAt) {
+        console.error(`  ${n}: ${((readyAt - t0) / 1000).toFixed(0)} s: ${Math.min(next, n)} created, ${ready} Ready`);
+        reportAt += 10_000;
+      }
       await sleep(100);
     }
     await creating;
@@ -238,6 +257,7 @@ async function runOnce(n: number): Promise<ScaleResult> {
       v.sort((a, b) => a - b);
       console.error(`  ${n}: ${type} p50 ${pct(v, 50)} ms, p99 ${pct(v, 99)} ms`);
     }
+    for (const [cause, count] of failures) console.error(`  ${n}: ${count} reconciles failed: ${cause}`);
     await bus.close();
     await store.close();
     return result;

@@ -61,6 +61,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     extraRoutes: [nodeConfigRoutes, consoleRoutes()],
     extraOpenApiPaths: nodeConfigOpenApi,
     controllerExpiryMs: settings.controllerExpiryMs,
+    rateLimit: settings.rateLimit,
     processTokens: controllerToken ? [{ token: controllerToken, subject: 'embedded-controller', role: 'controller' }] : [],
     dataDir: settings.dataDir,
     // Embedded: a key file in the data dir, so console sessions survive a restart.

@@ -1,6 +1,6 @@
 // Server and controller settings (DESIGN §10): flags win over environment, environment over
 // defaults. Parsed once at start-up so a bad value fails fast with one clear line.
-import { envSeconds, type Env } from '../domain/env.ts';
+import { envCount, envSeconds, type Env } from '../domain/env.ts';
 import { validationFailed } from '../domain/index.ts';
 import { defaultDataDir } from '../util/data-dir.ts';
 import { logFormat, type LogFormat } from './logger.ts';
@@ -33,6 +33,8 @@ export interface ServeSettings {
   shutdownDeadlineMs: number;
   /** A controller silent this long is deregistered and its finalizers released. */
   controllerExpiryMs: number;
+  /** Requests a minute per identity, and per controller token; unset: the API's defaults. */
+  rateLimit: { max: number | undefined; controllerMax: number | undefined };
 }
 
 export { defaultDataDir };
@@ -112,6 +114,7 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env, isTermi
     },
     shutdownDeadlineMs: envSeconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000,
     controllerExpiryMs: envSeconds(env, 'GOMAN_CONTROLLER_EXPIRY_SECONDS', 3600) * 1000,
+    rateLimit: { max: envCount(env, 'GOMAN_RATE_LIMIT'), controllerMax: envCount(env, 'GOMAN_CONTROLLER_RATE_LIMIT') },
   };
 }
 

@@ -12,3 +12,12 @@ export function envSeconds(env: Env, name: string, fallback: number): number {
   if (!Number.isFinite(n) || n < 0) throw validationFailed(`${name} must be a number of seconds (got "${raw}")`);
   return n;
 }
+
+/** A whole number of at least 1, or undefined when unset or empty. */
+export function envCount(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw validationFailed(`${name} must be a whole number of at least 1 (got "${raw}")`);
+  return n;
+}

@@ -28,6 +28,8 @@ export interface ControllerHostOptions {
   heartbeatMs?: number;
   /** How soon to look again when another process holds a cluster's lease. */
   leaseBusyRequeueMs?: number;
+  /** Longest a reconciler that cannot drift goes without a full reconcile of a settled cluster (default 5 min). */
+  fullResyncMs?: number;
   backoff?: BackoffOptions;
   metrics?: Registry;
   logger?: Logger;
@@ -46,6 +48,7 @@ export interface ControllerHost {
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 const DEFAULT_HEARTBEAT_MS = 10_000;
 const DEFAULT_STOP_DEADLINE_MS = 10_000;
+const DEFAULT_FULL_RESYNC_MS = 300_000;
 
 // A controller's own status report comes back as cluster.status; reacting to it would be the
 // hot loop Goman had. Nothing a provider acts on (spec, deletion) changes in such an event.
@@ -76,14 +79,19 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
 
   // The trace of the latest event that queued a cluster: its reconcile continues that trace.
   const traces = new Map<string, string>();
+  const settled = reconciler.canDrift === false ? new SettledClusters(opts.fullResyncMs ?? DEFAULT_FULL_RESYNC_MS) : undefined;
   const queue = new WorkQueue({
     concurrency: opts.concurrency ?? 4,
     backoff: opts.backoff,
     onError: (cluster, err, retryInMs) => log.warn({ cluster, reconcile: reconcileIdOf(err), err: errText(err), retryInMs: Math.round(retryInMs) }, 'reconcile failed'),
-    process: (clusterId, signal) => {
+    process: (clusterId, signal, priority) => {
       const traceparent = traces.get(clusterId);
       traces.delete(clusterId);
-      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, register, forget: () => queue.forget(clusterId) };
+      const forget = (): void => {
+        queue.forget(clusterId);
+        settled?.forget(clusterId);
+      };
+      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, register, forget, settled, resync: priority === 'resync' };
       return reconcileUnderLease(job, traceparent);
     },
   });
@@ -93,7 +101,10 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
     if (!providers.has(event.provider)) return;
     const attributes = { 'goman.event.type': event.type, 'goman.cluster.id': event.clusterId, 'goman.controller': name };
     await inSpan('bus deliver', { parent: contextOf(event.traceparent), kind: SpanKind.CONSUMER, attributes }, async () => {
-      if (event.type === 'cluster.deleted') queue.forget(event.clusterId);
+      if (event.type === 'cluster.deleted') {
+        queue.forget(event.clusterId);
+        settled?.forget(event.clusterId);
+      }
       if (IGNORED_EVENTS.has(event.type)) return;
       const traceparent = currentTraceparent();
       if (traceparent) traces.set(event.clusterId, traceparent);
@@ -134,6 +145,41 @@ interface ReconcileJob {
   log: Logger;
   register: () => Promise<void>;
   forget: () => void;
+  /** Clusters this process settled, when its reconciler cannot drift. */
+  settled: SettledClusters | undefined;
+  /** Taken for the scheduler's periodic look only, with no event asking. */
+  resync: boolean;
+}
+
+/**
+ * The clusters a reconciler that cannot drift last left settled: the pass wrote no report,
+ * asked for no requeue and did not fail, so a later pass on the same resourceVersion would do
+ * nothing. A resync of such a cluster reads it and stops there, without the lease (two writes)
+ * or the provider's state (controller-runtime resyncs every object in full; here most of a
+ * young fleet's load was resyncs that found nothing to do, docs/performance.md §2). One full
+ * pass every `fullResyncMs` still happens, as a backstop.
+ */
+export class SettledClusters {
+  private readonly seen = new Map<string, { resourceVersion: string; at: number }>();
+  private readonly fullResyncMs: number;
+
+  constructor(fullResyncMs: number) {
+    this.fullResyncMs = fullResyncMs;
+  }
+
+  settle(cluster: Cluster, now = Date.now()): void {
+    this.seen.set(cluster.id, { resourceVersion: cluster.resourceVersion, at: now });
+  }
+
+  /** True when `cluster` is as this process last settled it, recently enough to skip a full pass. */
+  unchangedSince(cluster: Cluster, now = Date.now()): boolean {
+    const last = this.seen.get(cluster.id);
+    return last !== undefined && last.resourceVersion === cluster.resourceVersion && now - last.at < this.fullResyncMs;
+  }
+
+  forget(clusterId: string): void {
+    this.seen.delete(clusterId);
+  }
 }
 
 /** Which reconcile run an error came from, so the queue's retry line names it too. */
@@ -154,6 +200,20 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
   job = { ...job, log: job.log.child({ reconcile: reconcileId }) };
   let result = 'error';
   try {
+    if (job.resync && job.settled) {
+      const current = await controlPlane.getCluster(clusterId);
+      if (!current) {
+        job.forget();
+        result = 'gone';
+        return {};
+      }
+      if (job.settled.unchangedSince(current)) {
+        result = 'unchanged';
+        return {};
+      }
+    }
+    // Settled again only by a pass that ends settled.
+    job.settled?.forget(clusterId);
     const held = await acquireKept(job.leases, leaseName(clusterId), job.owner, {
       ttlMs: job.leaseTtlMs,
       onRenewError: (err) => job.log.warn({ cluster: clusterId, err: errText(err) }, 'lease renewal failed; will retry'),
@@ -174,16 +234,19 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
         result = 'success';
         return {};
       }
+      let wrote = false;
       const ctx: ReconcileContext = {
         fence: held.fence,
         signal,
         report: async (given) => {
           const report = fitReport(given);
           if (unchanged(ownStatus(cluster, name), report)) return;
+          wrote = true;
           signal.throwIfAborted();
           await registeredThen(job, () => controlPlane.reportStatus(clusterId, name, report));
         },
         releaseFinalizer: async () => {
+          wrote = true;
           signal.throwIfAborted();
           await registeredThen(job, () => controlPlane.releaseFinalizer(clusterId, name));
         },
@@ -191,6 +254,7 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
       try {
         const out = await job.reconciler.reconcile(cluster, ctx);
         result = out.requeueAfterMs !== undefined ? 'requeue' : 'success';
+        if (result === 'success' && !wrote) job.settled?.settle(cluster);
         return out;
       } catch (err) {
         if (!(err instanceof TerminalError) || signal.aborted) throw err;

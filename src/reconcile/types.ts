@@ -51,6 +51,13 @@ export interface Reconciler {
   /** Controller name: its finalizer, its status key, its durable consumer. */
   readonly name: string;
   readonly registration: ControllerRegistrationInput;
+  /**
+   * False when all a reconciler acts on is the cluster record and goman's own store (the sim):
+   * nothing changes behind the cluster's back, so a resync of a cluster that has not changed
+   * since this process last settled it stops after reading it (controller-host.ts). Unset or
+   * true (a real cloud, where instances die and drift): every resync reconciles in full.
+   */
+  readonly canDrift?: boolean;
   /** Throws to retry with backoff, or a TerminalError to stop retrying. */
   reconcile(cluster: Cluster, ctx: ReconcileContext): Promise<ReconcileResult>;
 }

@@ -16,8 +16,11 @@ export interface WorkResult {
 /** `event`: something changed, run it first; `resync`: a periodic look, after any event work. */
 export type Priority = 'event' | 'resync';
 
-/** Processes one key. Throwing means "retry with backoff"; the signal aborts at a shutdown deadline. */
-export type WorkFn = (key: string, signal: AbortSignal) => Promise<WorkResult | void>;
+/**
+ * Processes one key, taken with `priority` (`resync` only when nothing but resyncs asked for it).
+ * Throwing means "retry with backoff"; the signal aborts at a shutdown deadline.
+ */
+export type WorkFn = (key: string, signal: AbortSignal, priority: Priority) => Promise<WorkResult | void>;
 
 export interface WorkQueueOptions {
   process: WorkFn;
@@ -150,21 +153,22 @@ export class WorkQueue {
 
   private pump(): void {
     while (!this.stopping && this.processing.size < this.concurrency && this.waiting.size + this.resyncs.size > 0) {
-      const from = this.waiting.size > 0 ? this.waiting : this.resyncs;
+      const priority: Priority = this.waiting.size > 0 ? 'event' : 'resync';
+      const from = priority === 'event' ? this.waiting : this.resyncs;
       const key = from.values().next().value as string;
       from.delete(key);
       const controller = new AbortController();
       const flight: InFlight = { controller, done: Promise.resolve() };
       this.processing.set(key, flight);
-      flight.done = this.run(key, controller.signal);
+      flight.done = this.run(key, controller.signal, priority);
     }
   }
 
-  private async run(key: string, signal: AbortSignal): Promise<void> {
+  private async run(key: string, signal: AbortSignal, priority: Priority): Promise<void> {
     // Yield once so `processing` holds the entry before the work function can re-add its key.
     await Promise.resolve();
     try {
-      const result = await this.process(key, signal);
+      const result = await this.process(key, signal, priority);
       this.backoff.reset(key);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (error) {

@@ -164,6 +164,14 @@ test('rate limit per identity: 429 problem with Retry-After; others and health c
   for (let i = 0; i < 5; i++) assert.equal((await h.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200);
 });
 
+test('a controller token has its own, larger allowance: a fleet\'s resyncs are not throttled like a user', async (t) => {
+  const h = await harness(t, { rateLimit: { max: 3, controllerMax: 6, windowMs: 60_000 } });
+  for (let i = 0; i < 6; i++) assert.equal((await h.call('controller', { method: 'GET', url: '/api/v1/clusters' })).statusCode, 200, `controller request ${i + 1}`);
+  assert.equal((await h.call('controller', { method: 'GET', url: '/api/v1/clusters' })).statusCode, 429, 'bounded all the same');
+  for (let i = 0; i < 3; i++) assert.equal((await h.call('alice', { method: 'GET', url: '/api/v1/clusters' })).statusCode, 200);
+  assert.equal((await h.call('alice', { method: 'GET', url: '/api/v1/clusters' })).statusCode, 429, 'a user keeps the user limit');
+});
+
 test('cluster names are global: another user\'s name is a 409 that reveals nothing else, and stays invisible to them', async (t) => {
   const h = await harness(t);
   const alices = (await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'shared', labels: { secret: 'x' } } })).json<Cluster>();

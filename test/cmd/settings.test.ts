@@ -101,3 +101,11 @@ test('a misconfigured controller worker refuses to start with one line, before t
   // No private SQLite was created on the way.
   assert.throws(() => rmSync(path.join(dir, 'data'), { recursive: false }), /ENOENT/);
 });
+
+test('rate limits come from GOMAN_RATE_LIMIT and GOMAN_CONTROLLER_RATE_LIMIT; a bad value names the variable', () => {
+  assert.deepEqual(serveSettings({}, {}, false).rateLimit, { max: undefined, controllerMax: undefined });
+  assert.deepEqual(serveSettings({}, { GOMAN_RATE_LIMIT: '120', GOMAN_CONTROLLER_RATE_LIMIT: '100000' }, false).rateLimit, { max: 120, controllerMax: 100_000 });
+  for (const bad of ['0', '-1', '1.5', 'lots']) {
+    assert.throws(() => serveSettings({}, { GOMAN_CONTROLLER_RATE_LIMIT: bad }, false), { message: `GOMAN_CONTROLLER_RATE_LIMIT must be a whole number of at least 1 (got "${bad}")` });
+  }
+});

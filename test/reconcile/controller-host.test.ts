@@ -18,6 +18,7 @@ import { leaseName } from '../../src/lease/port.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { ClusterEvent } from '../../src/domain/index.ts';
 import type { ClusterStore } from '../../src/store/port.ts';
+import type { LeaseStore } from '../../src/lease/port.ts';
 import { consistently, eventually } from '../helpers/eventually.ts';
 
 let dir: string;
@@ -217,6 +218,95 @@ test('any other error is retried with backoff', async () => {
     await eventually('three attempts', () => r.seen.length === 3);
   } finally {
     await host.stop(1000);
+    await bus.close();
+  }
+});
+
+/** A Scripted reconciler whose world is the store alone, as the sim's. */
+class Driftless extends Scripted {
+  readonly canDrift = false;
+}
+
+/** The store's leases, counting acquisitions: a resync that stops after its read takes none. */
+function countingLeases(): { leases: LeaseStore; acquired: () => number } {
+  let acquired = 0;
+  const leases: LeaseStore = {
+    acquireLease: (name, owner, ttlMs) => {
+      acquired++;
+      return store.acquireLease(name, owner, ttlMs);
+    },
+    renewLease: (lease, ttlMs) => store.renewLease(lease, ttlMs),
+    releaseLease: (lease) => store.releaseLease(lease),
+    checkFence: (name, token) => store.checkFence(name, token),
+  };
+  return { leases, acquired: () => acquired };
+}
+
+const resultCount = async (metrics: Registry, controller: string, result: string): Promise<number> => {
+  const line = (await metrics.metrics()).split('\n').find((l) => l.startsWith(`goman_reconcile_total{controller="${controller}",result="${result}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+};
+
+test('a reconciler that cannot drift skips the resync of a cluster it settled, without a lease, until the cluster changes', async () => {
+  const r = new Driftless('settled-ctl');
+  const metrics = new Registry();
+  const bus = createMemoryBus();
+  const { leases, acquired } = countingLeases();
+  const host = await startController({ reconciler: r, controlPlane, bus, leases, owner: 'o7', metrics });
+  try {
+    const c = await create();
+    // The first pass reports (a write): not settled, so the next resync reconciles in full.
+    r.body = async (cluster, ctx) => {
+      await ctx.report({ observedGeneration: cluster.generation, conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: '' }] });
+      return {};
+    };
+    await bus.publish(event(c));
+    await eventually('the first pass', () => r.seen.length === 1);
+    await bus.publish(event(c, 'cluster.reconcile'));
+    await eventually('a full resync after a pass that wrote', () => r.seen.length === 2);
+    // That pass restated the status (no write): the cluster is settled at its resourceVersion.
+    await eventually('the pass to be counted', async () => (await resultCount(metrics, 'settled-ctl', 'success')) === 2);
+    const leasesBefore = acquired();
+    await bus.publish(event(c, 'cluster.reconcile'));
+    await eventually('the resync to stop after its read', async () => (await resultCount(metrics, 'settled-ctl', 'unchanged')) === 1);
+    assert.equal(r.seen.length, 2, 'the reconciler was not run');
+    assert.equal(acquired(), leasesBefore, 'no lease was taken');
+    // An event of real change always reconciles, and so does a resync once the cluster changed.
+    await bus.publish(event(c));
+    await eventually('an event reconciles a settled cluster', () => r.seen.length === 3);
+    await store.updateCluster(c.id, { labels: { changed: 'yes' } });
+    await bus.publish(event(c, 'cluster.reconcile'));
+    await eventually('a resync of a changed cluster reconciles', () => r.seen.length === 4);
+    // A pass that asks to look again later is not settled either.
+    r.body = async () => ({ requeueAfterMs: 60_000 });
+    await bus.publish(event(c));
+    await eventually('the requeueing pass', () => r.seen.length === 5);
+    await bus.publish(event(c, 'cluster.reconcile'));
+    await eventually('a resync after a requeueing pass reconciles', () => r.seen.length === 6);
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
+});
+
+test('a reconciler that can drift (a real cloud) reconciles every resync in full, and so does one past the full-resync age', async () => {
+  const drifting = new Scripted('drift-ctl');
+  const driftless = new Driftless('aged-ctl');
+  const bus = createMemoryBus();
+  const hosts = [
+    // Both look at the same cluster, so each may find the other holding its lease for a moment.
+    await startController({ reconciler: drifting, controlPlane, bus, leases: store, owner: 'o8', leaseBusyRequeueMs: 10 }),
+    await startController({ reconciler: driftless, controlPlane, bus, leases: store, owner: 'o9', leaseBusyRequeueMs: 10, fullResyncMs: 0 }),
+  ];
+  try {
+    const c = await create();
+    await bus.publish(event(c));
+    for (let n = 2; n <= 4; n++) {
+      await bus.publish(event(c, 'cluster.reconcile'));
+      await eventually(`resync ${n - 1} in full`, () => drifting.seen.length === n && driftless.seen.length === n);
+    }
+  } finally {
+    for (const host of hosts) await host.stop(1000);
     await bus.close();
   }
 });

@@ -54,6 +54,8 @@ interface LaunchError extends LastError {
 export class SimReconciler implements Reconciler {
   readonly name = SIM_CONTROLLER;
   readonly registration: ControllerRegistrationInput = { providers: [SIM_PROVIDER], required: true };
+  /** Its cloud is its own state in the store: nothing there changes unless it changes it. */
+  readonly canDrift = false;
   readonly settings: SimSettings;
   private readonly store: ProviderStateStore;
   private readonly random: () => number;
