@@ -47,6 +47,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     busUrl: settings.busUrl,
     provider: settings.provider,
     leaseTtlMs: settings.leaseTtlMs,
+    concurrency: settings.concurrency,
     logger,
   });
   logger.info({ owner: proc.owner, provider: flags.provider }, 'controller started');

@@ -136,6 +136,8 @@ export type ControllerSettings =
       busUrl: string;
       logLevel: string;
       leaseTtlMs: number;
+      /** Clusters reconciled at once (unset: the host's default). */
+      concurrency: number | undefined;
       shutdownDeadlineMs: number;
     };
 
@@ -169,6 +171,7 @@ export function controllerSettings(flags: ControllerFlags, env: Env = process.en
     busUrl,
     logLevel,
     leaseTtlMs: envSeconds(env, 'GOMAN_LEASE_TTL_SECONDS', 30) * 1000,
+    concurrency: envCount(env, 'GOMAN_CONTROLLER_CONCURRENCY'),
     shutdownDeadlineMs,
   };
 }

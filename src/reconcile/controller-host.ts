@@ -49,6 +49,9 @@ export const DEFAULT_LEASE_TTL_MS = 30_000;
 const DEFAULT_HEARTBEAT_MS = 10_000;
 const DEFAULT_STOP_DEADLINE_MS = 10_000;
 const DEFAULT_FULL_RESYNC_MS = 300_000;
+// A reconcile mostly waits on the API, the database and the cloud: 16 at once kept a 2-core
+// machine busy in bench:scale where 4 left it waiting (10 000 clusters Ready in 75 s, not 93 s).
+const DEFAULT_CONCURRENCY = 16;
 
 // A controller's own status report comes back as cluster.status; reacting to it would be the
 // hot loop Goman had. Nothing a provider acts on (spec, deletion) changes in such an event.
@@ -81,7 +84,7 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
   const traces = new Map<string, string>();
   const settled = reconciler.canDrift === false ? new SettledClusters(opts.fullResyncMs ?? DEFAULT_FULL_RESYNC_MS) : undefined;
   const queue = new WorkQueue({
-    concurrency: opts.concurrency ?? 4,
+    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     backoff: opts.backoff,
     onError: (cluster, err, retryInMs) => log.warn({ cluster, reconcile: reconcileIdOf(err), err: errText(err), retryInMs: Math.round(retryInMs) }, 'reconcile failed'),
     process: (clusterId, signal, priority) => {

@@ -109,3 +109,14 @@ test('rate limits come from GOMAN_RATE_LIMIT and GOMAN_CONTROLLER_RATE_LIMIT; a 
     assert.throws(() => serveSettings({}, { GOMAN_CONTROLLER_RATE_LIMIT: bad }, false), { message: `GOMAN_CONTROLLER_RATE_LIMIT must be a whole number of at least 1 (got "${bad}")` });
   }
 });
+
+test('a bus worker reconciles GOMAN_CONTROLLER_CONCURRENCY clusters at once; a bad value names the variable', () => {
+  const shared = { GOMAN_DATABASE_URL: 'postgres://db/goman', GOMAN_BUS_URL: 'nats://bus:4222' };
+  const of = (env: Record<string, string>): number | undefined => {
+    const s = controllerSettings({ provider: 'sim' }, { ...shared, ...env });
+    return s.source === 'bus' ? s.concurrency : -1;
+  };
+  assert.equal(of({}), undefined);
+  assert.equal(of({ GOMAN_CONTROLLER_CONCURRENCY: '32' }), 32);
+  assert.throws(() => of({ GOMAN_CONTROLLER_CONCURRENCY: '0' }), { message: 'GOMAN_CONTROLLER_CONCURRENCY must be a whole number of at least 1 (got "0")' });
+});
