@@ -238,15 +238,20 @@ async function reconcileRun(job: ReconcileJob, reconcileId: string): Promise<Rec
         return {};
       }
       let wrote = false;
+      // What the cluster records for this controller, as of its last report in this pass.
+      let recorded: Recorded | undefined = ownStatus(cluster, name);
       const ctx: ReconcileContext = {
         fence: held.fence,
         signal,
         report: async (given) => {
           const report = fitReport(given);
-          if (unchanged(ownStatus(cluster, name), report)) return;
+          if (unchanged(recorded, report)) return;
           wrote = true;
           signal.throwIfAborted();
-          await registeredThen(job, () => controlPlane.reportStatus(clusterId, name, report));
+          const { ignored } = await registeredThen(job, () => controlPlane.reportStatus(clusterId, name, report));
+          if (ignored) return;
+          const metadata = report.metadata ?? recorded?.metadata;
+          recorded = { observedGeneration: report.observedGeneration, conditions: report.conditions, ...(report.lastError ? { lastError: report.lastError } : {}), ...(metadata ? { metadata } : {}) };
         },
         releaseFinalizer: async () => {
           wrote = true;
@@ -303,11 +308,14 @@ function ownStatus(cluster: Cluster, name: string): ControllerStatus | undefined
   return cluster.status.controllers.find((c) => c.name === name);
 }
 
+/** The part of a controller's recorded status that a report restates. */
+type Recorded = Pick<ControllerStatus, 'observedGeneration' | 'lastError' | 'metadata'> & { conditions: readonly Pick<ControllerReport['conditions'][number], 'type' | 'status' | 'reason' | 'message'>[] };
+
 /**
  * True when a report would restate what the cluster already records for this controller.
  * Skipping it keeps a steady cluster from writing (and emitting an event) on every resync.
  */
-export function unchanged(previous: ControllerStatus | undefined, report: ControllerReport): boolean {
+export function unchanged(previous: Recorded | undefined, report: ControllerReport): boolean {
   if (!previous || previous.observedGeneration !== report.observedGeneration) return false;
   const said = (cs: readonly { type: string; status: string; reason: string; message: string }[]): string =>
     stableStringify(cs.map(({ type, status, reason, message }) => ({ type, status, reason, message })));

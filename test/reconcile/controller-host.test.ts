@@ -310,3 +310,33 @@ test('a reconciler that can drift (a real cloud) reconciles every resync in full
     await bus.close();
   }
 });
+
+test('a report that restates one made earlier in the same pass is not sent again', async () => {
+  const r = new Scripted('twice-ctl');
+  const ready = (generation: number, message: string) => ({ observedGeneration: generation, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message }] });
+  r.body = async (c, ctx) => {
+    await ctx.report(ready(c.generation, 'first'));
+    await ctx.report(ready(c.generation, 'first'));
+    await ctx.report(ready(c.generation, 'second'));
+    return {};
+  };
+  const sent: string[] = [];
+  const counting: ControlPlane = {
+    ...controlPlane,
+    reportStatus: (id, name, report) => {
+      sent.push(report.conditions[0]?.message ?? '');
+      return controlPlane.reportStatus(id, name, report);
+    },
+  };
+  const bus = createMemoryBus();
+  const host = await startController({ reconciler: r, controlPlane: counting, bus, leases: store, owner: 'o10' });
+  try {
+    host.enqueue((await create()).id);
+    await eventually('the pass', () => sent.length === 2);
+    await consistently('no third report', () => sent.length === 2, { timeoutMs: 100 });
+    assert.deepEqual(sent, ['first', 'second']);
+  } finally {
+    await host.stop(1000);
+    await bus.close();
+  }
+});

@@ -76,12 +76,6 @@ export class SimReconciler implements Reconciler {
     const state = await this.load(cluster.id);
     const before = JSON.stringify(state);
     const deleting = cluster.deletionTimestamp !== undefined;
-    // Report before creating anything: the first report adds our finalizer, so a delete can
-    // never drop the row while simulated instances still exist.
-    if (!deleting && !cluster.finalizers.includes(this.name)) {
-      await ctx.report(this.report(cluster, state, this.now(), []));
-    }
-
     const now = this.now();
     if (!deleting) this.handleRequests(cluster, state, now);
     const nextSnapshot = deleting ? undefined : takeScheduled(cluster.name, cluster.spec, state, now);
@@ -93,8 +87,13 @@ export class SimReconciler implements Reconciler {
       await ctx.releaseFinalizer();
       return {};
     }
+    const report = this.report(cluster, state, now, errors);
+    // Simulated instances exist once stored. The first report adds our finalizer, so it goes
+    // before them: a delete can never drop the row while they exist. (The host skips the
+    // second report when it restates the first, so a new cluster costs one report, not two.)
+    if (!deleting && !cluster.finalizers.includes(this.name)) await ctx.report(report);
     if (JSON.stringify(state) !== before) await this.store.putProviderState(SIM_PROVIDER, cluster.id, state, ctx.fence);
-    await ctx.report(this.report(cluster, state, now, errors));
+    await ctx.report(report);
     const first = errors[0];
     if (first) throw new GomanError('UNAVAILABLE', `${first.code}: ${first.message}`);
     const due = Math.min(
