@@ -35,9 +35,9 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
   if (problem) throw validationFailed('invalid cluster name', [{ path: 'name', message: problem }]);
   assertAdmissible(input.name, input.spec);
   try {
+    // No read of the name first: the unique index refuses a taken name (below), and the
+    // transaction then leaves nothing behind.
     return await transaction(ctx, 'createCluster', async (trx) => {
-      const taken = await trx.selectFrom('clusters').select('id').where('name', '=', input.name).executeTakeFirst();
-      if (taken) throw nameTaken(input.name);
       const now = new Date();
       const at = now.toISOString();
       const registry = await loadRegistry(trx);
@@ -58,7 +58,6 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
       return saveCluster(ctx, trx, null, draft, ['cluster.created'], [{ kind: 'created', message: `cluster ${input.name} created` }], now);
     });
   } catch (e) {
-    // Two creates racing past the check: the unique index decides.
     if (isUniqueViolation(e)) throw nameTaken(input.name);
     throw e;
   }

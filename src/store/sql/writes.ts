@@ -216,6 +216,12 @@ export async function saveCluster(
   } else if (before) {
     await trx.updateTable('clusters').set(values).where('id', '=', saved.id).execute();
     await trx.updateTable('reconcile_schedule').set({ next_reconcile_at }).where('cluster_id', '=', saved.id).execute();
+  } else if (ctx.dialect === 'postgres') {
+    await trx
+      .with('row', (db) => db.insertInto('clusters').values(values))
+      .insertInto('reconcile_schedule')
+      .values({ cluster_id: saved.id, next_reconcile_at })
+      .execute();
   } else {
     await trx.insertInto('clusters').values(values).execute();
     await trx.insertInto('reconcile_schedule').values({ cluster_id: saved.id, next_reconcile_at }).execute();
