@@ -258,6 +258,13 @@ async function runOnce(n: number): Promise<ScaleResult> {
       console.error(`  ${n}: ${type} p50 ${pct(v, 50)} ms, p99 ${pct(v, 99)} ms`);
     }
     for (const [cause, count] of failures) console.error(`  ${n}: ${count} reconciles failed: ${cause}`);
+    // Where an event's time goes: from its write's start to the relay marking it sent (the
+    // write's own commit, the relay's poll and the publish), and the rest is delivery.
+    const { rows: relayed } = await admin.query<{ p50: number; p99: number }>(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+         FROM (SELECT extract(epoch FROM sent_at - at) * 1000 AS ms FROM outbox WHERE sent_at IS NOT NULL) AS t`,
+    );
+    console.error(`  ${n}: write start → relay marked sent: p50 ${Math.round(relayed[0]?.p50 ?? NaN)} ms, p99 ${Math.round(relayed[0]?.p99 ?? NaN)} ms`);
     await bus.close();
     await store.close();
     return result;
