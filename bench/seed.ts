@@ -15,8 +15,10 @@ export async function seedClusters(store: ClusterStore, databaseUrl: string, row
       SELECT gen_random_uuid()::text, 'b' || g, labels, spec, status, phase, provider, generation, observed_generation,
       resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers
       FROM clusters, generate_series(1, ${rows - 1}) g WHERE id = ${seed.id}`.execute(k);
-    await sql`INSERT INTO reconcile_schedule (cluster_id, next_reconcile_at)
-      SELECT id, now() - (substr(name, 2)::int || ' seconds')::interval FROM clusters WHERE name LIKE 'b%'`.execute(k);
+    await sql`INSERT INTO reconcile_schedule (cluster_id, next_reconcile_at, name, provider, generation, created_at, settled)
+      SELECT id, now() - (substr(name, 2)::int || ' seconds')::interval, name, provider, generation, created_at,
+        phase IN ('Ready', 'Stopped') AND observed_generation >= generation
+      FROM clusters WHERE name LIKE 'b%'`.execute(k);
     await sql`ANALYZE`.execute(k);
   } finally {
     await k.destroy();

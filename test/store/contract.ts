@@ -547,6 +547,28 @@ export function storeContract(label: string, open: OpenStore): void {
       });
     });
 
+    describe('scheduler attention', () => {
+      test('an old cluster comes due at the stable interval once Ready at its generation, and at the active one when not', async () => {
+        const ctl = `att-${uid()}`;
+        const provider = await providerWith(ctl);
+        const settled = await create(provider);
+        await store.reportStatus(settled.id, ctl, report(1, 'True'));
+        const pending = await create(provider);
+        const changed = await create(provider);
+        await store.reportStatus(changed.id, ctl, report(1, 'True'));
+        await store.updateCluster(changed.id, { spec: spec(provider, { nodePools: [{ name: 'more', count: 2, labels: {}, taints: [] }] }) });
+        const mine = [settled.id, pending.id, changed.id];
+        // Three hours on, none of them is young any more.
+        const now = new Date(Date.now() + 3 * 3_600_000);
+        const intervals = { activeMs: 3_600_000, stableMs: 10 * 3_600_000 };
+        const claimed: string[] = [];
+        for (let batch = await store.claimDueClusters(now, 500, intervals); batch.length; batch = await store.claimDueClusters(now, 500, intervals)) claimed.push(...batch);
+        for (const id of mine) assert.ok(claimed.includes(id), `${id} was due`);
+        const again = await store.claimDueClusters(new Date(now.getTime() + intervals.activeMs + 1), 10_000, intervals);
+        assert.deepEqual(mine.filter((id) => again.includes(id)), [pending.id, changed.id], 'Pending, and a spec not yet observed, need attention; Ready at its generation does not');
+      });
+    });
+
     // The lease rules themselves are test/lease/contract.ts; here, what the store fences with them.
     describe('fenced provider state', () => {
       test('a holder whose lease was taken over cannot overwrite the new holder’s provider state', async () => {

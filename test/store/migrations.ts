@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { MIGRATIONS, migrate, type Migration } from '../../src/store/migrations/index.ts';
+import { scheduleCopies } from '../../src/store/migrations/004-schedule-copies.ts';
+import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { appliedVersions } from '../../src/store/migrations/runner.ts';
 import { openStore, type OpenStoreOptions } from '../../src/store/open.ts';
 import type { Database } from '../../src/store/sql/schema.ts';
@@ -36,6 +38,37 @@ export function migrationContract(label: string, target: MigrationTarget): void 
         const second = await openStore(t.options);
         assert.equal((await second.getCluster('keep-me'))?.id, c.id);
         await second.close();
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    test('migration 4 copies what the scheduler reads of each cluster onto its schedule row', async () => {
+      const t = await target();
+      try {
+        const store = await openStore(t.options);
+        const spec = clusterSpecSchema.parse({ provider: 'sim' });
+        await store.registerController('copy-ctl', { providers: ['sim'], required: true });
+        const ready = await store.createCluster({ name: 'copy-ready', labels: {}, spec, createdBy: 'a' });
+        await store.reportStatus(ready.id, 'copy-ctl', { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Up', message: '' }] });
+        const pending = await store.createCluster({ name: 'copy-pending', labels: {}, spec, createdBy: 'a' });
+        await store.close();
+        const db = t.kysely();
+        try {
+          // As the rows stood before the migration: the columns' defaults.
+          await sql`UPDATE reconcile_schedule SET name = '', provider = '', generation = 0, settled = (1 = 0)`.execute(db);
+          for (const statement of scheduleCopies.statements[store.kind].slice(5)) await sql.raw(statement).execute(db);
+          const rows = await db.selectFrom('reconcile_schedule').select(['cluster_id', 'name', 'provider', 'generation', 'settled']).orderBy('name').execute();
+          assert.deepEqual(
+            rows.map((r) => [r.cluster_id, r.name, r.provider, r.generation, Boolean(r.settled)]),
+            [
+              [pending.id, 'copy-pending', 'sim', 1, false],
+              [ready.id, 'copy-ready', 'sim', 1, true],
+            ],
+          );
+        } finally {
+          await db.destroy();
+        }
       } finally {
         await t.cleanup();
       }

@@ -80,10 +80,11 @@ export async function enqueueReconcile(ctx: SqlContext, clusterIds: readonly str
       .insertInto('outbox')
       .columns(['event_id', 'type', 'cluster_id', 'name', 'provider', 'generation', 'at'])
       .expression(
+        // From the narrow schedule row's copies, not the wide cluster row (migration 004).
         ctx.db
-          .selectFrom('clusters')
-          .select([eventId.as('event_id'), sql<string>`${'cluster.reconcile'}`.as('type'), 'id', 'name', 'provider', 'generation', timeParam(ctx.dialect, at).as('at')])
-          .where(ctx.dialect === 'postgres' ? sql<boolean>`id = any(${part}::text[])` : sql<boolean>`id in (${sql.join(part)})`),
+          .selectFrom('reconcile_schedule')
+          .select([eventId.as('event_id'), sql<string>`${'cluster.reconcile'}`.as('type'), 'cluster_id', 'name', 'provider', 'generation', timeParam(ctx.dialect, at).as('at')])
+          .where(ctx.dialect === 'postgres' ? sql<boolean>`cluster_id = any(${part}::text[])` : sql<boolean>`cluster_id in (${sql.join(part)})`),
       )
       .executeTakeFirst();
     count += Number(result.numInsertedOrUpdatedRows ?? 0);

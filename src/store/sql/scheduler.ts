@@ -26,9 +26,8 @@ export async function claimDueClusters(
     .orderBy('next_reconcile_at')
     .limit(limit)
     .$if(ctx.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
-  // Whether a cluster needs attention is read from its row; only the narrow schedule row is written.
-  const needsAttention = sql<boolean>`exists (select 1 from clusters c where c.id = reconcile_schedule.cluster_id
-    and (c.created_at > ${youngSince} or c.phase not in ('Ready', 'Stopped') or c.observed_generation < c.generation))`;
+  // Whether a cluster needs attention is read from the narrow schedule row's own copies.
+  const needsAttention = sql<boolean>`(created_at > ${timeParam(ctx.dialect, youngSince)} or not settled)`;
   const rows = await ctx.db
     .updateTable('reconcile_schedule')
     .set({ next_reconcile_at: sql<string>`case when ${needsAttention} then ${active} else ${stable} end` })

@@ -106,7 +106,14 @@ export interface Database {
   reconcile_schedule: ReconcileScheduleTable;
 }
 
+/** A cluster's due time, and the copies of its row that the scheduler reads (migration 004). */
 export interface ReconcileScheduleTable {
   cluster_id: string;
   next_reconcile_at: Time;
+  name: string;
+  provider: string;
+  generation: number;
+  created_at: Time;
+  /** Ready or Stopped at its current generation: not in need of attention, unless young. */
+  settled: Bool;
 }

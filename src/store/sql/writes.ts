@@ -204,27 +204,33 @@ export async function saveCluster(
   const seq = await appendOutbox(trx, next, events, at);
   const saved: Cluster = { ...next, resourceVersion: String(seq), updatedAt: at };
   const values = rowValues(saved);
-  const next_reconcile_at = new Date(now.getTime() + ctx.activeMs).toISOString();
+  // The schedule row keeps its own copy of what the scheduler reads (migration 004).
+  const schedule = {
+    next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
+    generation: saved.generation,
+    settled: (saved.status.phase === 'Ready' || saved.status.phase === 'Stopped') && saved.status.observedGeneration >= saved.generation,
+  };
+  const firstSchedule = { ...schedule, cluster_id: saved.id, name: saved.name, provider: saved.spec.provider, created_at: saved.createdAt };
   if (before && ctx.dialect === 'postgres') {
     // One statement (a data-modifying CTE) for the row and its schedule: a round trip less per write.
     await trx
-      .with('schedule', (db) => db.updateTable('reconcile_schedule').set({ next_reconcile_at }).where('cluster_id', '=', saved.id))
+      .with('schedule', (db) => db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', saved.id))
       .updateTable('clusters')
       .set(values)
       .where('id', '=', saved.id)
       .execute();
   } else if (before) {
     await trx.updateTable('clusters').set(values).where('id', '=', saved.id).execute();
-    await trx.updateTable('reconcile_schedule').set({ next_reconcile_at }).where('cluster_id', '=', saved.id).execute();
+    await trx.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', saved.id).execute();
   } else if (ctx.dialect === 'postgres') {
     await trx
       .with('row', (db) => db.insertInto('clusters').values(values))
       .insertInto('reconcile_schedule')
-      .values({ cluster_id: saved.id, next_reconcile_at })
+      .values(firstSchedule)
       .execute();
   } else {
     await trx.insertInto('clusters').values(values).execute();
-    await trx.insertInto('reconcile_schedule').values({ cluster_id: saved.id, next_reconcile_at }).execute();
+    await trx.insertInto('reconcile_schedule').values(firstSchedule).execute();
   }
   await appendHistory(trx, saved, drafts, at);
   return saved;
