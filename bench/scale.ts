@@ -187,12 +187,17 @@ async function runOnce(n: number): Promise<ScaleResult> {
     });
     const bus = await createNatsBus({ url: busUrl, concurrency: 256 });
     const latencies: number[] = [];
+    // When the API acknowledged each create, and when its cluster.created event arrived: what the
+    // event pipeline adds after the write is done (the write's own time is request latency).
+    const acked = new Map<string, number>();
+    const createdSeen = new Map<string, number>();
     const events: Record<string, number> = {};
     const byType: Record<string, number[]> = {};
     let measuring = true;
     await bus.subscribe('bench-latency', async (e) => {
       if (!measuring) return;
       latencies.push(Date.now() - Date.parse(e.at));
+      if (e.type === 'cluster.created') createdSeen.set(e.name, Date.now());
       events[e.type] = (events[e.type] ?? 0) + 1;
       (byType[e.type] ??= []).push(Date.now() - Date.parse(e.at));
     });
@@ -217,7 +222,11 @@ async function runOnce(n: number): Promise<ScaleResult> {
     const creating = Promise.all(
       Array.from({ length: CLIENTS }, async (_, i) => {
         const api = clients[i % clients.length]!;
-        while (next < n) await api.createCluster({ name: `scale-${next++}`, spec });
+        while (next < n) {
+          const name = `scale-${next++}`;
+          await api.createCluster({ name, spec });
+          acked.set(name, Date.now());
+        }
       }),
     );
     let ready = 0;
@@ -264,6 +273,8 @@ async function runOnce(n: number): Promise<ScaleResult> {
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
          FROM (SELECT extract(epoch FROM sent_at - at) * 1000 AS ms FROM outbox WHERE sent_at IS NOT NULL) AS t`,
     );
+    const afterAck = [...createdSeen].map(([name, at]) => Math.max(0, at - (acked.get(name) ?? at))).sort((a, b) => a - b);
+    console.error(`  ${n}: cluster.created delivered after the API acknowledged the create: p50 ${pct(afterAck, 50)} ms, p99 ${pct(afterAck, 99)} ms (0: before the response was read)`);
     console.error(`  ${n}: write start → relay marked sent: p50 ${Math.round(relayed[0]?.p50 ?? NaN)} ms, p99 ${Math.round(relayed[0]?.p99 ?? NaN)} ms`);
     await bus.close();
     await store.close();
