@@ -50,3 +50,17 @@ test('a HAR cut short by the run\'s time backstop is counted up to where it ends
   assert.match(r.out, /cut short; counting the 2 answers/);
   assert.match(r.out, /2 requests \(200: 1, 404: 1\)/);
 });
+
+test('a HAR is read as a stream, every answer counted across chunk boundaries (a long run\'s HAR outgrows the largest string)', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'goman-fuzz-report-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // ~4 MiB in entries of odd sizes, so the 1 MiB chunks split entries at every offset.
+  const statuses = Array.from({ length: 6000 }, (_, i) => (i % 7 === 0 ? 404 : 200));
+  const entries = statuses.map((status, i) => ({ request: { postData: { text: 'x'.repeat(600 + (i % 97)) } }, response: { status } }));
+  const file = path.join(dir, 'big.har');
+  writeFileSync(file, JSON.stringify({ log: { entries } }));
+  const r = report(file);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /6000 requests \(200: 5142, 404: 858\)/);
+  assert.doesNotMatch(r.out, /cut short/);
+});
