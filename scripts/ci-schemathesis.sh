@@ -17,24 +17,41 @@ work=$(mktemp -d)
 pg_admin=${GOMAN_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 pid=
 db=
+moto_pid=
 stop_server() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi
 }
 sql() { "$node" -e 'const { Client } = require("pg"); const c = new Client(process.argv[1]); c.connect().then(() => c.query(process.argv[2])).finally(() => c.end());' "$pg_admin" "$1"; }
 cleanup() {
   stop_server
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
   if [ -n "$db" ]; then sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+free_port() { "$node" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# The server reaches "AWS" through moto, as the tests do: an aws cluster's kubeconfig (and its
+# snapshots) are read from SSM and S3, and without an AWS to ask the server could only answer
+# 503, which the fuzzer rightly counts as a server error. The 503 itself is covered by tests.
+moto_port=$(free_port)
+.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 150); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" 2>/dev/null && break
+  kill -0 "$moto_pid" 2>/dev/null || { cat "$work/moto.log"; exit 1; }
+  sleep 0.2
+done
+aws_env=(AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=ap-south-1)
+
 serve() { # STORE-NAME [ENV=VALUE...]: start goman serve on a fresh data dir and config; sets url, token
   local name=$1
   shift
   local port
-  port=$("$node" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  port=$(free_port)
   mkdir -p "$work/$name"
-  env GOMAN_DATA_DIR="$work/$name/data" XDG_CONFIG_HOME="$work/$name/config" GOMAN_LOG_LEVEL=warn "$@" \
+  env GOMAN_DATA_DIR="$work/$name/data" XDG_CONFIG_HOME="$work/$name/config" GOMAN_LOG_LEVEL=warn "${aws_env[@]}" "$@" \
     ./bin/goman serve --listen "127.0.0.1:$port" >"$work/$name/serve.log" 2>&1 &
   pid=$!
   url="http://127.0.0.1:$port"
