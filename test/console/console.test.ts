@@ -4,7 +4,7 @@
 // console must then show Provisioning and Ready without a reload. axe-core checks every page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { eventually } from '../helpers/eventually.ts';
 import { launchChromium, needChromium, screenshot, seriousA11yViolations, type BrowserHandle } from '../helpers/browser.ts';
 import { startServe, type ServeHandle } from '../helpers/serve.ts';
@@ -52,6 +52,9 @@ function phaseIn(p: Page, selector: string): Promise<string | null> {
   return p.locator(selector).first().textContent({ timeout: 1000 }).catch(() => null);
 }
 
+/** The create form's own section (a region named by its heading). */
+const createForm = (): Locator => page.getByRole('region', { name: 'New cluster' });
+
 test('sign in with a pasted token: cookie only, nothing in web storage, who and role shown', async (t) => {
   if (!(available = await needChromium(t))) return;
   browser = await launchChromium();
@@ -77,7 +80,8 @@ test('sign in with a pasted token: cookie only, nothing in web storage, who and 
 test('create a cluster through the form: validated as you type, previewed, then Pending', async (t) => {
   if (!available) return t.skip('chromium is not installed');
   await page.getByRole('link', { name: 'New cluster' }).click();
-  const name = page.getByLabel('Name', { exact: true });
+  // Within the form: the fleet page has a "Name" filter too, still on screen until the route changes.
+  const name = createForm().getByLabel('Name', { exact: true });
   await name.fill('Web_Demo');
   await page.getByText(/must be a DNS-1123 label/).waitFor();
   assert.equal(await name.getAttribute('aria-invalid'), 'true');
@@ -179,7 +183,7 @@ test('the fleet: live rows, counts by phase, filters, sorting, at 1280 px and ph
 test("the server's refusal (problem+json) is shown at the field it names", async (t) => {
   if (!available) return t.skip('chromium is not installed');
   await page.getByRole('link', { name: 'New cluster' }).click();
-  const name = page.getByLabel('Name', { exact: true });
+  const name = createForm().getByLabel('Name', { exact: true });
   await name.fill('analytics');
   await page.getByRole('button', { name: 'Create cluster' }).click();
   await page.locator('#f-name-error').filter({ hasText: /already exists/ }).waitFor();

@@ -3,7 +3,7 @@
 // object as it would be, with its plan).
 import { z } from 'zod';
 import type { Action, Cluster, ClusterSpec, Labels, PriceBook } from '../../domain/index.ts';
-import { assertAdmissible, assertMutableSpec, clusterSpecSchema, emptyStatus, GomanError, labelsSchema, priceBook } from '../../domain/index.ts';
+import { assertAdmissible, assertMutableSpec, clusterSpecSchema, emptyStatus, GomanError, labelsSchema, nameTaken, priceBook } from '../../domain/index.ts';
 import { newId } from '../../util/ids.ts';
 import type { PlanResult } from '../../domain/plan-result.ts';
 import { planResult, planResultSchema } from '../../domain/plan-result.ts';
@@ -87,7 +87,7 @@ export async function dryRunCreate(
   createdBy: string,
 ): Promise<Cluster & { plan: PlanResult }> {
   const existing = await store.getCluster(body.name);
-  if (existing) throw new GomanError('NAME_TAKEN', `a cluster named "${body.name}" already exists`);
+  if (existing) throw nameTaken(body.name);
   assertAdmissible(body.name, body.spec);
   const now = new Date().toISOString();
   const cluster: Cluster = {
