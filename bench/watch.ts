@@ -17,6 +17,7 @@ import { issueToken } from '../src/api/tokens.ts';
 import { ApiClient } from '../src/client/api-client.ts';
 import { clusterSpecSchema } from '../src/domain/index.ts';
 import { openStore } from '../src/store/open.ts';
+import { eventually } from '../test/helpers/eventually.ts';
 import { freshPgDatabase } from '../test/helpers/peers.ts';
 import { cleanEnv, freePort, GOMAN_BIN } from '../test/helpers/serve.ts';
 import { privateNats } from './nats.ts';
@@ -118,14 +119,27 @@ async function main(): Promise<void> {
       workers.push(w);
       await new Promise((resolve) => w.once('message', resolve));
     }
-    // The slow consumer: its stream is opened and never read.
+    // The slow consumer: its stream is opened and never read. A client that never reads never
+    // sees its socket closed either, so the server's own count of open streams says when it was
+    // dropped (every healthy stream stays open: the workers count any that end).
     let slowEndedAt: number | null = null;
     const slow = http.get(`${url}/api/v1/watch`, { headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
       res.pause();
       res.socket.pause();
     });
-    slow.on('close', () => (slowEndedAt ??= Date.now()));
-    slow.on('error', () => (slowEndedAt ??= Date.now()));
+    slow.on('error', () => undefined);
+    const openStreams = async (): Promise<number> => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^goman_watch_streams (\d+)/m.exec(text)?.[1] ?? NaN);
+    };
+    await eventually('the slow consumer to connect', async () => (await openStreams()) === watchers + 1, { timeoutMs: 30_000 });
+    const watchSlow = setInterval(() => {
+      void openStreams()
+        .then((n) => {
+          if (n <= watchers) slowEndedAt ??= Date.now();
+        })
+        .catch(() => undefined);
+    }, 1000);
     const rssConnected = rssMb(server.pid!);
 
     let writes = 0;
@@ -152,6 +166,7 @@ async function main(): Promise<void> {
     }
     await Promise.all(inFlight);
     await sleep(2_000);
+    clearInterval(watchSlow);
     const reports = await Promise.all(
       workers.map(
         (w) =>
