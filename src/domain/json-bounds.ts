@@ -24,8 +24,7 @@ export function jsonDepth(value: unknown, limit = Infinity): number {
 
 /** Size of a value's UTF-8 JSON text (call it on values already known to be shallow). */
 export function jsonBytes(value: unknown): number {
-  // Counted, not encoded: a page of 500 clusters is measured on every list request.
-  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  return new TextEncoder().encode(JSON.stringify(value) ?? '').length;
 }
 
 /**
