@@ -60,6 +60,9 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 
 const ANONYMOUS: Identity = Object.freeze({ key: 'anonymous', subject: 'anonymous', role: 'user' });
 
+/** Whether the request carried a body at all (a length, or a chunked one). */
+const bodySent = (request: FastifyRequest): boolean => Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+
 const WHERE: Record<string, string> = { body: 'body', querystring: 'query parameters', params: 'path parameters' };
 
 /** fastify's validator compiler for zod: the parsed (defaulted, coerced) value replaces the raw one. */
@@ -121,6 +124,11 @@ export function mountRoutes(app: FastifyInstance, routes: readonly RouteDef[]): 
                 throw new HttpProblem(415, 'VALIDATION_FAILED', `unsupported content type: send ${bodyTypes.join(' or ')}`, [
                   { path: 'content-type', message: `must be ${bodyTypes.join(' or ')}` },
                 ]);
+              }
+              // Every body goman takes is a JSON object. A JSON `null` would otherwise pass as "no
+              // body" (fastify hands an absent body over as null too): refuse what was sent.
+              if (request.body === null && bodySent(request)) {
+                throw new HttpProblem(400, 'VALIDATION_FAILED', 'invalid body: send a JSON object, or no body', [{ path: 'body', message: 'must be an object, not null' }]);
               }
             },
           }

@@ -113,6 +113,16 @@ test('dryRun=true on create, patch, put and delete validates and plans but write
   assert.equal(await h.snapshot(), before, 'no dry run wrote anything');
 });
 
+test('plan: a JSON null body is refused as 400 naming the body; no body at all is the current spec', async (t) => {
+  const h = await harness(t);
+  await h.call('alice', { method: 'POST', url: '/api/v1/clusters', payload: { name: 'p-null' } });
+  const refused = await h.call('alice', { method: 'POST', url: '/api/v1/clusters/p-null/plan', headers: { 'content-type': 'application/json' }, payload: 'null' });
+  assert.equal(refused.statusCode, 400);
+  assert.deepEqual(refused.json<{ errors: { path: string }[] }>().errors.map((e) => e.path), ['body']);
+  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters/p-null/plan' })).statusCode, 200);
+  assert.equal((await h.call('alice', { method: 'POST', url: '/api/v1/clusters/p-null/plan', payload: {} })).statusCode, 200);
+});
+
 test('openapi: the plan route and the dryRun parameter are documented', async (t) => {
   const h = await harness(t);
   const doc = (await h.call(null, { method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { parameters?: { name: string }[] }>> }>();
