@@ -1,7 +1,7 @@
 // A real moto server per test file (DESIGN §8: "the whole flow runs against a local AWS
 // emulator"). Each file gets its own process and port, so account state never leaks between
 // files that run in parallel.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -30,10 +30,17 @@ function freePort(): Promise<number> {
   });
 }
 
-function waitUntilAnswering(endpoint: string, deadlineMs: number): Promise<unknown> {
+/**
+ * Until our moto answers. The port was free when chosen but another process may take it before
+ * moto binds: then moto exits, and whatever holds the port must not pass for it.
+ */
+function waitUntilAnswering(endpoint: string, child: ChildProcess, deadlineMs: number): Promise<unknown> {
   return eventually(
     `moto_server at ${endpoint} to answer`,
-    async () => (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) })).status < 500,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode} (port taken?)`);
+      return (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) })).status === 200 && child.exitCode === null;
+    },
     { timeoutMs: deadlineMs, intervalMs: 100 },
   );
 }
@@ -49,6 +56,17 @@ export async function startMoto(t?: TestContext): Promise<Moto | null> {
     t.skip(msg);
     return null;
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMotoOnce();
+    } catch (e) {
+      // A port taken between choosing it and moto binding it: choose again.
+      if (attempt >= 3 || !/exited/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startMotoOnce(): Promise<Moto> {
   const port = await freePort();
   // AWS-managed IAM policies (AmazonSSMManagedInstanceCore) exist in every real account;
   // moto loads them only when asked.
@@ -62,7 +80,7 @@ export async function startMoto(t?: TestContext): Promise<Moto | null> {
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilAnswering(endpoint, 30_000);
+    await waitUntilAnswering(endpoint, child, 30_000);
   } catch (e) {
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${stderr}`, { cause: e });
