@@ -83,6 +83,11 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
   // The trace of the latest event that queued a cluster: its reconcile continues that trace.
   const traces = new Map<string, string>();
   const settled = reconciler.canDrift === false ? new SettledClusters(opts.fullResyncMs ?? DEFAULT_FULL_RESYNC_MS) : undefined;
+  /** The cluster is gone: drop its backoff, pending requeue and settled mark. */
+  const forget = (clusterId: string): void => {
+    queue.forget(clusterId);
+    settled?.forget(clusterId);
+  };
   const queue = new WorkQueue({
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     backoff: opts.backoff,
@@ -90,11 +95,7 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
     process: (clusterId, signal, priority) => {
       const traceparent = traces.get(clusterId);
       traces.delete(clusterId);
-      const forget = (): void => {
-        queue.forget(clusterId);
-        settled?.forget(clusterId);
-      };
-      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, register, forget, settled, resync: priority === 'resync' };
+      const job = { clusterId, signal, name, providers, controlPlane, leases, owner, leaseTtlMs, busyRequeueMs, reconciler, metrics, log, register, forget: () => forget(clusterId), settled, resync: priority === 'resync' };
       return reconcileUnderLease(job, traceparent);
     },
   });
@@ -104,10 +105,7 @@ export async function startController(opts: ControllerHostOptions): Promise<Cont
     if (!providers.has(event.provider)) return;
     const attributes = { 'goman.event.type': event.type, 'goman.cluster.id': event.clusterId, 'goman.controller': name };
     await inSpan('bus deliver', { parent: contextOf(event.traceparent), kind: SpanKind.CONSUMER, attributes }, async () => {
-      if (event.type === 'cluster.deleted') {
-        queue.forget(event.clusterId);
-        settled?.forget(event.clusterId);
-      }
+      if (event.type === 'cluster.deleted') forget(event.clusterId);
       if (IGNORED_EVENTS.has(event.type)) return;
       const traceparent = currentTraceparent();
       if (traceparent) traces.set(event.clusterId, traceparent);

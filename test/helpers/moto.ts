@@ -38,8 +38,9 @@ function waitUntilAnswering(endpoint: string, child: ChildProcess, deadlineMs: n
   return eventually(
     `moto_server at ${endpoint} to answer`,
     async () => {
+      const answer = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
       if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode} (port taken?)`);
-      return (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) })).status === 200 && child.exitCode === null;
+      return answer?.status === 200;
     },
     { timeoutMs: deadlineMs, intervalMs: 100 },
   );

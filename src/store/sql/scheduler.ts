@@ -3,10 +3,19 @@
 // another claimer (or a writer) holds, so concurrent schedulers never get the same row;
 // SQLite runs the statement under its single writer lock.
 import { sql } from 'kysely';
+import type { Cluster } from '../../domain/index.ts';
 import { timeParam, type SqlContext } from './context.ts';
 
 /** Clusters this young always count as needing attention (DESIGN §5). */
 export const YOUNG_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * Ready or Stopped at its current generation: the rest of "needs attention" (DESIGN §5), kept
+ * on the schedule row by every write so a tick reads only that row (migration 004).
+ */
+export function isSettled(cluster: Pick<Cluster, 'generation' | 'status'>): boolean {
+  return (cluster.status.phase === 'Ready' || cluster.status.phase === 'Stopped') && cluster.status.observedGeneration >= cluster.generation;
+}
 
 export async function claimDueClusters(
   ctx: SqlContext,

@@ -17,6 +17,7 @@ import type { EventType, HistoryEntry } from '../../domain/index.ts';
 import { day2History } from '../../domain/day2-changes.ts';
 import { sql } from 'kysely';
 import type { Executor, SqlContext, Tx } from './context.ts';
+import { isSettled } from './scheduler.ts';
 import { bool, clusterFromRow, controllerStatusFromRow, fromJson, iso, num, toJson } from './rows.ts';
 
 export interface HistoryDraft {
@@ -208,7 +209,7 @@ export async function saveCluster(
   const schedule = {
     next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
     generation: saved.generation,
-    settled: (saved.status.phase === 'Ready' || saved.status.phase === 'Stopped') && saved.status.observedGeneration >= saved.generation,
+    settled: isSettled(saved),
   };
   const firstSchedule = { ...schedule, cluster_id: saved.id, name: saved.name, provider: saved.spec.provider, created_at: saved.createdAt };
   if (before && ctx.dialect === 'postgres') {
