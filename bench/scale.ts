@@ -3,7 +3,7 @@
 // private JetStream nats-server, sim boot/install 0 s. For each N it creates N clusters through
 // the API with `--clients` concurrent clients (round robin over the replicas) and reports:
 // clusters/s from the first create to all Ready; event latency (outbox row `at` to delivery to a
-// durable JetStream consumer in this process: the controllers' path); CPU seconds per cluster
+// durable JetStream consumer, the controllers' path, in a thread of its own: latency-probe.ts); CPU seconds per cluster
 // of PostgreSQL (the backends of this database), the API replicas and the controllers (from
 // /proc); API replica RSS; transactions per cluster (pg_stat_database); events by type.
 //
@@ -13,19 +13,21 @@
 // --write-docs replaces the bench:scale block of docs/performance.md and writes
 // docs/performance-scale.svg. Never run as a test.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { issueToken } from '../src/api/tokens.ts';
 import { ApiClient } from '../src/client/api-client.ts';
 import { clusterSpecSchema } from '../src/domain/index.ts';
-import { createNatsBus } from '../src/events/nats-bus.ts';
 import { openStore } from '../src/store/open.ts';
 import { freshPgDatabase } from '../test/helpers/peers.ts';
 import { cleanEnv, freePort, GOMAN_BIN } from '../test/helpers/serve.ts';
 import { privateNats } from './nats.ts';
+import type { Arrival } from './latency-probe.ts';
 import { scaleChartSvg } from './scale-chart.ts';
 
 const { values } = parseArgs({
@@ -185,22 +187,11 @@ async function runOnce(n: number): Promise<ScaleResult> {
       for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited: ${p.log()}`);
       return procs.filter((p) => p.name.startsWith('controller') && p.log().includes('"controller started"')).length === 2;
     });
-    const bus = await createNatsBus({ url: busUrl, concurrency: 256 });
-    const latencies: number[] = [];
-    // When the API acknowledged each create, and when its cluster.created event arrived: what the
-    // event pipeline adds after the write is done (the write's own time is request latency).
+    const probe = new Worker(new URL('./latency-probe.ts', import.meta.url), { workerData: { busUrl } });
+    await once(probe, 'message');
+    // When the API acknowledged each create: with the arrival of its cluster.created event, what
+    // the event pipeline adds after the write is done (the write's own time is request latency).
     const acked = new Map<string, number>();
-    const createdSeen = new Map<string, number>();
-    const events: Record<string, number> = {};
-    const byType: Record<string, number[]> = {};
-    let measuring = true;
-    await bus.subscribe('bench-latency', async (e) => {
-      if (!measuring) return;
-      latencies.push(Date.now() - Date.parse(e.at));
-      if (e.type === 'cluster.created') createdSeen.set(e.name, Date.now());
-      events[e.type] = (events[e.type] ?? 0) + 1;
-      (byType[e.type] ??= []).push(Date.now() - Date.parse(e.at));
-    });
     await sleep(1_000);
 
     const pids = (prefix: string): number[] => procs.filter((p) => p.name.startsWith(prefix)).map((p) => p.child.pid!);
@@ -245,7 +236,18 @@ async function runOnce(n: number): Promise<ScaleResult> {
       await sleep(100);
     }
     await creating;
-    measuring = false;
+    probe.postMessage('stop');
+    const [arrivals] = (await once(probe, 'message')) as [Arrival[]];
+    await probe.terminate();
+    const latencies = arrivals.map((a) => a.arrived - a.at);
+    const events: Record<string, number> = {};
+    const byType: Record<string, number[]> = {};
+    const createdSeen = new Map<string, number>();
+    for (const a of arrivals) {
+      events[a.type] = (events[a.type] ?? 0) + 1;
+      (byType[a.type] ??= []).push(a.arrived - a.at);
+      if (a.type === 'cluster.created') createdSeen.set(a.name, a.arrived);
+    }
     clearInterval(sampler);
     await pgCpu(admin, dbName, pgAfter);
     const pgSeconds = [...pgAfter].reduce((a, [pid, s]) => a + s - (pgBefore.get(pid) ?? 0), 0);
@@ -276,7 +278,6 @@ async function runOnce(n: number): Promise<ScaleResult> {
     const afterAck = [...createdSeen].map(([name, at]) => Math.max(0, at - (acked.get(name) ?? at))).sort((a, b) => a - b);
     console.error(`  ${n}: cluster.created delivered after the API acknowledged the create: p50 ${pct(afterAck, 50)} ms, p99 ${pct(afterAck, 99)} ms (0: before the response was read)`);
     console.error(`  ${n}: write start → relay marked sent: p50 ${Math.round(relayed[0]?.p50 ?? NaN)} ms, p99 ${Math.round(relayed[0]?.p99 ?? NaN)} ms`);
-    await bus.close();
     await store.close();
     return result;
   } finally {

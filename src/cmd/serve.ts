@@ -79,7 +79,10 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   // so with a shared database the poll is what bounds event latency (10 ms: one indexed read of
   // an empty partial index, ~100 a second, against a 50 ms floor on half the writes of 2 replicas).
   const relayPollMs = settings.databaseUrl ? 10 : 50;
-  const relay = startOutboxRelay({ store: rawStore, bus, leases: rawStore, owner, pollMs: relayPollMs, metrics: registry, logger });
+  // On PostgreSQL the relay has connections of its own: behind the API's requests in the shared
+  // pool, its read and mark each waited ~75 ms (p50) under a creation burst, and its lease with them.
+  const relayStore = settings.databaseUrl ? await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, poolSize: 2 }) : rawStore;
+  const relay = startOutboxRelay({ store: relayStore, bus, leases: relayStore, owner, pollMs: relayPollMs, metrics: registry, logger });
   poke = () => relay.poke();
   const scheduler = startScheduler({
     store: rawStore,
@@ -116,6 +119,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   await Promise.allSettled([scheduler.stop(), relay.stop()]);
   await closeGracefully(app, deadline);
   await Promise.allSettled([bus.close()]);
+  if (relayStore !== rawStore) await relayStore.close();
   await rawStore.close();
   await tracing.shutdown();
 }

@@ -13,13 +13,15 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** Scheduler interval a write schedules the next reconcile after (default 30 s). */
   activeReconcileMs?: number | undefined;
+  /** PostgreSQL connections at most (default POOL_SIZE); SQLite has one. */
+  poolSize?: number | undefined;
   /** Tests only: the schema steps to apply (default: all of them). */
   migrations?: readonly Migration[] | undefined;
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<ClusterStore> {
   const dialect: SqlDialect = isPostgresUrl(opts.databaseUrl) ? 'postgres' : 'sqlite';
-  const db: Kysely<Database> = isPostgresUrl(opts.databaseUrl) ? postgresKysely(opts.databaseUrl) : sqliteKysely(opts.dataDir);
+  const db: Kysely<Database> = isPostgresUrl(opts.databaseUrl) ? postgresKysely(opts.databaseUrl, opts.poolSize) : sqliteKysely(opts.dataDir);
   try {
     await migrate(db, dialect, opts.migrations ?? MIGRATIONS);
   } catch (e) {

@@ -163,6 +163,38 @@ for (const backend of BACKENDS) {
       assert.equal(firstRetry, rows.length - 2, 'every other cluster went ahead of the retried row');
       assertDeliveredInClusterOrder(accepted.map((e) => e.eventId), rows);
     }));
+
+  test(`relay batching (${backend.label}): the next round is published while a mark is still running; a failed mark republishes its rows`, (t) =>
+    withStore(t, async (store) => {
+      const rows = await interleavedRows(store, 10, 3);
+      const bus = createMemoryBus({ concurrency: 1 });
+      const delivered: string[] = [];
+      await bus.subscribe('ctl-slow-mark', async (e) => void delivered.push(e.eventId));
+      // The first mark hangs until the test fails it, as a database stalled mid-statement would.
+      let failFirstMark: (err: Error) => void = () => undefined;
+      const firstMark = new Promise<void>((_, reject) => (failFirstMark = reject));
+      let marks = 0;
+      const stalled: OutboxRelayOptions['store'] = {
+        readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
+        pruneOutbox: (before) => store.pruneOutbox(before),
+        markOutboxSent: async (seqs) => (++marks === 1 ? firstMark : store.markOutboxSent(seqs)),
+      };
+      const r = relay(stalled, store, bus, 10);
+      try {
+        await eventually('all three rounds published behind the stalled first mark', () => new Set(delivered).size === rows.length);
+        assert.equal(marks, 1, 'later marks wait for the first, in order');
+        failFirstMark(new Error('connection lost'));
+        await eventually('the first round published again and marked', async () => (await store.readUnsentOutbox(1)).length === 0);
+        const counts = new Map<string, number>();
+        for (const id of delivered) counts.set(id, (counts.get(id) ?? 0) + 1);
+        const firstRound = new Set(rows.slice(0, 10).map((row) => row.eventId));
+        for (const row of rows) assert.equal(counts.get(row.eventId), firstRound.has(row.eventId) ? 2 : 1, `deliveries of row ${row.seq}`);
+        assertDeliveredInClusterOrder(delivered, rows);
+      } finally {
+        await r.stop();
+        await bus.close();
+      }
+    }));
 }
 
 test('relay batching (postgres + NATS): the bus restarts in the middle of a batch — every row delivered, each cluster in order', async (t) => {
