@@ -111,14 +111,14 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   // again, and the stream drops the duplicates by eventId, as after a crash between the two.
   const beingMarked = new Set<number>();
   let marked: Promise<void> = Promise.resolve();
-  let markFailure: unknown;
+  let markFailure: Error | undefined;
 
   function markSent(seqs: number[]): void {
     for (const seq of seqs) beingMarked.add(seq);
     marked = marked
       .then(() => store.markOutboxSent(seqs))
       .catch((err: unknown) => {
-        markFailure ??= err;
+        markFailure ??= err instanceof Error ? err : new Error(String(err));
       })
       .finally(() => {
         for (const seq of seqs) beingMarked.delete(seq);
