@@ -100,15 +100,20 @@ async function bundleGoman(): Promise<Buffer> {
     // Never loaded by goman: pg's native driver and esbuild (only for building the Lambda zip
     // in a checkout; the binary carries dist/lambda.zip).
     external: ['pg-native', 'esbuild'],
-    // A require() for the CommonJS dependencies' Node built-ins, and the root the rewritten
-    // paths below start from: the bundle's parent folder unless the SEA bootstrap set one.
+    // A require() for the CommonJS dependencies' Node built-ins, the root the rewritten paths
+    // below start from (the bundle's parent folder unless the SEA bootstrap set one), and the
+    // bundle's own URL.
     banner: {
       js: [
         "import { createRequire as __gomanCreateRequire } from 'node:module';",
         "import { fileURLToPath as __gomanFileURLToPath } from 'node:url';",
         'const require = __gomanCreateRequire(import.meta.url);',
-        "globalThis.__gomanRootUrl ??= new URL('../', import.meta.url).href;",
+        "import { workerData as __gomanWorkerData } from 'node:worker_threads';",
+        // A worker thread gets the root from the thread that started it (relay-thread.ts).
+        "globalThis.__gomanRootUrl ??= __gomanWorkerData?.gomanRootUrl ?? new URL('../', import.meta.url).href;",
         'globalThis.__gomanRoot ??= __gomanFileURLToPath(globalThis.__gomanRootUrl);',
+        // goman's worker threads run this same bundle (src/cmd/relay-thread.ts).
+        'globalThis.__gomanBundleUrl ??= import.meta.url;',
       ].join(' '),
     },
     plugins: [

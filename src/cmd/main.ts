@@ -2,38 +2,46 @@
 // `node -e 0`, so nothing but node built-ins and the version reader loads before the command
 // is known.
 import module from 'node:module';
+import { workerData } from 'node:worker_threads';
+import { isRelayThread } from './threads.ts';
 
 // Later imports (command modules, the TUI) reuse their compiled and type-stripped code.
 module.enableCompileCache?.();
 
 const argv = process.argv.slice(2);
 
-// A reader that went away (`goman watch -o json | head -1`) ends goman quietly, as it ends cat;
-// any other failure to write output is one line, not Node's unhandled-error dump.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') process.stderr.write(`goman: cannot write the output: ${e.message}\n`);
-  process.exit(e.code === 'EPIPE' ? 0 : 1);
-});
-process.stderr.on('error', () => process.exit(1));
-const version = (await import('../util/version.ts')).gomanVersion();
+// `goman serve` runs its outbox relay in a worker thread of this same module (relay-thread.ts).
+if (isRelayThread(workerData)) await (await import('./relay-thread.ts')).runRelayThread();
+else await cli();
 
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-  process.stdout.write(`goman ${version}\n`);
-} else if (argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY) {
-  await run(async () => (await import('../cli/tui/main.ts')).runTui({}));
-} else {
-  await run(async () => {
-    const { buildProgram, loadExternal } = await import('../cli/program.ts');
-    const program = buildProgram(version, {
-      serve: async (flags) => (await import('./process-commands.ts')).serve(flags),
-      controller: async (flags) => (await import('./process-commands.ts')).controller(flags),
-    });
-    const word = commandWord(argv);
-    if (word) await loadExternal(program, word);
-    const { configureErrors } = await import('../cli/commander-errors.ts');
-    configureErrors(program);
-    await program.parseAsync(argv, { from: 'user' });
+async function cli(): Promise<void> {
+  // A reader that went away (`goman watch -o json | head -1`) ends goman quietly, as it ends cat;
+  // any other failure to write output is one line, not Node's unhandled-error dump.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') process.stderr.write(`goman: cannot write the output: ${e.message}\n`);
+    process.exit(e.code === 'EPIPE' ? 0 : 1);
   });
+  process.stderr.on('error', () => process.exit(1));
+  const version = (await import('../util/version.ts')).gomanVersion();
+
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`goman ${version}\n`);
+  } else if (argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY) {
+    await run(async () => (await import('../cli/tui/main.ts')).runTui({}));
+  } else {
+    await run(async () => {
+      const { buildProgram, loadExternal } = await import('../cli/program.ts');
+      const program = buildProgram(version, {
+        serve: async (flags) => (await import('./process-commands.ts')).serve(flags),
+        controller: async (flags) => (await import('./process-commands.ts')).controller(flags),
+      });
+      const word = commandWord(argv);
+      if (word) await loadExternal(program, word);
+      const { configureErrors } = await import('../cli/commander-errors.ts');
+      configureErrors(program);
+      await program.parseAsync(argv, { from: 'user' });
+    });
+  }
 }
 
 async function run(body: () => Promise<void>): Promise<void> {

@@ -14,6 +14,7 @@ import { startOutboxRelay } from '../events/outbox-relay.ts';
 import { nodeConfigRoutes } from '../nodeconfig/http.ts';
 import { nodeConfigOpenApi } from '../nodeconfig/openapi.ts';
 import { processOwner } from './controller-process.ts';
+import { startRelayThread } from './relay-thread.ts';
 import { startEngine, type Engine } from './engine.ts';
 import { startScheduler } from '../reconcile/scheduler.ts';
 import { openStore } from '../store/open.ts';
@@ -79,10 +80,17 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   // so with a shared database the poll is what bounds event latency (10 ms: one indexed read of
   // an empty partial index, ~100 a second, against a 50 ms floor on half the writes of 2 replicas).
   const relayPollMs = settings.databaseUrl ? 10 : 50;
-  // On PostgreSQL the relay has connections of its own: behind the API's requests in the shared
-  // pool, its read and mark each waited ~75 ms (p50) under a creation burst, and its lease with them.
-  const relayStore = settings.databaseUrl ? await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, poolSize: 2 }) : rawStore;
-  const relay = startOutboxRelay({ store: relayStore, bus, leases: relayStore, owner, pollMs: relayPollMs, metrics: registry, logger });
+  // On PostgreSQL + NATS the relay runs in a thread of its own, with connections of its own
+  // (relay-thread.ts): behind the API's requests in the shared pool, its read and mark each
+  // waited ~75 ms (p50) under a creation burst, and its lease with them. The in-process bus
+  // lives in this thread, and so does the relay that feeds it.
+  const relay =
+    settings.databaseUrl && settings.busUrl
+      ? await startRelayThread(
+          { databaseUrl: settings.databaseUrl, busUrl: settings.busUrl, owner, pollMs: relayPollMs, logLevel: settings.logLevel, logFormat: settings.logFormat },
+          { metrics: registry, logger },
+        )
+      : startOutboxRelay({ store: rawStore, bus, leases: rawStore, owner, pollMs: relayPollMs, metrics: registry, logger });
   poke = () => relay.poke();
   const scheduler = startScheduler({
     store: rawStore,
@@ -119,7 +127,6 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   await Promise.allSettled([scheduler.stop(), relay.stop()]);
   await closeGracefully(app, deadline);
   await Promise.allSettled([bus.close()]);
-  if (relayStore !== rawStore) await relayStore.close();
   await rawStore.close();
   await tracing.shutdown();
 }

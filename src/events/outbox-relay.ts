@@ -21,7 +21,7 @@ import type { OutboxRow, OutboxStore } from '../store/port.ts';
 import type { EventBus } from './port.ts';
 
 export const RELAY_LEASE = 'outbox-relay';
-const LAG_METRIC = 'goman_outbox_lag_seconds';
+export const LAG_METRIC = 'goman_outbox_lag_seconds';
 
 export interface OutboxRelayOptions {
   store: OutboxStore;
@@ -48,8 +48,22 @@ export interface OutboxRelay {
   /** Publish now rather than at the next poll (call after a write in this process). */
   poke(): void;
   isLeader(): boolean;
+  /** Age of the oldest row known unsent, in seconds (0 when caught up or not leading). */
+  lagSeconds(): number;
   /** Stops publishing, releases the lease, unregisters the metric. */
   stop(): Promise<void>;
+}
+
+/** goman_outbox_lag_seconds on `registry`, read from `lagSeconds` at each scrape (one per registry). */
+export function registerLagGauge(registry: Registry, lagSeconds: () => number): Gauge {
+  return new Gauge({
+    name: LAG_METRIC,
+    help: 'Age of the oldest outbox row not yet published (0 when caught up or not the relay leader)',
+    registers: [registry],
+    collect() {
+      this.set(lagSeconds());
+    },
+  });
 }
 
 /** The event as published: it carries the publish span's context, a child of the write's. */
@@ -75,16 +89,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   // Time of the oldest row known unsent, null when caught up (or not leading: only the
   // leader knows, so alert on the max over replicas).
   let oldestUnsentAt: number | null = null;
-  const gauge = opts.metrics
-    ? new Gauge({
-        name: LAG_METRIC,
-        help: 'Age of the oldest outbox row not yet published (0 when caught up or not the relay leader)',
-        registers: [opts.metrics],
-        collect() {
-          this.set(oldestUnsentAt === null ? 0 : Math.max(0, (Date.now() - oldestUnsentAt) / 1_000));
-        },
-      })
-    : null;
+  const lagSeconds = (): number => (oldestUnsentAt === null ? 0 : Math.max(0, (Date.now() - oldestUnsentAt) / 1_000));
+  const gauge = opts.metrics ? registerLagGauge(opts.metrics, lagSeconds) : null;
 
   let poked = false;
   let wake: (() => void) | null = null;
@@ -214,6 +220,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       wake?.();
     },
     isLeader: () => leader.isLeader(),
+    lagSeconds,
     async stop() {
       await leader.stop();
       if (gauge !== null) opts.metrics?.removeSingleMetric(LAG_METRIC);

@@ -7,10 +7,12 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { eventually } from '../helpers/eventually.ts';
+import { privateNatsServer } from '../helpers/nats-server.ts';
+import { freshPgDatabase } from '../helpers/peers.ts';
 import { freePort } from '../helpers/serve.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -43,10 +45,14 @@ test('the binary is under 120 MB and its checksum file names it', async () => {
   assert.equal(sums, `${createHash('sha256').update(await readFile(exe)).digest('hex')}  goman-linux-x64\n`);
 });
 
-test('with no Node.js around: serve, create, wait for Ready, list -o json, delete', { timeout: 120_000 }, async (t) => {
-  const cwd = await mkdtemp(path.join(dir, 'empty-'));
+/** `goman serve` from the binary in `cwd`, stopped after the test; `log` is what it printed. */
+async function serveBinary(t: TestContext, cwd: string, env: Record<string, string> = {}): Promise<{ port: number; log: () => string }> {
   const port = await freePort();
-  const server = spawn(exe, ['serve', '--listen', `127.0.0.1:${port}`], { cwd, env: { ...bareEnv(), GOMAN_SIM_BOOT_SECONDS: '0.2', GOMAN_SIM_INSTALL_SECONDS: '0.2' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(exe, ['serve', '--listen', `127.0.0.1:${port}`], {
+    cwd,
+    env: { ...bareEnv(), GOMAN_SIM_BOOT_SECONDS: '0.2', GOMAN_SIM_INSTALL_SECONDS: '0.2', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   server.stdout.on('data', (d: Buffer) => void (out += d.toString()));
   server.stderr.on('data', (d: Buffer) => void (out += d.toString()));
@@ -56,7 +62,13 @@ test('with no Node.js around: serve, create, wait for Ready, list -o json, delet
     await exited;
   });
   await eventually('the binary serving', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 30_000 });
-  await eventually('the start-up lines naming the embedded console', () => /console: +http:\/\/127\.0\.0\.1:\d+\/\n/.test(out));
+  return { port, log: () => out };
+}
+
+test('with no Node.js around: serve, create, wait for Ready, list -o json, delete', { timeout: 120_000 }, async (t) => {
+  const cwd = await mkdtemp(path.join(dir, 'empty-'));
+  const { port, log } = await serveBinary(t, cwd);
+  await eventually('the start-up lines naming the embedded console', () => /console: +http:\/\/127\.0\.0\.1:\d+\/\n/.test(log()));
   // The web console is embedded.
   const page = await fetch(`http://127.0.0.1:${port}/`);
   assert.equal(page.status, 200);
@@ -79,6 +91,25 @@ test('with no Node.js around: serve, create, wait for Ready, list -o json, delet
   const deleted = await goman(['delete', 'demo', '--yes', '--wait', '--timeout', '60s'], cwd);
   assert.equal(deleted.code, 0, deleted.stderr);
   assert.equal((await goman(['get', 'demo'], cwd)).code !== 0, true);
+});
+
+// On PostgreSQL + NATS the outbox relay runs in a worker thread, which runs the binary's own
+// bundle: every event, the scheduler's included, reaches the controllers through it.
+test('on PostgreSQL and NATS: the relay thread runs from the binary, and a cluster reaches Ready', { timeout: 120_000 }, async (t) => {
+  const nats = await privateNatsServer(t);
+  if (nats === null) return;
+  t.after(() => nats.dispose());
+  const db = await freshPgDatabase();
+  t.after(() => db.drop());
+  const cwd = await mkdtemp(path.join(dir, 'empty-'));
+  const { port, log } = await serveBinary(t, cwd, { GOMAN_DATABASE_URL: db.url, GOMAN_BUS_URL: nats.url });
+  // Registered once the thread has its own store and bus (it starts after the port answers).
+  await eventually('the relay thread started', async () => /^goman_outbox_lag_seconds 0$/m.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()));
+  // The first test's server left context "local" behind: this one says which name it chose.
+  const context = /as context "([^"]+)"/.exec(log())?.[1] ?? 'local';
+  const created = await goman(['create', 'demo', '--wait', '--timeout', '60s', '--context', context], cwd);
+  assert.equal(created.code, 0, `${created.stderr}\n${log()}`);
+  assert.doesNotMatch(log(), /relay thread/);
 });
 
 test('snapshot and recipe (its data embedded) run from the binary', async () => {
