@@ -24,6 +24,7 @@ export interface RelayThreadSettings {
   busUrl: string;
   owner: string;
   pollMs: number;
+  gatherMs: number;
   logLevel: string;
   logFormat: LogFormat;
 }
@@ -51,7 +52,10 @@ function entry(): { url: URL; data: Record<string, string> } {
  */
 export async function startRelayThread(settings: RelayThreadSettings, opts: { metrics: Registry; logger: Pick<Logger, 'error'> }): Promise<OutboxRelay> {
   const { url, data } = entry();
-  const worker = new Worker(url, { workerData: { ...data, ...settings, thread: RELAY_THREAD }, name: 'outbox-relay' });
+  // Set by a write, cleared by the thread when the poke arrives: a burst of writes sends one
+  // message per relay round, not one per write.
+  const pokePending = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(url, { workerData: { ...data, ...settings, pokePending, thread: RELAY_THREAD }, name: 'outbox-relay' });
   let state = { leader: false, lagSeconds: 0 };
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
@@ -72,7 +76,9 @@ export async function startRelayThread(settings: RelayThreadSettings, opts: { me
   registerLagGauge(opts.metrics, () => state.lagSeconds);
   const send = (m: ToThread): void => worker.postMessage(m);
   return {
-    poke: () => send({ type: 'poke' }),
+    poke: () => {
+      if (Atomics.exchange(pokePending, 0, 1) === 0) send({ type: 'poke' });
+    },
     isLeader: () => state.leader,
     lagSeconds: () => state.lagSeconds,
     async stop() {
@@ -91,16 +97,19 @@ export async function startRelayThread(settings: RelayThreadSettings, opts: { me
 export async function runRelayThread(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('runRelayThread runs in a worker thread');
-  const settings = workerData as RelayThreadSettings;
+  const settings = workerData as RelayThreadSettings & { pokePending: Int32Array };
   const logger = createLogger(settings.logLevel, { format: settings.logFormat });
   const tracing = await startTracing('goman');
   const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: '', poolSize: 2 });
   const bus = await openBus(settings.busUrl);
-  const relay = startOutboxRelay({ store, bus, leases: store, owner: settings.owner, pollMs: settings.pollMs, logger });
+  const { owner, pollMs, gatherMs } = settings;
+  const relay = startOutboxRelay({ store, bus, leases: store, owner, pollMs, gatherMs, logger });
   const post = (m: FromThread): void => port.postMessage(m);
   const timer = setInterval(() => post({ type: 'state', leader: relay.isLeader(), lagSeconds: relay.lagSeconds() }), STATE_EVERY_MS);
   port.on('message', (m: ToThread) => {
     if (m.type === 'poke') {
+      // Cleared before the round's read: a write after this sends a poke of its own.
+      Atomics.store(settings.pokePending, 0, 0);
       relay.poke();
       return;
     }

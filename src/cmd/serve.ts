@@ -28,6 +28,11 @@ import { gomanVersion } from '../util/version.ts';
 import { afterWrites } from './write-hook.ts';
 import { makeDirectory, namingFlag } from '../util/files.ts';
 
+// The relay thread's pause after a round that found rows: a burst's writes gather into fewer
+// rounds. In bench:scale (10 000 clusters, 2 cores) event latency p99 was 184 ms with 0, 112 ms
+// with 5 and 129 ms with 10: back-to-back rounds of a few rows cost more CPU than they save.
+const RELAY_GATHER_MS = 5;
+
 export async function runServe(flags: ServeFlags): Promise<void> {
   const settings = serveSettings(flags);
   const logger = createLogger(settings.logLevel, { format: settings.logFormat });
@@ -87,7 +92,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const relay =
     settings.databaseUrl && settings.busUrl
       ? await startRelayThread(
-          { databaseUrl: settings.databaseUrl, busUrl: settings.busUrl, owner, pollMs: relayPollMs, logLevel: settings.logLevel, logFormat: settings.logFormat },
+          { databaseUrl: settings.databaseUrl, busUrl: settings.busUrl, owner, pollMs: relayPollMs, gatherMs: RELAY_GATHER_MS, logLevel: settings.logLevel, logFormat: settings.logFormat },
           { metrics: registry, logger },
         )
       : startOutboxRelay({ store: rawStore, bus, leases: rawStore, owner, pollMs: relayPollMs, metrics: registry, logger });

@@ -31,6 +31,11 @@ export interface OutboxRelayOptions {
   owner: string;
   /** Poll interval when nobody pokes (default 1 s). */
   pollMs?: number;
+  /**
+   * After a round that found rows but not a full batch, wait this long before the next one even
+   * if poked (default 0): under a burst, writes gather into fewer, larger rounds.
+   */
+  gatherMs?: number;
   /** Rows read, published and marked per round (default 500). */
   batch?: number;
   /** Sent rows are kept this long for watch resume (default 24 h). */
@@ -81,6 +86,7 @@ function publishRow(bus: Pick<EventBus, 'publish'>, row: OutboxRow): Promise<voi
 export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { store, bus, logger } = opts;
   const pollMs = opts.pollMs ?? 1_000;
+  const gatherMs = opts.gatherMs ?? 0;
   const batch = opts.batch ?? 500;
   const retentionMs = opts.retentionMs ?? 24 * 3_600_000;
   const pruneEveryMs = opts.pruneEveryMs ?? 60_000;
@@ -198,6 +204,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         continue;
       }
       // A full batch means more is waiting: go again without sleeping.
+      if (read > 0 && read < batch && gatherMs > 0) await pause(gatherMs, term.signal, false);
       if (read < batch) await pause(pollMs, term.signal, true);
     }
     // Stopping (or a new leader) must not find this term's marks still to come.

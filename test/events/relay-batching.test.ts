@@ -164,6 +164,38 @@ for (const backend of BACKENDS) {
       assertDeliveredInClusterOrder(accepted.map((e) => e.eventId), rows);
     }));
 
+  test(`relay batching (${backend.label}): with gatherMs, writes poked in right after a round wait for one round of their own`, (t) =>
+    withStore(t, async (store) => {
+      const bus = createMemoryBus({ concurrency: 1 });
+      const delivered: string[] = [];
+      await bus.subscribe('ctl-gather', async (e) => void delivered.push(e.eventId));
+      const marked: number[][] = [];
+      const watched: OutboxRelayOptions['store'] = {
+        readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
+        pruneOutbox: (before) => store.pruneOutbox(before),
+        markOutboxSent: async (seqs) => {
+          marked.push([...seqs]);
+          await store.markOutboxSent(seqs);
+        },
+      };
+      // A long poll, so only pokes start rounds; a gather pause far longer than 5 writes take.
+      const r = startOutboxRelay({ store: watched, bus, leases: store, owner: `relay-${uniq()}`, pollMs: 60_000, gatherMs: 3_000, batch: 100, leaseTtlMs: 3_000 });
+      try {
+        await createCluster(store);
+        r.poke();
+        await eventually('the first write published', () => delivered.length === 1);
+        for (let i = 0; i < 5; i++) {
+          await createCluster(store);
+          r.poke();
+        }
+        await eventually('the next five published', () => delivered.length === 6, { timeoutMs: 10_000 });
+        assert.deepEqual(marked.map((m) => m.length), [1, 5], 'one round for the first write, one for the five poked during the pause');
+      } finally {
+        await r.stop();
+        await bus.close();
+      }
+    }));
+
   test(`relay batching (${backend.label}): the next round is published while a mark is still running; a failed mark republishes its rows`, (t) =>
     withStore(t, async (store) => {
       const rows = await interleavedRows(store, 10, 3);
