@@ -243,10 +243,15 @@ async function runOnce(n: number): Promise<ScaleResult> {
     const events: Record<string, number> = {};
     const byType: Record<string, number[]> = {};
     const createdSeen = new Map<string, number>();
+    const writeToAck: number[] = [];
     for (const a of arrivals) {
       events[a.type] = (events[a.type] ?? 0) + 1;
       (byType[a.type] ??= []).push(a.arrived - a.at);
-      if (a.type === 'cluster.created') createdSeen.set(a.name, a.arrived);
+      if (a.type === 'cluster.created') {
+        createdSeen.set(a.name, a.arrived);
+        const ack = acked.get(a.name);
+        if (ack !== undefined) writeToAck.push(ack - a.at);
+      }
     }
     clearInterval(sampler);
     await pgCpu(admin, dbName, pgAfter);
@@ -277,6 +282,8 @@ async function runOnce(n: number): Promise<ScaleResult> {
     );
     const afterAck = [...createdSeen].map(([name, at]) => Math.max(0, at - (acked.get(name) ?? at))).sort((a, b) => a - b);
     console.error(`  ${n}: cluster.created delivered after the API acknowledged the create: p50 ${pct(afterAck, 50)} ms, p99 ${pct(afterAck, 99)} ms (0: before the response was read)`);
+    writeToAck.sort((a, b) => a - b);
+    console.error(`  ${n}: the create's write start → its response read by the client: p50 ${pct(writeToAck, 50)} ms, p99 ${pct(writeToAck, 99)} ms`);
     console.error(`  ${n}: write start → relay marked sent: p50 ${Math.round(relayed[0]?.p50 ?? NaN)} ms, p99 ${Math.round(relayed[0]?.p99 ?? NaN)} ms`);
     await store.close();
     return result;
