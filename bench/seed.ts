@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { clusterSpecSchema } from '../src/domain/index.ts';
 import type { ClusterStore } from '../src/store/port.ts';
+import { SETTLED_SQL } from '../src/store/migrations/004-schedule-copies.ts';
 import { postgresKysely } from '../src/store/postgres/index.ts';
 
 export async function seedClusters(store: ClusterStore, databaseUrl: string, rows: number): Promise<void> {
@@ -16,9 +17,8 @@ export async function seedClusters(store: ClusterStore, databaseUrl: string, row
       resource_version, created_by, created_at, updated_at, deletion_timestamp, finalizers
       FROM clusters, generate_series(1, ${rows - 1}) g WHERE id = ${seed.id}`.execute(k);
     await sql`INSERT INTO reconcile_schedule (cluster_id, next_reconcile_at, name, provider, generation, created_at, settled)
-      SELECT id, now() - (substr(name, 2)::int || ' seconds')::interval, name, provider, generation, created_at,
-        phase IN ('Ready', 'Stopped') AND observed_generation >= generation
-      FROM clusters WHERE name LIKE 'b%'`.execute(k);
+      SELECT id, now() - (substr(name, 2)::int || ' seconds')::interval, name, provider, generation, created_at, ${sql.raw(SETTLED_SQL)}
+      FROM clusters AS c WHERE name LIKE 'b%'`.execute(k);
     await sql`ANALYZE`.execute(k);
   } finally {
     await k.destroy();

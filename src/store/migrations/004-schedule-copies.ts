@@ -5,6 +5,9 @@
 // buffers. Every write already updates the schedule row, in the same statement on PostgreSQL.
 import type { Migration } from './types.ts';
 
+/** The "settled" rule of isSettled (store/sql/scheduler.ts) in SQL, over the clusters row `c`. */
+export const SETTLED_SQL = "c.phase IN ('Ready', 'Stopped') AND c.observed_generation >= c.generation";
+
 const copy = (types: { time: string; bool: string; now: string; no: string }): string[] => [
   "ALTER TABLE reconcile_schedule ADD COLUMN name text NOT NULL DEFAULT ''",
   "ALTER TABLE reconcile_schedule ADD COLUMN provider text NOT NULL DEFAULT ''",
@@ -12,7 +15,7 @@ const copy = (types: { time: string; bool: string; now: string; no: string }): s
   `ALTER TABLE reconcile_schedule ADD COLUMN created_at ${types.time} NOT NULL DEFAULT ${types.now}`,
   `ALTER TABLE reconcile_schedule ADD COLUMN settled ${types.bool} NOT NULL DEFAULT ${types.no}`,
   `UPDATE reconcile_schedule SET name = c.name, provider = c.provider, generation = c.generation, created_at = c.created_at,
-     settled = (c.phase IN ('Ready', 'Stopped') AND c.observed_generation >= c.generation)
+     settled = (${SETTLED_SQL})
    FROM clusters AS c WHERE c.id = reconcile_schedule.cluster_id`,
 ];
 
