@@ -71,6 +71,21 @@ async function streamInOrder(url: string, stream: string): Promise<string[]> {
   }
 }
 
+/** The relay's view of `store`, its marks made by `mark` (a crash, a stall, a recorder). */
+function marking(store: ClusterStore, mark: OutboxRelayOptions['store']['markOutboxSent']): OutboxRelayOptions['store'] {
+  return { readUnsentOutbox: (limit) => store.readUnsentOutbox(limit), pruneOutbox: (before) => store.pruneOutbox(before), markOutboxSent: mark };
+}
+
+/** The relay's view of `store`, with every mark's seqs recorded in `marked`. */
+function recordingMarks(store: ClusterStore): { watched: OutboxRelayOptions['store']; marked: number[][] } {
+  const marked: number[][] = [];
+  const watched = marking(store, async (seqs) => {
+    marked.push([...seqs]);
+    await store.markOutboxSent(seqs);
+  });
+  return { watched, marked };
+}
+
 function relay(store: OutboxRelayOptions['store'], leases: ClusterStore, bus: Pick<EventBus, 'publish'>, batch: number) {
   return startOutboxRelay({ store, bus, leases, owner: `relay-${uniq()}`, pollMs: 20, batch, leaseTtlMs: 3_000 });
 }
@@ -95,15 +110,11 @@ for (const backend of BACKENDS) {
       // The first relay marks its first batch, publishes the second whole, and dies at its mark.
       let marks = 0;
       let died = false;
-      const dying: OutboxRelayOptions['store'] = {
-        readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
-        pruneOutbox: (before) => store.pruneOutbox(before),
-        markOutboxSent: async (seqs) => {
-          if (++marks === 1) return store.markOutboxSent(seqs);
-          died = true;
-          throw new Error('process died');
-        },
-      };
+      const dying = marking(store, async (seqs) => {
+        if (++marks === 1) return store.markOutboxSent(seqs);
+        died = true;
+        throw new Error('process died');
+      });
       const first = relay(dying, store, bus, 25);
       try {
         await eventually('the first relay died at its second mark', () => died);
@@ -141,15 +152,7 @@ for (const backend of BACKENDS) {
           accepted.push(e);
         },
       };
-      const marked: number[][] = [];
-      const watched: OutboxRelayOptions['store'] = {
-        readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
-        pruneOutbox: (before) => store.pruneOutbox(before),
-        markOutboxSent: async (seqs) => {
-          marked.push([...seqs]);
-          await store.markOutboxSent(seqs);
-        },
-      };
+      const { watched, marked } = recordingMarks(store);
       const r = relay(watched, store, bus, 100);
       try {
         await eventually('every row sent', async () => (await store.readUnsentOutbox(1)).length === 0);
@@ -169,15 +172,7 @@ for (const backend of BACKENDS) {
       const bus = createMemoryBus({ concurrency: 1 });
       const delivered: string[] = [];
       await bus.subscribe('ctl-gather', async (e) => void delivered.push(e.eventId));
-      const marked: number[][] = [];
-      const watched: OutboxRelayOptions['store'] = {
-        readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
-        pruneOutbox: (before) => store.pruneOutbox(before),
-        markOutboxSent: async (seqs) => {
-          marked.push([...seqs]);
-          await store.markOutboxSent(seqs);
-        },
-      };
+      const { watched, marked } = recordingMarks(store);
       // A long poll, so only pokes start rounds; a gather pause far longer than 5 writes take.
       const r = startOutboxRelay({ store: watched, bus, leases: store, owner: `relay-${uniq()}`, pollMs: 60_000, gatherMs: 3_000, batch: 100, leaseTtlMs: 3_000 });
       try {
@@ -206,11 +201,7 @@ for (const backend of BACKENDS) {
       let failFirstMark: (err: Error) => void = () => undefined;
       const firstMark = new Promise<void>((_, reject) => (failFirstMark = reject));
       let marks = 0;
-      const stalled: OutboxRelayOptions['store'] = {
-        readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
-        pruneOutbox: (before) => store.pruneOutbox(before),
-        markOutboxSent: async (seqs) => (++marks === 1 ? firstMark : store.markOutboxSent(seqs)),
-      };
+      const stalled = marking(store, async (seqs) => (++marks === 1 ? firstMark : store.markOutboxSent(seqs)));
       const r = relay(stalled, store, bus, 10);
       try {
         await eventually('all three rounds published behind the stalled first mark', () => new Set(delivered).size === rows.length);
