@@ -66,13 +66,17 @@ export async function startRelayThread(settings: RelayThreadSettings, opts: { me
     worker.once('exit', () => resolve());
   });
   worker.on('error', (err) => opts.logger.error({ err }, 'outbox relay thread failed'));
+  const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'exit').then(() => [null])])) as [FromThread | null];
+  if (first?.type !== 'ready') {
+    await worker.terminate();
+    throw new Error('the outbox relay thread did not start (see the log above)');
+  }
+  // From here on a thread that ends unasked takes the process down with it (see above).
   worker.once('exit', (code) => {
     if (stopping) return;
     opts.logger.error({ code }, 'outbox relay thread exited; shutting down');
     process.kill(process.pid, 'SIGTERM');
   });
-  const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'exit').then(() => [null])])) as [FromThread | null];
-  if (first?.type !== 'ready') throw new Error('the outbox relay thread did not start (see the log above)');
   registerLagGauge(opts.metrics, () => state.lagSeconds);
   const send = (m: ToThread): void => worker.postMessage(m);
   return {
