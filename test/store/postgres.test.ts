@@ -4,6 +4,11 @@ import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { appliedVersions } from '../../src/store/migrations/runner.ts';
 import { openStore } from '../../src/store/open.ts';
 import { postgresKysely } from '../../src/store/postgres/index.ts';
+import { SqlClusterStore } from '../../src/store/sql/store.ts';
+import { clusterSpecSchema } from '../../src/domain/index.ts';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../../src/store/sql/schema.ts';
 import { freshPgDatabase, PG_ADMIN_URL, reachable } from '../helpers/peers.ts';
 import { storeContract } from './contract.ts';
 import { migrationContract } from './migrations.ts';
@@ -39,6 +44,56 @@ if (available) {
       await check.destroy();
       await Promise.all(stores.map((s) => s.close()));
     } finally {
+      await db.drop();
+    }
+  });
+
+  // Every round trip inside a write holds the row lock and delays the write's event, whose `at`
+  // is taken before it. This pins the budget: it fails if a write grows a statement.
+  test('postgres: a create is one read and one write statement; a status report is BEGIN, lock, inputs, one write, COMMIT', async () => {
+    const db = await freshPgDatabase();
+    const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
+    await migrated.close();
+    const statements: string[] = [];
+    const kysely = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }),
+      log: (event) => {
+        statements.push(event.query.sql.trim().split(/\s+/)[0]!.toLowerCase());
+      },
+    });
+    const store = new SqlClusterStore(kysely, 'postgres');
+    try {
+      await store.registerController('sim', { providers: ['sim'], required: true });
+      const spec = clusterSpecSchema.parse({ provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
+      statements.length = 0;
+      const created = await store.createCluster({ name: 'c1', labels: {}, spec, createdBy: 'test' });
+      assert.deepEqual(statements, ['select', 'with']);
+
+      statements.length = 0;
+      const report = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Up', message: '' }] };
+      const first = await store.reportStatus(created.id, 'sim', report);
+      assert.notEqual(first.cluster.resourceVersion, created.resourceVersion);
+      assert.deepEqual(statements, ['begin', 'select', 'select', 'with', 'commit']);
+
+      // A report that changes nothing writes only the controller's own row.
+      statements.length = 0;
+      const again = await store.reportStatus(created.id, 'sim', report);
+      assert.equal(again.cluster.resourceVersion, first.cluster.resourceVersion);
+      assert.deepEqual(statements, ['begin', 'select', 'select', 'insert', 'commit']);
+
+      const events = await store.readOutboxSince(0, 10);
+      assert.deepEqual(
+        events.map((e) => [e.type, String(e.seq)]),
+        [
+          ['cluster.created', created.resourceVersion],
+          ['cluster.status', first.cluster.resourceVersion],
+        ],
+      );
+      const read = await store.getCluster(created.id);
+      assert.equal(read?.resourceVersion, first.cluster.resourceVersion);
+      assert.deepEqual((await store.listHistory(created.id, 10)).items.map((h) => h.kind).sort(), ['created', 'finalizer', 'phase']);
+    } finally {
+      await store.close();
       await db.drop();
     }
   });

@@ -16,14 +16,15 @@ import {
 } from '../../domain/index.ts';
 import type { Page } from '../../domain/index.ts';
 import type { CreateClusterInput, ListQuery, UpdateClusterInput } from '../port.ts';
-import { isUniqueViolation, labelPredicate, type SqlContext, transaction } from './context.ts';
+import { isUniqueViolation, labelPredicate, singleStatementWrite, type SqlContext, transaction } from './context.ts';
 import { decodeCursor, encodeCursor, isIsoTime } from './cursor.ts';
 import { clusterFromRow, iso } from './rows.ts';
 import {
   checkIfMatch,
-  loadControllerStatuses,
   loadRegistry,
   lockCluster,
+  lockWithInputs,
+  readAggregateInputs,
   recompute,
   removeCluster,
   saveCluster,
@@ -37,10 +38,10 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
   try {
     // No read of the name first: the unique index refuses a taken name (below), and the
     // transaction then leaves nothing behind.
-    return await transaction(ctx, 'createCluster', async (trx) => {
+    return await singleStatementWrite(ctx, 'createCluster', async (db) => {
+      const registry = await loadRegistry(db);
       const now = new Date();
       const at = now.toISOString();
-      const registry = await loadRegistry(trx);
       const draft: Cluster = {
         id: newId(),
         name: input.name,
@@ -55,7 +56,7 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
         finalizers: [],
       };
       draft.status = recompute(draft, emptyStatus(), [], registry, at);
-      return saveCluster(ctx, trx, null, draft, ['cluster.created'], [{ kind: 'created', message: `cluster ${input.name} created` }], now);
+      return saveCluster(ctx, db, null, draft, ['cluster.created'], [{ kind: 'created', message: `cluster ${input.name} created` }], now);
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw nameTaken(input.name);
@@ -101,8 +102,9 @@ export async function listClusters(ctx: SqlContext, query: ListQuery): Promise<P
 
 export async function updateCluster(ctx: SqlContext, id: string, input: UpdateClusterInput): Promise<Cluster> {
   return transaction(ctx, 'updateCluster', async (trx) => {
-    const before = await lockCluster(ctx, trx, id);
-    if (!before) throw notFound(`cluster ${id}`);
+    const locked = await lockWithInputs(ctx, trx, id);
+    if (!locked) throw notFound(`cluster ${id}`);
+    const before = locked.cluster;
     checkIfMatch(before, input.ifMatch);
     if (before.deletionTimestamp) throw conflict(`cluster ${before.name} is being deleted`);
     if (input.spec) {
@@ -123,7 +125,7 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
       labels: labelsChanged && input.labels ? input.labels : before.labels,
       generation: specChanged ? before.generation + 1 : before.generation,
     };
-    next.status = recompute(next, before.status, await loadControllerStatuses(trx, id), await loadRegistry(trx), at);
+    next.status = recompute(next, before.status, locked.reports, locked.registry, at);
     const history: HistoryDraft[] = [];
     if (specChanged) {
       history.push({
@@ -146,11 +148,12 @@ export async function deleteCluster(ctx: SqlContext, id: string, ifMatch?: strin
     const now = new Date();
     const at = now.toISOString();
     if (before.finalizers.length === 0) {
-      await removeCluster(trx, before, ['cluster.deleting', 'cluster.deleted'], at);
+      await removeCluster(ctx, trx, before, ['cluster.deleting', 'cluster.deleted'], at);
       return null;
     }
     const next: Cluster = { ...before, deletionTimestamp: at };
-    next.status = recompute(next, before.status, await loadControllerStatuses(trx, id), await loadRegistry(trx), at);
+    const { reports, registry } = await readAggregateInputs(ctx, trx, id);
+    next.status = recompute(next, before.status, reports, registry, at);
     const history: HistoryDraft[] = [
       { kind: 'deleting', message: `deletion requested; waiting for ${before.finalizers.join(', ')}`, data: { finalizers: before.finalizers } },
     ];

@@ -17,8 +17,22 @@ export type Executor = Kysely<Database> | Tx;
 
 /** A transaction in a span named after the store operation, so a trace shows the store's share of a request. */
 export function transaction<T>(ctx: SqlContext, operation: string, body: (trx: Tx) => Promise<T>): Promise<T> {
+  return inStoreSpan(ctx, operation, () => ctx.db.transaction().execute(body));
+}
+
+/**
+ * A write whose changes PostgreSQL takes as one statement (saveCluster), so it needs no
+ * transaction there: the reads before it see committed data either way (READ COMMITTED gives
+ * each statement its own snapshot), and BEGIN and COMMIT would be two round trips more. On
+ * SQLite the write is several statements, in a transaction.
+ */
+export function singleStatementWrite<T>(ctx: SqlContext, operation: string, body: (db: Executor) => Promise<T>): Promise<T> {
+  return ctx.dialect === 'postgres' ? inStoreSpan(ctx, operation, () => body(ctx.db)) : transaction(ctx, operation, body);
+}
+
+function inStoreSpan<T>(ctx: SqlContext, operation: string, body: () => Promise<T>): Promise<T> {
   const attributes = { 'db.system.name': ctx.dialect === 'postgres' ? 'postgresql' : 'sqlite', 'db.operation.name': operation };
-  return inSpan(`store ${operation}`, { attributes }, () => ctx.db.transaction().execute(body));
+  return inSpan(`store ${operation}`, { attributes }, body);
 }
 
 /** A time parameter in a position where PostgreSQL cannot infer the type (CASE arms). */

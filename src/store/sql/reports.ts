@@ -17,7 +17,7 @@ import {
 import type { ReportOptions, ReportResult } from '../port.ts';
 import { transaction, type SqlContext } from './context.ts';
 import { iso, toJson } from './rows.ts';
-import { loadControllerStatuses, loadRegistry, lockCluster, lockWithReports, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
+import { loadRegistry, lockCluster, lockWithInputs, readAggregateInputs, recompute, removeCluster, reportUpsert, saveCluster, type HistoryDraft } from './writes.ts';
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
@@ -36,7 +36,7 @@ export async function reportStatus(
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
   return transaction(ctx, 'reportStatus', async (trx) => {
-    const locked = await lockWithReports(ctx, trx, clusterId);
+    const locked = await lockWithInputs(ctx, trx, clusterId);
     if (!locked) throw notFound(`cluster ${clusterId}`);
     const { cluster: before, reports: controllers, registry } = locked;
     const since = opts.registeredSince;
@@ -51,11 +51,7 @@ export async function reportStatus(
     if (outcome.kind === 'stale') return { cluster: before, ignored: 'stale' };
 
     const record = outcome.status;
-    await trx
-      .insertInto('controller_statuses')
-      .values({ cluster_id: clusterId, controller, status: toJson(record), updated_at: at })
-      .onConflict((oc) => oc.columns(['cluster_id', 'controller']).doUpdateSet({ status: toJson(record), updated_at: at }))
-      .execute();
+    const reportRow = { cluster_id: clusterId, controller, status: toJson(record), updated_at: at };
 
     const history: HistoryDraft[] = [];
     const finalizers = [...before.finalizers];
@@ -80,14 +76,15 @@ export async function reportStatus(
       at,
     );
     const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
-    if (!changed && history.length === 0) return { cluster: before };
-    return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now) };
+    if (changed || history.length > 0) return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now, reportRow) };
+    await reportUpsert(trx, reportRow).execute();
+    return { cluster: before };
   });
 }
 
 export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {
   return transaction(ctx, 'removeFinalizer', async (trx) => {
-    const locked = await lockWithReports(ctx, trx, clusterId);
+    const locked = await lockWithInputs(ctx, trx, clusterId);
     if (!locked) return null;
     const before = locked.cluster;
     if (!before.finalizers.includes(controller)) return before;
@@ -95,7 +92,7 @@ export async function removeFinalizer(ctx: SqlContext, clusterId: string, contro
     const at = now.toISOString();
     const finalizers = before.finalizers.filter((f) => f !== controller);
     if (before.deletionTimestamp && finalizers.length === 0) {
-      await removeCluster(trx, before, ['cluster.deleted'], at);
+      await removeCluster(ctx, trx, before, ['cluster.deleted'], at);
       return null;
     }
     const next: Cluster = { ...before, finalizers };
@@ -132,11 +129,12 @@ async function dropController(ctx: SqlContext, clusterId: string, controller: st
     const at = now.toISOString();
     const finalizers = before.finalizers.filter((f) => f !== controller);
     if (before.deletionTimestamp && finalizers.length === 0) {
-      await removeCluster(trx, before, ['cluster.deleted'], at);
+      await removeCluster(ctx, trx, before, ['cluster.deleted'], at);
       return;
     }
     const next: Cluster = { ...before, finalizers };
-    next.status = recompute(next, before.status, await loadControllerStatuses(trx, clusterId), await loadRegistry(trx), at);
+    const { reports, registry } = await readAggregateInputs(ctx, trx, clusterId);
+    next.status = recompute(next, before.status, reports, registry, at);
     const history: HistoryDraft[] =
       finalizers.length === before.finalizers.length
         ? []

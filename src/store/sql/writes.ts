@@ -15,7 +15,7 @@ import {
 import { etagValue } from '../../domain/etag.ts';
 import type { EventType, HistoryEntry } from '../../domain/index.ts';
 import { day2History } from '../../domain/day2-changes.ts';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor, SqlContext, Tx } from './context.ts';
 import { isSettled } from './scheduler.ts';
 import { bool, clusterFromRow, controllerStatusFromRow, fromJson, iso, num, toJson } from './rows.ts';
@@ -37,7 +37,7 @@ export async function lockCluster(ctx: SqlContext, trx: Tx, id: string): Promise
   return row ? clusterFromRow(row) : null;
 }
 
-export async function loadControllerStatuses(trx: Tx, clusterId: string): Promise<ControllerStatus[]> {
+async function loadControllerStatuses(trx: Tx, clusterId: string): Promise<ControllerStatus[]> {
   const rows = await trx.selectFrom('controller_statuses').select('status').where('cluster_id', '=', clusterId).execute();
   return rows.map(controllerStatusFromRow);
 }
@@ -56,34 +56,35 @@ const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
   lastHeartbeat: iso(r.last_heartbeat),
 });
 
-/** A cluster locked for a write, with every controller's report on it and the controller registry. */
-export interface LockedWithReports {
-  cluster: Cluster;
+/** What a cluster's aggregate is computed from, besides the cluster: every controller's report on it, and the registry. */
+export interface AggregateInputs {
   reports: ControllerStatus[];
   registry: ControllerRegistration[];
 }
 
 /**
- * lockCluster, then loadControllerStatuses and loadRegistry in one query. On PostgreSQL that is two
- * round trips instead of three on the hottest write (every status report). The reads come after
- * the lock, in their own statement: a statement that waited for the row lock still sees the
- * snapshot it started with, so reading the reports in the locking statement would miss a report
- * committed while it waited. SQLite runs in-process, where a round trip costs nothing.
+ * Both inputs in one query on PostgreSQL, where a round trip inside a write holds the row lock.
+ * Read after the lock, in a statement of its own: a statement that waited for the row lock still
+ * sees the snapshot it started with, so reading the reports in the locking statement would miss
+ * a report committed while it waited. SQLite runs in-process, where a round trip costs nothing.
  */
-export async function lockWithReports(ctx: SqlContext, trx: Tx, id: string): Promise<LockedWithReports | null> {
-  const cluster = await lockCluster(ctx, trx, id);
-  if (!cluster) return null;
-  if (ctx.dialect !== 'postgres') return { cluster, reports: await loadControllerStatuses(trx, id), registry: await loadRegistry(trx) };
+export async function readAggregateInputs(ctx: SqlContext, trx: Tx, id: string): Promise<AggregateInputs> {
+  if (ctx.dialect !== 'postgres') return { reports: await loadControllerStatuses(trx, id), registry: await loadRegistry(trx) };
   const { rows } = await sql<{ reports: unknown; registry: unknown }>`
     SELECT
       (SELECT coalesce(jsonb_agg(s.status), '[]'::jsonb) FROM controller_statuses s WHERE s.cluster_id = ${id}) AS reports,
       (SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r) AS registry`.execute(trx);
   const row = rows[0];
   return {
-    cluster,
     reports: fromJson<unknown[]>(row?.reports ?? []).map((status) => controllerStatusFromRow({ status })),
     registry: fromJson<RegistrationRow[]>(row?.registry ?? []).map(registrationFromRow),
   };
+}
+
+/** A cluster locked for a write, with its aggregate's inputs. */
+export async function lockWithInputs(ctx: SqlContext, trx: Tx, id: string): Promise<({ cluster: Cluster } & AggregateInputs) | null> {
+  const cluster = await lockCluster(ctx, trx, id);
+  return cluster ? { cluster, ...(await readAggregateInputs(ctx, trx, id)) } : null;
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
@@ -119,52 +120,49 @@ export function phaseChange(before: ClusterStatus, after: ClusterStatus): Histor
   return [{ kind: 'phase', message: `${before.phase} -> ${after.phase}`, data: { from: before.phase, to: after.phase } }];
 }
 
-export async function appendHistory(trx: Tx, cluster: Cluster, drafts: readonly HistoryDraft[], at: string): Promise<void> {
-  if (drafts.length === 0) return;
-  await trx
-    .insertInto('history')
-    .values(
-      drafts.map((d) => ({
-        cluster_id: cluster.id,
-        kind: d.kind,
-        message: d.message,
-        generation: cluster.generation,
-        at,
-        data: d.data ? toJson(d.data) : null,
-      })),
-    )
-    .execute();
-}
+// Each statement a write may need, built on whichever executor runs it: SQLite runs them one
+// after another inside its transaction; PostgreSQL sends them as one statement (see saveCluster).
 
-export interface OutboxTarget {
-  id: string;
-  name: string;
-  provider: string;
-  generation: number;
-}
-
-export function outboxValues(target: OutboxTarget, type: EventType, at: string) {
-  return {
+function outboxInsert(db: Executor, cluster: Cluster, types: readonly EventType[], at: string) {
+  const row = (type: EventType) => ({
     event_id: randomUUID(),
     type,
-    cluster_id: target.id,
-    name: target.name,
-    provider: target.provider,
-    generation: target.generation,
+    cluster_id: cluster.id,
+    name: cluster.name,
+    provider: cluster.spec.provider,
+    generation: cluster.generation,
     at,
     traceparent: currentTraceparent() ?? null,
-  };
+  });
+  return db.insertInto('outbox').values(types.map(row)).returning('seq');
 }
 
-/** Appends one outbox row per type and returns the last seq. */
-export async function appendOutbox(trx: Tx, cluster: Cluster, types: readonly EventType[], at: string): Promise<number> {
-  const target = { id: cluster.id, name: cluster.name, provider: cluster.spec.provider, generation: cluster.generation };
-  const rows = await trx
-    .insertInto('outbox')
-    .values(types.map((type) => outboxValues(target, type, at)))
-    .returning('seq')
-    .execute();
-  return Math.max(...rows.map((r) => num(r.seq)));
+function historyInsert(db: Executor, cluster: Cluster, drafts: readonly HistoryDraft[], at: string) {
+  return db.insertInto('history').values(
+    drafts.map((d) => ({
+      cluster_id: cluster.id,
+      kind: d.kind,
+      message: d.message,
+      generation: cluster.generation,
+      at,
+      data: d.data ? toJson(d.data) : null,
+    })),
+  );
+}
+
+/** A controller's report, as controller_statuses stores it. */
+export interface ReportRow {
+  cluster_id: string;
+  controller: string;
+  status: string;
+  updated_at: string;
+}
+
+export function reportUpsert(db: Executor, row: ReportRow) {
+  return db
+    .insertInto('controller_statuses')
+    .values(row)
+    .onConflict((oc) => oc.columns(['cluster_id', 'controller']).doUpdateSet({ status: row.status, updated_at: row.updated_at }));
 }
 
 function rowValues(c: Cluster) {
@@ -178,7 +176,6 @@ function rowValues(c: Cluster) {
     provider: c.spec.provider,
     generation: c.generation,
     observed_generation: c.status.observedGeneration,
-    resource_version: Number(c.resourceVersion),
     created_by: c.createdBy,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
@@ -188,59 +185,80 @@ function rowValues(c: Cluster) {
 }
 
 /**
- * Finish a write: history (with a 'phase' entry when the phase moved), the outbox rows, then
- * the row itself stamped with the new resourceVersion. `before` null means insert.
+ * The row and its schedule entry. The schedule keeps its own copy of what the scheduler reads
+ * (migration 004). `resourceVersion` is the outbox seq: a number once known, or, inside one
+ * statement, the expression that reads it.
+ */
+function rowAndSchedule(ctx: SqlContext, db: Executor, insert: boolean, cluster: Cluster, resourceVersion: number | RawBuilder<number>, now: Date) {
+  const values = { ...rowValues(cluster), resource_version: resourceVersion };
+  const schedule = {
+    next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
+    generation: cluster.generation,
+    settled: isSettled(cluster),
+  };
+  if (!insert) {
+    return [
+      db.updateTable('clusters').set(values).where('id', '=', cluster.id),
+      db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', cluster.id),
+    ] as const;
+  }
+  const firstSchedule = { ...schedule, cluster_id: cluster.id, name: cluster.name, provider: cluster.spec.provider, created_at: cluster.createdAt };
+  return [db.insertInto('clusters').values(values), db.insertInto('reconcile_schedule').values(firstSchedule)] as const;
+}
+
+/**
+ * Finish a write: the outbox rows, the row stamped with the new resourceVersion, its schedule,
+ * history (with a 'phase' entry when the phase moved) and, for a report, the controller's row.
+ * `before` null means insert.
+ *
+ * On PostgreSQL this is one statement, whatever it holds: each part is a data-modifying CTE and
+ * the row reads its resourceVersion from the outbox insert's RETURNING. Every round trip inside
+ * a write holds the row lock and delays the event (its `at` is taken before it), so a write is
+ * the lock, the reads, this statement and COMMIT; a create needs no transaction at all.
  */
 export async function saveCluster(
   ctx: SqlContext,
-  trx: Tx,
+  db: Executor,
   before: Cluster | null,
   next: Cluster,
   events: readonly EventType[],
   history: readonly HistoryDraft[],
   now: Date,
+  report?: ReportRow,
 ): Promise<Cluster> {
   const at = now.toISOString();
   const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
-  const seq = await appendOutbox(trx, next, events, at);
-  const saved: Cluster = { ...next, resourceVersion: String(seq), updatedAt: at };
-  const values = rowValues(saved);
-  // The schedule row keeps its own copy of what the scheduler reads (migration 004).
-  const schedule = {
-    next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
-    generation: saved.generation,
-    settled: isSettled(saved),
-  };
-  const firstSchedule = { ...schedule, cluster_id: saved.id, name: saved.name, provider: saved.spec.provider, created_at: saved.createdAt };
-  if (before && ctx.dialect === 'postgres') {
-    // One statement (a data-modifying CTE) for the row and its schedule: a round trip less per write.
-    await trx
-      .with('schedule', (db) => db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', saved.id))
-      .updateTable('clusters')
-      .set(values)
-      .where('id', '=', saved.id)
-      .execute();
-  } else if (before) {
-    await trx.updateTable('clusters').set(values).where('id', '=', saved.id).execute();
-    await trx.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', saved.id).execute();
-  } else if (ctx.dialect === 'postgres') {
-    await trx
-      .with('row', (db) => db.insertInto('clusters').values(values))
-      .insertInto('reconcile_schedule')
-      .values(firstSchedule)
-      .execute();
-  } else {
-    await trx.insertInto('clusters').values(values).execute();
-    await trx.insertInto('reconcile_schedule').values(firstSchedule).execute();
+  const stamped: Cluster = { ...next, updatedAt: at };
+  const saved = (seq: number): Cluster => ({ ...stamped, resourceVersion: String(seq) });
+  if (ctx.dialect === 'postgres') {
+    const parts = [
+      ...rowAndSchedule(ctx, db, before === null, stamped, sql<number>`(SELECT seq FROM v)`, now),
+      ...(drafts.length > 0 ? [historyInsert(db, stamped, drafts, at)] : []),
+      ...(report ? [reportUpsert(db, report)] : []),
+    ];
+    const { rows } = await sql<{ seq: string | number }>`
+      WITH o AS (${outboxInsert(db, stamped, events, at)}), v AS (SELECT max(seq) AS seq FROM o),
+      ${sql.join(parts.map((part, i) => sql`${sql.ref(`w${i}`)} AS (${part})`))}
+      SELECT seq FROM v`.execute(db);
+    return saved(num(rows[0]?.seq ?? Number.NaN));
   }
-  await appendHistory(trx, saved, drafts, at);
-  return saved;
+  if (report) await reportUpsert(db, report).execute();
+  const seqs = await outboxInsert(db, stamped, events, at).execute();
+  const seq = Math.max(...seqs.map((r) => num(r.seq)));
+  for (const part of rowAndSchedule(ctx, db, before === null, stamped, seq, now)) await part.execute();
+  if (drafts.length > 0) await historyInsert(db, stamped, drafts, at).execute();
+  return saved(seq);
 }
 
 /** The last finalizer is gone from a deleting cluster: drop the row and everything hanging off it. */
-export async function removeCluster(trx: Tx, cluster: Cluster, events: readonly EventType[], at: string): Promise<void> {
-  await appendOutbox(trx, cluster, events, at);
-  await trx.deleteFrom('provider_state').where('cluster_id', '=', cluster.id).execute();
-  // controller_statuses and history go with the row (ON DELETE CASCADE).
-  await trx.deleteFrom('clusters').where('id', '=', cluster.id).execute();
+export async function removeCluster(ctx: SqlContext, trx: Tx, cluster: Cluster, events: readonly EventType[], at: string): Promise<void> {
+  const outbox = outboxInsert(trx, cluster, events, at);
+  const state = trx.deleteFrom('provider_state').where('cluster_id', '=', cluster.id);
+  // controller_statuses, history and the schedule go with the row (ON DELETE CASCADE).
+  const row = trx.deleteFrom('clusters').where('id', '=', cluster.id);
+  if (ctx.dialect === 'postgres') {
+    await sql`WITH o AS (${outbox}), s AS (${state}) ${row}`.execute(trx);
+    return;
+  }
+  for (const part of [outbox, state, row]) await part.execute();
 }
