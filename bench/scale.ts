@@ -285,6 +285,7 @@ async function runOnce(n: number): Promise<ScaleResult> {
     writeToAck.sort((a, b) => a - b);
     console.error(`  ${n}: the create's write start → its response read by the client: p50 ${pct(writeToAck, 50)} ms, p99 ${pct(writeToAck, 99)} ms`);
     console.error(`  ${n}: write start → relay marked sent: p50 ${Math.round(relayed[0]?.p50 ?? NaN)} ms, p99 ${Math.round(relayed[0]?.p99 ?? NaN)} ms`);
+    await printRequestsPerCluster(urls, adminToken, n);
     await store.close();
     return result;
   } finally {
@@ -294,6 +295,20 @@ async function runOnce(n: number): Promise<ScaleResult> {
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the fleet asked of the API, per cluster and by route, from both replicas' /metrics. */
+async function printRequestsPerCluster(urls: readonly string[], token: string, n: number): Promise<void> {
+  const byRoute = new Map<string, number>();
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    for (const m of text.matchAll(/^goman_http_requests_total\{route="([^"]*)",method="([^"]*)",status="(\d+)"\} (\d+)/gm)) {
+      const key = `${m[2]} ${m[1]} ${m[3]}`;
+      byRoute.set(key, (byRoute.get(key) ?? 0) + Number(m[4]));
+    }
+  }
+  const lines = [...byRoute].filter(([, count]) => count >= n / 100).sort((a, b) => b[1] - a[1]);
+  console.error(`  ${n}: HTTP requests per cluster: ${lines.map(([key, count]) => `${key} ${(count / n).toFixed(2)}`).join('; ')}`);
 }
 
 function row(r: ScaleResult): string {

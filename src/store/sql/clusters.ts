@@ -22,9 +22,7 @@ import { clusterFromRow, iso } from './rows.ts';
 import {
   checkIfMatch,
   loadRegistry,
-  lockCluster,
-  lockWithInputs,
-  readAggregateInputs,
+  lockWithRegistry,
   recompute,
   removeCluster,
   saveCluster,
@@ -102,7 +100,7 @@ export async function listClusters(ctx: SqlContext, query: ListQuery): Promise<P
 
 export async function updateCluster(ctx: SqlContext, id: string, input: UpdateClusterInput): Promise<Cluster> {
   return transaction(ctx, 'updateCluster', async (trx) => {
-    const locked = await lockWithInputs(ctx, trx, id);
+    const locked = await lockWithRegistry(ctx, trx, id);
     if (!locked) throw notFound(`cluster ${id}`);
     const before = locked.cluster;
     checkIfMatch(before, input.ifMatch);
@@ -125,7 +123,7 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
       labels: labelsChanged && input.labels ? input.labels : before.labels,
       generation: specChanged ? before.generation + 1 : before.generation,
     };
-    next.status = recompute(next, before.status, locked.reports, locked.registry, at);
+    next.status = recompute(next, before.status, before.status.controllers, locked.registry, at);
     const history: HistoryDraft[] = [];
     if (specChanged) {
       history.push({
@@ -141,8 +139,9 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
 
 export async function deleteCluster(ctx: SqlContext, id: string, ifMatch?: string): Promise<Cluster | null> {
   return transaction(ctx, 'deleteCluster', async (trx) => {
-    const before = await lockCluster(ctx, trx, id);
-    if (!before) return null;
+    const locked = await lockWithRegistry(ctx, trx, id);
+    if (!locked) return null;
+    const before = locked.cluster;
     checkIfMatch(before, ifMatch);
     if (before.deletionTimestamp) return before;
     const now = new Date();
@@ -152,8 +151,7 @@ export async function deleteCluster(ctx: SqlContext, id: string, ifMatch?: strin
       return null;
     }
     const next: Cluster = { ...before, deletionTimestamp: at };
-    const { reports, registry } = await readAggregateInputs(ctx, trx, id);
-    next.status = recompute(next, before.status, reports, registry, at);
+    next.status = recompute(next, before.status, before.status.controllers, locked.registry, at);
     const history: HistoryDraft[] = [
       { kind: 'deleting', message: `deletion requested; waiting for ${before.finalizers.join(', ')}`, data: { finalizers: before.finalizers } },
     ];

@@ -17,7 +17,7 @@ import {
 import type { ReportOptions, ReportResult } from '../port.ts';
 import { transaction, type SqlContext } from './context.ts';
 import { iso, toJson } from './rows.ts';
-import { loadRegistry, lockCluster, lockWithInputs, readAggregateInputs, recompute, removeCluster, reportUpsert, saveCluster, type HistoryDraft } from './writes.ts';
+import { loadRegistry, lockCluster, lockWithRegistry, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
@@ -36,9 +36,10 @@ export async function reportStatus(
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
   return transaction(ctx, 'reportStatus', async (trx) => {
-    const locked = await lockWithInputs(ctx, trx, clusterId);
+    const locked = await lockWithRegistry(ctx, trx, clusterId);
     if (!locked) throw notFound(`cluster ${clusterId}`);
-    const { cluster: before, reports: controllers, registry } = locked;
+    const { cluster: before, registry } = locked;
+    const controllers = before.status.controllers;
     const since = opts.registeredSince;
     if (since && !registry.some((r) => r.name === controller && Date.parse(r.lastHeartbeat) >= since.getTime())) throw notRegistered(controller);
     const now = new Date();
@@ -76,15 +77,15 @@ export async function reportStatus(
       at,
     );
     const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
-    if (changed || history.length > 0) return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now, reportRow) };
-    await reportUpsert(trx, reportRow).execute();
-    return { cluster: before };
+    // A report that changes nothing but its own time writes nothing: the row keeps the record it has.
+    if (!changed && history.length === 0) return { cluster: before };
+    return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now, reportRow) };
   });
 }
 
 export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {
   return transaction(ctx, 'removeFinalizer', async (trx) => {
-    const locked = await lockWithInputs(ctx, trx, clusterId);
+    const locked = await lockWithRegistry(ctx, trx, clusterId);
     if (!locked) return null;
     const before = locked.cluster;
     if (!before.finalizers.includes(controller)) return before;
@@ -96,7 +97,7 @@ export async function removeFinalizer(ctx: SqlContext, clusterId: string, contro
       return null;
     }
     const next: Cluster = { ...before, finalizers };
-    next.status = recompute(next, before.status, locked.reports, locked.registry, at);
+    next.status = recompute(next, before.status, before.status.controllers, locked.registry, at);
     const history: HistoryDraft[] = [{ kind: 'finalizer', message: `finalizer ${controller} released`, data: { controller } }];
     return saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
   });
@@ -133,8 +134,8 @@ async function dropController(ctx: SqlContext, clusterId: string, controller: st
       return;
     }
     const next: Cluster = { ...before, finalizers };
-    const { reports, registry } = await readAggregateInputs(ctx, trx, clusterId);
-    next.status = recompute(next, before.status, reports, registry, at);
+    const reports = before.status.controllers.filter((c) => c.name !== controller);
+    next.status = recompute(next, before.status, reports, await loadRegistry(trx), at);
     const history: HistoryDraft[] =
       finalizers.length === before.finalizers.length
         ? []

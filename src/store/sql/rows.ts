@@ -1,6 +1,6 @@
 // Normalising what each driver returns into domain values (see schema.ts for why they differ).
 import type { Selectable } from 'kysely';
-import type { Cluster, ClusterSpec, ClusterStatus, ControllerStatus, Labels } from '../../domain/index.ts';
+import type { Cluster, ClusterSpec, ClusterStatus, Labels } from '../../domain/index.ts';
 import type { ClustersTable } from './schema.ts';
 
 export type ClusterRow = Selectable<ClustersTable>;
@@ -47,8 +47,4 @@ export function clusterFromRow(row: ClusterRow): Cluster {
   const deletion = isoOrNull(row.deletion_timestamp);
   if (deletion) cluster.deletionTimestamp = deletion;
   return cluster;
-}
-
-export function controllerStatusFromRow(row: { status: unknown }): ControllerStatus {
-  return fromJson<ControllerStatus>(row.status);
 }

@@ -18,7 +18,7 @@ import { day2History } from '../../domain/day2-changes.ts';
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor, SqlContext, Tx } from './context.ts';
 import { isSettled } from './scheduler.ts';
-import { bool, clusterFromRow, controllerStatusFromRow, fromJson, iso, num, toJson } from './rows.ts';
+import { bool, clusterFromRow, fromJson, iso, num, toJson } from './rows.ts';
 
 export interface HistoryDraft {
   kind: HistoryEntry['kind'];
@@ -37,11 +37,6 @@ export async function lockCluster(ctx: SqlContext, trx: Tx, id: string): Promise
   return row ? clusterFromRow(row) : null;
 }
 
-async function loadControllerStatuses(trx: Tx, clusterId: string): Promise<ControllerStatus[]> {
-  const rows = await trx.selectFrom('controller_statuses').select('status').where('cluster_id', '=', clusterId).execute();
-  return rows.map(controllerStatusFromRow);
-}
-
 export async function loadRegistry(trx: Executor): Promise<ControllerRegistration[]> {
   const rows = await trx.selectFrom('controllers').selectAll().orderBy('name').execute();
   return rows.map(registrationFromRow);
@@ -56,35 +51,27 @@ const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
   lastHeartbeat: iso(r.last_heartbeat),
 });
 
-/** What a cluster's aggregate is computed from, besides the cluster: every controller's report on it, and the registry. */
-export interface AggregateInputs {
-  reports: ControllerStatus[];
-  registry: ControllerRegistration[];
-}
-
 /**
- * Both inputs in one query on PostgreSQL, where a round trip inside a write holds the row lock.
- * Read after the lock, in a statement of its own: a statement that waited for the row lock still
- * sees the snapshot it started with, so reading the reports in the locking statement would miss
- * a report committed while it waited. SQLite runs in-process, where a round trip costs nothing.
+ * A cluster locked for a write, with the controller registry its aggregate needs. Every
+ * controller's report on it is in the row itself (`status.controllers`): each accepted report
+ * that changes anything is saved there, in the write that accepts it, so the locked row (which
+ * PostgreSQL returns in its latest version after a lock wait) holds every input the aggregate
+ * has. The registry is not guarded by the row lock, so reading it in the locking statement is
+ * as current as reading it after: on PostgreSQL this is one round trip.
  */
-export async function readAggregateInputs(ctx: SqlContext, trx: Tx, id: string): Promise<AggregateInputs> {
-  if (ctx.dialect !== 'postgres') return { reports: await loadControllerStatuses(trx, id), registry: await loadRegistry(trx) };
-  const { rows } = await sql<{ reports: unknown; registry: unknown }>`
-    SELECT
-      (SELECT coalesce(jsonb_agg(s.status), '[]'::jsonb) FROM controller_statuses s WHERE s.cluster_id = ${id}) AS reports,
-      (SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r) AS registry`.execute(trx);
-  const row = rows[0];
-  return {
-    reports: fromJson<unknown[]>(row?.reports ?? []).map((status) => controllerStatusFromRow({ status })),
-    registry: fromJson<RegistrationRow[]>(row?.registry ?? []).map(registrationFromRow),
-  };
-}
-
-/** A cluster locked for a write, with its aggregate's inputs. */
-export async function lockWithInputs(ctx: SqlContext, trx: Tx, id: string): Promise<({ cluster: Cluster } & AggregateInputs) | null> {
-  const cluster = await lockCluster(ctx, trx, id);
-  return cluster ? { cluster, ...(await readAggregateInputs(ctx, trx, id)) } : null;
+export async function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<{ cluster: Cluster; registry: ControllerRegistration[] } | null> {
+  if (ctx.dialect !== 'postgres') {
+    const cluster = await lockCluster(ctx, trx, id);
+    return cluster ? { cluster, registry: await loadRegistry(trx) } : null;
+  }
+  const row = await trx
+    .selectFrom('clusters')
+    .selectAll()
+    .select(sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)`.as('registry'))
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row ? { cluster: clusterFromRow(row), registry: fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) } : null;
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
@@ -158,7 +145,7 @@ export interface ReportRow {
   updated_at: string;
 }
 
-export function reportUpsert(db: Executor, row: ReportRow) {
+function reportUpsert(db: Executor, row: ReportRow) {
   return db
     .insertInto('controller_statuses')
     .values(row)
