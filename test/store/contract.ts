@@ -581,6 +581,12 @@ export function storeContract(label: string, open: OpenStore): void {
         await store.putProviderState('sim', id, { by: 'new' }, next.token);
         await rejectsWith(store.putProviderState('sim', id, { by: 'old' }, old.token), 'CONFLICT');
         assert.deepEqual(await store.getProviderState('sim', id), { by: 'new' });
+        // The holder replaces its own state; once it has released the lease, its token writes nothing.
+        await store.putProviderState('sim', id, { by: 'new', step: 2 }, next.token);
+        assert.deepEqual(await store.getProviderState('sim', id), { by: 'new', step: 2 });
+        await store.releaseLease(next);
+        await rejectsWith(store.putProviderState('sim', id, { by: 'new', step: 3 }, next.token), 'CONFLICT');
+        assert.deepEqual(await store.getProviderState('sim', id), { by: 'new', step: 2 });
         await store.deleteProviderState('sim', id);
         assert.equal(await store.getProviderState('sim', id), null);
       });

@@ -5,6 +5,7 @@ import { appliedVersions } from '../../src/store/migrations/runner.ts';
 import { openStore } from '../../src/store/open.ts';
 import { postgresKysely } from '../../src/store/postgres/index.ts';
 import { SqlClusterStore } from '../../src/store/sql/store.ts';
+import { leaseName } from '../../src/lease/port.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -50,7 +51,7 @@ if (available) {
 
   // Every round trip inside a write holds the row lock and delays the write's event, whose `at`
   // is taken before it. This pins the budget: it fails if a write grows a statement.
-  test('postgres: a create is one read and one write statement; a status report is BEGIN, the lock with the registry, one write, COMMIT', async () => {
+  test('postgres: a create is one read and one write statement; a status report is BEGIN, the lock with the registry, one write, COMMIT; a fenced provider-state save is one statement', async () => {
     const db = await freshPgDatabase();
     const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
     await migrated.close();
@@ -80,6 +81,13 @@ if (available) {
       const again = await store.reportStatus(created.id, 'sim', report);
       assert.equal(again.cluster.resourceVersion, first.cluster.resourceVersion);
       assert.deepEqual(statements, ['begin', 'select', 'commit']);
+
+      // A reconciler's fenced save of its provider state is one statement too.
+      const lease = await store.acquireLease(leaseName(created.id), 'sim-0', 60_000);
+      assert.ok(lease);
+      statements.length = 0;
+      await store.putProviderState('sim', created.id, { instances: 1 }, lease.token);
+      assert.deepEqual(statements, ['insert']);
 
       const events = await store.readOutboxSince(0, 10);
       assert.deepEqual(

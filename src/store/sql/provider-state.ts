@@ -1,9 +1,11 @@
-// Opaque per-cluster provider state. A fenced write checks, in its own transaction, that the
+// Opaque per-cluster provider state. A fenced write checks, in the same statement, that the
 // writer still holds lease `cluster/<id>`, so a reconciler that lost its lease cannot
 // overwrite what the new holder wrote.
 import { conflict } from '../../domain/index.ts';
 import { leaseName } from '../../lease/port.ts';
-import { dbTime, type SqlContext, transaction } from './context.ts';
+import { sql, type OnConflictBuilder } from 'kysely';
+import { dbTime, timeParam, type SqlContext } from './context.ts';
+import type { Database } from './schema.ts';
 import { fromJson, toJson } from './rows.ts';
 
 export async function getProviderState(ctx: SqlContext, provider: string, clusterId: string): Promise<unknown> {
@@ -16,27 +18,41 @@ export async function getProviderState(ctx: SqlContext, provider: string, cluste
   return row ? fromJson<unknown>(row.state) : null;
 }
 
+/**
+ * One statement, fenced or not, so a reconciler's save is one round trip. Fenced, the row comes
+ * from the lease row itself (INSERT … SELECT … FROM leases): no lease held with that token, no
+ * row, and the write is refused. On PostgreSQL the SELECT holds the lease row FOR SHARE until
+ * the statement commits, so the lease cannot change hands under the write.
+ */
 export async function putProviderState(ctx: SqlContext, provider: string, clusterId: string, state: unknown, fence?: number): Promise<void> {
-  await transaction(ctx, 'putProviderState', async (trx) => {
-    if (fence !== undefined) {
-      const held = await trx
+  const values = { provider, cluster_id: clusterId, state: toJson(state ?? null), updated_at: new Date().toISOString() };
+  const replace = (oc: OnConflictBuilder<Database, 'provider_state'>) =>
+    oc.columns(['provider', 'cluster_id']).doUpdateSet({ state: values.state, updated_at: values.updated_at });
+  if (fence === undefined) {
+    await ctx.db.insertInto('provider_state').values(values).onConflict(replace).execute();
+    return;
+  }
+  const stored = await ctx.db
+    .insertInto('provider_state')
+    .columns(['provider', 'cluster_id', 'state', 'updated_at'])
+    .expression(
+      ctx.db
         .selectFrom('leases')
-        .select('token')
+        .select([
+          sql<string>`${values.provider}`.as('provider'),
+          sql<string>`${values.cluster_id}`.as('cluster_id'),
+          (ctx.dialect === 'postgres' ? sql<string>`cast(${values.state} as jsonb)` : sql<string>`${values.state}`).as('state'),
+          timeParam(ctx.dialect, values.updated_at).as('updated_at'),
+        ])
         .where('name', '=', leaseName(clusterId))
         .where('token', '=', fence)
         .where('expires_at', '>', dbTime(ctx.dialect))
-        // Holds the lease row until commit, so it cannot change hands under this write.
-        .$if(ctx.dialect === 'postgres', (q) => q.forShare())
-        .executeTakeFirst();
-      if (!held) throw conflict(`lease ${leaseName(clusterId)} is no longer held with token ${fence}`);
-    }
-    const at = new Date().toISOString();
-    await trx
-      .insertInto('provider_state')
-      .values({ provider, cluster_id: clusterId, state: toJson(state ?? null), updated_at: at })
-      .onConflict((oc) => oc.columns(['provider', 'cluster_id']).doUpdateSet({ state: toJson(state ?? null), updated_at: at }))
-      .execute();
-  });
+        .$if(ctx.dialect === 'postgres', (q) => q.forShare()),
+    )
+    .onConflict(replace)
+    .returning('provider')
+    .executeTakeFirst();
+  if (!stored) throw conflict(`lease ${leaseName(clusterId)} is no longer held with token ${fence}`);
 }
 
 export async function deleteProviderState(ctx: SqlContext, provider: string, clusterId: string): Promise<void> {
