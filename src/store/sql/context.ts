@@ -23,11 +23,14 @@ export function transaction<T>(ctx: SqlContext, operation: string, body: (trx: T
 /**
  * A write whose changes PostgreSQL takes as one statement (saveCluster), so it needs no
  * transaction there: the reads before it see committed data either way (READ COMMITTED gives
- * each statement its own snapshot), and BEGIN and COMMIT would be two round trips more. On
- * SQLite the write is several statements, in a transaction.
+ * each statement its own snapshot), and BEGIN and COMMIT would be two round trips more. It
+ * still holds one connection throughout, so the write does not queue for the pool a second time
+ * after its reads (and after stamping its event's time). On SQLite the write is several
+ * statements, in a transaction.
  */
 export function singleStatementWrite<T>(ctx: SqlContext, operation: string, body: (db: Executor) => Promise<T>): Promise<T> {
-  return ctx.dialect === 'postgres' ? inStoreSpan(ctx, operation, () => body(ctx.db)) : transaction(ctx, operation, body);
+  if (ctx.dialect !== 'postgres') return transaction(ctx, operation, body);
+  return inStoreSpan(ctx, operation, () => ctx.db.connection().execute(body));
 }
 
 function inStoreSpan<T>(ctx: SqlContext, operation: string, body: () => Promise<T>): Promise<T> {
