@@ -201,7 +201,7 @@ function rowAndSchedule(ctx: SqlContext, db: Executor, insert: boolean, cluster:
  * On PostgreSQL this is one statement, whatever it holds: each part is a data-modifying CTE and
  * the row reads its resourceVersion from the outbox insert's RETURNING. Every round trip inside
  * a write holds the row lock and delays the event (its `at` is taken before it), so a write is
- * the lock, the reads, this statement and COMMIT; a create needs no transaction at all.
+ * the lock (with the registry), this statement and COMMIT; a create needs no transaction at all.
  */
 export async function saveCluster(
   ctx: SqlContext,
@@ -227,7 +227,9 @@ export async function saveCluster(
       WITH o AS (${outboxInsert(db, stamped, events, at)}), v AS (SELECT max(seq) AS seq FROM o),
       ${sql.join(parts.map((part, i) => sql`${sql.ref(`w${i}`)} AS (${part})`))}
       SELECT seq FROM v`.execute(db);
-    return saved(num(rows[0]?.seq ?? Number.NaN));
+    const seq = rows[0]?.seq;
+    if (seq === undefined || seq === null) throw new Error('saveCluster: the outbox insert returned no seq');
+    return saved(num(seq));
   }
   if (report) await reportUpsert(db, report).execute();
   const seqs = await outboxInsert(db, stamped, events, at).execute();
