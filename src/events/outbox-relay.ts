@@ -152,8 +152,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       markFailure = undefined;
       throw err;
     }
-    const skip = new Set(beingMarked);
-    const rows = (await store.readUnsentOutbox(batch + skip.size)).filter((r) => !skip.has(r.seq)).slice(0, batch);
+    const rows = await store.readUnsentOutbox(batch, [...beingMarked]);
     const first = rows[0];
     oldestUnsentAt = first === undefined ? null : Date.parse(first.at);
     const perCluster = new Map<string, OutboxRow[]>();

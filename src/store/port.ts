@@ -91,8 +91,8 @@ export interface ReportStore {
 
 /** The outbox as the relay (one active instance, the only reader of unsent rows) sees it. */
 export interface OutboxStore {
-  /** Unsent rows in seq order. */
-  readUnsentOutbox(limit: number): Promise<OutboxRow[]>;
+  /** Unsent rows in seq order, leaving out `excluding` (rows whose mark is still in flight). */
+  readUnsentOutbox(limit: number, excluding?: readonly number[]): Promise<OutboxRow[]>;
   markOutboxSent(seqs: readonly number[]): Promise<void>;
   /** Drop sent rows older than this. */
   pruneOutbox(sentBefore: Date): Promise<number>;

@@ -41,7 +41,7 @@ function switchableBus(inner: EventBus = createMemoryBus({ concurrency: 1 })) {
 /** The store as a relay process sees it when it dies right after publishing: its marks never land. */
 function dyingAtMark(store: ClusterStore, onDeath: () => void): OutboxRelayOptions['store'] {
   return {
-    readUnsentOutbox: (limit) => store.readUnsentOutbox(limit),
+    readUnsentOutbox: (limit, excluding) => store.readUnsentOutbox(limit, excluding),
     pruneOutbox: (before) => store.pruneOutbox(before),
     markOutboxSent: async () => {
       onDeath();

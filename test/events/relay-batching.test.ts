@@ -73,7 +73,7 @@ async function streamInOrder(url: string, stream: string): Promise<string[]> {
 
 /** The relay's view of `store`, its marks made by `mark` (a crash, a stall, a recorder). */
 function marking(store: ClusterStore, mark: OutboxRelayOptions['store']['markOutboxSent']): OutboxRelayOptions['store'] {
-  return { readUnsentOutbox: (limit) => store.readUnsentOutbox(limit), pruneOutbox: (before) => store.pruneOutbox(before), markOutboxSent: mark };
+  return { readUnsentOutbox: (limit, excluding) => store.readUnsentOutbox(limit, excluding), pruneOutbox: (before) => store.pruneOutbox(before), markOutboxSent: mark };
 }
 
 /** The relay's view of `store`, with every mark's seqs recorded in `marked`. */

@@ -2,7 +2,7 @@
 import type { Phase } from '../../domain/index.ts';
 import type { EventType } from '../../domain/index.ts';
 import type { OutboxRow } from '../port.ts';
-import { sql, type Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import { timeParam, type SqlContext } from './context.ts';
 import { iso, num } from './rows.ts';
 import type { OutboxTable } from './schema.ts';
@@ -32,17 +32,27 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-export async function readUnsentOutbox(ctx: SqlContext, limit: number): Promise<OutboxRow[]> {
-  const rows = await ctx.db.selectFrom('outbox').selectAll().where('sent_at', 'is', null).orderBy('seq').limit(limit).execute();
+/** The seqs travel as a single array parameter, however many there are. */
+function seqIn(ctx: SqlContext, seqs: readonly number[]): RawBuilder<boolean> {
+  return ctx.dialect === 'postgres' ? sql<boolean>`seq = any(${[...seqs]}::bigint[])` : sql<boolean>`seq in (select value from json_each(${JSON.stringify(seqs)}))`;
+}
+
+export async function readUnsentOutbox(ctx: SqlContext, limit: number, excluding: readonly number[] = []): Promise<OutboxRow[]> {
+  const rows = await ctx.db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('sent_at', 'is', null)
+    .$if(excluding.length > 0, (q) => q.where(sql<boolean>`not ${seqIn(ctx, excluding)}`))
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
   return rows.map(outboxFromRow);
 }
 
-/** One statement however many rows: the seqs travel as a single array parameter. */
+/** One statement however many rows. */
 export async function markOutboxSent(ctx: SqlContext, seqs: readonly number[]): Promise<void> {
   if (seqs.length === 0) return;
-  const at = new Date().toISOString();
-  const inList = ctx.dialect === 'postgres' ? sql<boolean>`seq = any(${[...seqs]}::bigint[])` : sql<boolean>`seq in (select value from json_each(${JSON.stringify(seqs)}))`;
-  await ctx.db.updateTable('outbox').set({ sent_at: at }).where(inList).where('sent_at', 'is', null).execute();
+  await ctx.db.updateTable('outbox').set({ sent_at: new Date().toISOString() }).where(seqIn(ctx, seqs)).where('sent_at', 'is', null).execute();
 }
 
 export async function readOutboxSince(ctx: SqlContext, afterSeq: number, limit: number): Promise<OutboxRow[]> {

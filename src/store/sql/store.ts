@@ -66,8 +66,8 @@ export class SqlClusterStore implements ClusterStore {
     return history.listHistory(this.#ctx, clusterId, limit, cursor);
   }
 
-  readUnsentOutbox(limit: number): Promise<OutboxRow[]> {
-    return outbox.readUnsentOutbox(this.#ctx, limit);
+  readUnsentOutbox(limit: number, excluding?: readonly number[]): Promise<OutboxRow[]> {
+    return outbox.readUnsentOutbox(this.#ctx, limit, excluding);
   }
   markOutboxSent(seqs: readonly number[]): Promise<void> {
     return outbox.markOutboxSent(this.#ctx, seqs);
