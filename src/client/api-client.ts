@@ -16,6 +16,7 @@ import type { ControlPlane } from '../reconcile/types.ts';
 import type { PlanResult } from '../domain/plan-result.ts';
 import type { CreateClusterBody, ListClustersParams, Versioned } from './backend.ts';
 import { ApiError, ServerUnreachableError } from './errors.ts';
+import { exchange, type Exchange } from './http-exchange.ts';
 import type { HistoryEntry, Page, Snapshot, TokenRecord, TokenRole } from '../domain/index.ts';
 
 export interface ClientOptions {
@@ -61,7 +62,7 @@ export class ApiClient implements ControlPlane {
   }
   async getClusterVersioned(idOrName: string): Promise<Versioned<Cluster>> {
     const res = await this.request('GET', `/api/v1/clusters/${seg(idOrName)}`);
-    return { value: (await res.json()) as Cluster, etag: res.headers.get('etag') ?? undefined };
+    return { value: JSON.parse(res.text) as Cluster, etag: res.header('etag') };
   }
   async getCluster(idOrName: string): Promise<Cluster | null> {
     try {
@@ -145,18 +146,26 @@ export class ApiClient implements ControlPlane {
   }
 
   /** Low-level: a streaming response (the caller reads `res.body`), e.g. `/api/v1/watch`. */
-  stream(path: string, query: Query = {}, signal?: AbortSignal): Promise<Response> {
-    return this.request('GET', path, { query, signal, accept: 'text/event-stream', noTimeout: true });
+  async stream(path: string, query: Query = {}, signal?: AbortSignal): Promise<Response> {
+    const { url, headers } = this.prepare(path, { query, accept: 'text/event-stream' });
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'GET', headers, signal: signal ?? null });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new ServerUnreachableError(this.baseUrl, false);
+    }
+    if (res.ok) return res;
+    throw toApiError({ status: res.status, header: (name) => res.headers.get(name) ?? undefined, text: await res.text() });
   }
 
   private async json<T>(method: string, path: string, opts: RequestOpts = {}): Promise<T> {
     const res = await this.request(method, path, opts);
     if (res.status === 204) return null as T;
-    const text = await res.text();
-    return (text ? JSON.parse(text) : null) as T;
+    return (res.text ? JSON.parse(res.text) : null) as T;
   }
 
-  private async request(method: string, path: string, opts: RequestOpts = {}): Promise<Response> {
+  private prepare(path: string, opts: RequestOpts): { url: URL; headers: Record<string, string>; body: string | undefined } {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: opts.accept ?? 'application/json', 'user-agent': this.userAgent, ...opts.headers };
@@ -166,16 +175,21 @@ export class ApiClient implements ControlPlane {
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const signals = [opts.signal, opts.noTimeout ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((s) => s !== undefined);
-    let res: Response;
+    return { url, headers, body };
+  }
+
+  private async request(method: string, path: string, opts: RequestOpts = {}): Promise<Exchange> {
+    const { url, headers, body } = this.prepare(path, opts);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    let res: Exchange;
     try {
-      res = await fetch(url, { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : null });
+      res = await exchange(url, { method, headers, body, signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
-      throw new ServerUnreachableError(this.baseUrl, e instanceof Error && e.name === 'TimeoutError');
+      throw new ServerUnreachableError(this.baseUrl, timeout.aborted);
     }
-    if (res.ok) return res;
-    throw await toApiError(res);
+    if (res.status >= 200 && res.status < 300) return res;
+    throw toApiError(res);
   }
 }
 
@@ -185,21 +199,24 @@ interface RequestOpts {
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
   accept?: string;
-  noTimeout?: boolean;
 }
 
 function seg(s: string): string {
   return encodeURIComponent(s);
 }
 
-async function toApiError(res: Response): Promise<ApiError> {
-  const requestId = res.headers.get('x-request-id') ?? undefined;
+function toApiError(res: Exchange): ApiError {
+  const requestId = res.header('x-request-id');
   let problem: { code?: string; detail?: string; title?: string; errors?: FieldError[] } = {};
   try {
-    problem = (await res.json()) as typeof problem;
+    const parsed: unknown = JSON.parse(res.text);
+    if (typeof parsed === 'object' && parsed !== null) problem = parsed;
   } catch {
     // Not problem+json (a proxy in between, say): fall back to the status line.
   }
+  const location = res.header('location');
+  // Redirects are not followed (a redirected PUT would arrive as a GET): say where to point instead.
+  if (res.status >= 300 && res.status < 400 && location) problem.detail ??= `the server redirects to ${location}: use that address as the server`;
   const code = (ERROR_CODES as readonly string[]).includes(problem.code ?? '') ? (problem.code as ErrorCode) : codeForStatus(res.status);
   return new ApiError(res.status, code, problem.detail ?? problem.title ?? `HTTP ${res.status}`, problem.errors, requestId);
 }
