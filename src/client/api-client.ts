@@ -148,13 +148,7 @@ export class ApiClient implements ControlPlane {
   /** Low-level: a streaming response (the caller reads `res.body`), e.g. `/api/v1/watch`. */
   async stream(path: string, query: Query = {}, signal?: AbortSignal): Promise<Response> {
     const { url, headers } = this.prepare(path, { query, accept: 'text/event-stream' });
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'GET', headers, signal: signal ?? null });
-    } catch (e) {
-      if (signal?.aborted) throw e;
-      throw new ServerUnreachableError(this.baseUrl, false);
-    }
+    const res = await fetch(url, { method: 'GET', headers, signal: signal ?? null }).catch((e: unknown) => this.unreachable(e, signal, false));
     if (res.ok) return res;
     throw toApiError({ status: res.status, header: (name) => res.headers.get(name) ?? undefined, text: await res.text() });
   }
@@ -181,15 +175,16 @@ export class ApiClient implements ControlPlane {
   private async request(method: string, path: string, opts: RequestOpts = {}): Promise<Exchange> {
     const { url, headers, body } = this.prepare(path, opts);
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    let res: Exchange;
-    try {
-      res = await exchange(url, { method, headers, body, signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout });
-    } catch (e) {
-      if (opts.signal?.aborted) throw e;
-      throw new ServerUnreachableError(this.baseUrl, timeout.aborted);
-    }
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const res = await exchange(url, { method, headers, body, signal }).catch((e: unknown) => this.unreachable(e, opts.signal, timeout.aborted));
     if (res.status >= 200 && res.status < 300) return res;
     throw toApiError(res);
+  }
+
+  /** A failed exchange: the caller's own abort as it is, anything else "unreachable". */
+  private unreachable(err: unknown, signal: AbortSignal | undefined, timedOut: boolean): never {
+    if (signal?.aborted) throw err;
+    throw new ServerUnreachableError(this.baseUrl, timedOut);
   }
 }
 

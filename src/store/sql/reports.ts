@@ -17,7 +17,7 @@ import {
 import type { ReportOptions, ReportResult } from '../port.ts';
 import { transaction, type SqlContext } from './context.ts';
 import { iso, toJson } from './rows.ts';
-import { loadRegistry, lockCluster, lockWithRegistry, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
+import { loadRegistry, lockWithRegistry, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
@@ -123,9 +123,10 @@ export async function listControllers(ctx: SqlContext): Promise<ControllerRegist
 /** One cluster forgets a deregistered controller: its report and its finalizer, in one transaction. */
 async function dropController(ctx: SqlContext, clusterId: string, controller: string): Promise<void> {
   await transaction(ctx, 'listControllers', async (trx) => {
-    const before = await lockCluster(ctx, trx, clusterId);
+    const locked = await lockWithRegistry(ctx, trx, clusterId);
     await trx.deleteFrom('controller_statuses').where('cluster_id', '=', clusterId).where('controller', '=', controller).execute();
-    if (!before) return;
+    if (!locked) return;
+    const before = locked.cluster;
     const now = new Date();
     const at = now.toISOString();
     const finalizers = before.finalizers.filter((f) => f !== controller);
@@ -135,7 +136,7 @@ async function dropController(ctx: SqlContext, clusterId: string, controller: st
     }
     const next: Cluster = { ...before, finalizers };
     const reports = before.status.controllers.filter((c) => c.name !== controller);
-    next.status = recompute(next, before.status, reports, await loadRegistry(trx), at);
+    next.status = recompute(next, before.status, reports, locked.registry, at);
     const history: HistoryDraft[] =
       finalizers.length === before.finalizers.length
         ? []

@@ -26,17 +26,6 @@ export interface HistoryDraft {
   data?: Record<string, unknown>;
 }
 
-/** Reads the cluster and holds its row until commit (SQLite: the transaction already holds the write lock). */
-export async function lockCluster(ctx: SqlContext, trx: Tx, id: string): Promise<Cluster | null> {
-  const row = await trx
-    .selectFrom('clusters')
-    .selectAll()
-    .where('id', '=', id)
-    .$if(ctx.dialect === 'postgres', (q) => q.forUpdate())
-    .executeTakeFirst();
-  return row ? clusterFromRow(row) : null;
-}
-
 export async function loadRegistry(trx: Executor): Promise<ControllerRegistration[]> {
   const rows = await trx.selectFrom('controllers').selectAll().orderBy('name').execute();
   return rows.map(registrationFromRow);
@@ -60,18 +49,19 @@ const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
  * as current as reading it after: on PostgreSQL this is one round trip.
  */
 export async function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<{ cluster: Cluster; registry: ControllerRegistration[] } | null> {
-  if (ctx.dialect !== 'postgres') {
-    const cluster = await lockCluster(ctx, trx, id);
-    return cluster ? { cluster, registry: await loadRegistry(trx) } : null;
-  }
+  const postgres = ctx.dialect === 'postgres';
+  // SQLite: the transaction already holds the write lock, and reading the registry after is no
+  // round trip (in-process).
+  const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
   const row = await trx
     .selectFrom('clusters')
     .selectAll()
-    .select(sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)`.as('registry'))
+    .select(registry.as('registry'))
     .where('id', '=', id)
-    .forUpdate()
+    .$if(postgres, (q) => q.forUpdate())
     .executeTakeFirst();
-  return row ? { cluster: clusterFromRow(row), registry: fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) } : null;
+  if (!row) return null;
+  return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(trx) };
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
@@ -138,7 +128,7 @@ function historyInsert(db: Executor, cluster: Cluster, drafts: readonly HistoryD
 }
 
 /** A controller's report, as controller_statuses stores it. */
-export interface ReportRow {
+interface ReportRow {
   cluster_id: string;
   controller: string;
   status: string;
