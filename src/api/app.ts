@@ -11,7 +11,7 @@ import { GomanError } from '../domain/index.ts';
 import type { EventBus } from '../events/port.ts';
 import type { ClusterStore } from '../store/port.ts';
 import type { AuthOptions } from './auth.ts';
-import { makeIdentify } from './auth.ts';
+import { makeIdentify, unauthenticated } from './auth.ts';
 import { registerJsonParsers } from './body.ts';
 import { renderDocs } from './docs-page.ts';
 import { createMetricsRegistry, instrumentHttp } from './metrics.ts';
@@ -183,10 +183,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   // Refuse anonymous calls before their bodies are read: every route not marked public, the
   // extra routes of other areas included.
-  app.addHook('preParsing', async (request) => {
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     if (request.routeOptions.config.public !== true && !request.identity) {
-      throw new GomanError('UNAUTHENTICATED', request.authError ?? 'send "Authorization: Bearer <token>"');
+      done(unauthenticated(request));
+      return;
     }
+    done(null, payload);
   });
 
   let openApi: Record<string, unknown> | null = null;

@@ -104,17 +104,21 @@ export function makeIdentify(opts: AuthOptions, verifier: TokenVerifier) {
   };
 }
 
-export function requireIdentity(request: FastifyRequest): Identity {
-  if (request.identity) return request.identity;
-  throw new GomanError('UNAUTHENTICATED', request.authError ?? 'send "Authorization: Bearer <token>"');
+/** The refusal for a request that carries no identity. */
+export function unauthenticated(request: FastifyRequest): GomanError {
+  return new GomanError('UNAUTHENTICATED', request.authError ?? 'send "Authorization: Bearer <token>"');
 }
 
-export function requireRole(request: FastifyRequest, roles: readonly TokenRole[]): Identity {
-  const identity = requireIdentity(request);
-  if (!roles.includes(identity.role)) {
-    throw new GomanError('FORBIDDEN', `role "${identity.role}" may not do this (needs ${roles.join(' or ')})`);
-  }
-  return identity;
+export function requireIdentity(request: FastifyRequest): Identity {
+  if (request.identity) return request.identity;
+  throw unauthenticated(request);
+}
+
+/** Why `request` may not call a route open to `roles`; null when it may. */
+export function roleProblem(request: FastifyRequest, roles: readonly TokenRole[]): GomanError | null {
+  const identity = request.identity;
+  if (!identity) return unauthenticated(request);
+  return roles.includes(identity.role) ? null : new GomanError('FORBIDDEN', `role "${identity.role}" may not do this (needs ${roles.join(' or ')})`);
 }
 
 /** Users see only their own clusters; controllers and admins see all. */

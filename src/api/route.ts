@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { GomanError } from '../domain/index.ts';
 import type { TokenRole } from '../domain/index.ts';
 import type { Identity } from './auth.ts';
-import { requireIdentity, requireRole } from './auth.ts';
+import { requireIdentity, roleProblem } from './auth.ts';
 import { zodFieldErrors } from '../domain/zod-errors.ts';
 import { HttpProblem } from './problem.ts';
 import { problemSchema } from './schemas.ts';
@@ -135,8 +135,11 @@ export function mountRoutes(app: FastifyInstance, routes: readonly RouteDef[]): 
         : {}),
       ...(roles
         ? {
-            preHandler: async (request: FastifyRequest) => {
-              requireRole(request, roles);
+            // A callback hook, not an async one: no promise per request for a check that never waits.
+            preHandler: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+              const refused = roleProblem(request, roles);
+              if (refused) done(refused);
+              else done();
             },
           }
         : {}),

@@ -92,10 +92,16 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const pruneEveryMs = opts.pruneEveryMs ?? 60_000;
   const backoff = new Backoff({ baseMs: 100, maxMs: 5_000 });
 
-  // Time of the oldest row known unsent, null when caught up (or not leading: only the
-  // leader knows, so alert on the max over replicas).
-  let oldestUnsentAt: number | null = null;
-  const lagSeconds = (): number => (oldestUnsentAt === null ? 0 : Math.max(0, (Date.now() - oldestUnsentAt) / 1_000));
+  // Every row read and not yet marked sent, with its time: the next read skips them. With the
+  // time of the oldest row the bus did not take (until it is read again), they give the lag;
+  // only the leader knows it, so alert on the max over replicas.
+  const inFlight = new Map<number, number>();
+  let heldSince = Infinity;
+  const lagSeconds = (): number => {
+    let oldest = heldSince;
+    for (const at of inFlight.values()) oldest = Math.min(oldest, at);
+    return oldest === Infinity ? 0 : Math.max(0, (Date.now() - oldest) / 1_000);
+  };
   const gauge = opts.metrics ? registerLagGauge(opts.metrics, lagSeconds) : null;
 
   let poked = false;
@@ -116,71 +122,91 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     });
   }
 
-  // A round does not wait for the database to record the previous one: its mark runs while the
-  // next round reads and publishes (one mark at a time, in order). Under a burst that wait was a
-  // third of an event's latency. The next read skips rows whose mark is in flight. A failed mark
-  // is reported by the following round, which backs off; its rows, still unsent, are published
-  // again, and the stream drops the duplicates by eventId, as after a crash between the two.
-  const beingMarked = new Set<number>();
+  // Rounds overlap: once a round's publishes are sent, the next round reads and publishes while
+  // the bus acknowledges them, and a round's mark runs while later rounds go on (one mark at a
+  // time, in order). Under a burst, waiting for the acks and then the mark was a third of an
+  // event's latency. A cluster's rows still go one after the other across rounds: each waits
+  // for its cluster's previous row (`tails`). A failed publish blocks its cluster's later rows
+  // until the relay has drained, backed off and read again from the first unmarked row; a failed
+  // mark leaves its rows unsent, to be published again (the stream drops the duplicates by
+  // eventId), as after a crash between the two.
+  const tails = new Map<string, Promise<boolean>>();
+  const blocked = new Set<string>();
+  const rounds = new Set<Promise<void>>();
   let marked: Promise<void> = Promise.resolve();
-  let markFailure: Error | undefined;
+  let failure: { error: Error } | undefined;
+  const fail = (err: unknown): void => {
+    failure ??= { error: err instanceof Error ? err : new Error(String(err)) };
+  };
 
   function markSent(seqs: number[]): void {
-    for (const seq of seqs) beingMarked.add(seq);
     marked = marked
       .then(() => store.markOutboxSent(seqs))
-      .catch((err: unknown) => {
-        markFailure ??= err instanceof Error ? err : new Error(String(err));
-      })
+      .catch(fail)
       .finally(() => {
-        for (const seq of seqs) beingMarked.delete(seq);
+        for (const seq of seqs) inFlight.delete(seq);
       });
   }
 
+  /** Publishes `row` once its cluster's previous row was accepted; false if it was not sent. */
+  function chain(row: OutboxRow, signal: AbortSignal): Promise<boolean> {
+    const previous = tails.get(row.clusterId) ?? Promise.resolve(true);
+    const tail = previous.then(async (accepted) => {
+      // A deposed relay stops at once; the new leader starts from the first unmarked row.
+      if (!accepted || signal.aborted || blocked.has(row.clusterId)) return false;
+      try {
+        await publishRow(bus, row);
+        return true;
+      } catch (err) {
+        blocked.add(row.clusterId);
+        fail(err);
+        return false;
+      }
+    });
+    tails.set(row.clusterId, tail);
+    void tail.then(() => {
+      if (tails.get(row.clusterId) === tail) tails.delete(row.clusterId);
+    });
+    return tail;
+  }
+
+  /** Waits for every round's publishes and marks, and forgets the failures they blocked on. */
+  async function drain(): Promise<void> {
+    while (rounds.size > 0) await Promise.all(rounds);
+    await marked;
+    blocked.clear();
+  }
+
   /**
-   * Publishes one batch with every publish in flight at once (JetStream pipelines them on one
-   * connection and acks them asynchronously), except that the rows of one cluster go one after
-   * the other: a cluster's next row is sent only once the bus accepted the previous one, so a
-   * failure can never let a later event of a cluster overtake an earlier one. A failed row ends
-   * its cluster's chain for this round; the others go on. Everything accepted is marked sent in
-   * one statement (see markSent), then a failure is rethrown so the round backs off and starts
-   * again from the first unmarked row.
+   * Reads up to `batch` unsent rows not already in flight and sends them all at once (JetStream
+   * pipelines the publishes on one connection and acknowledges them asynchronously), each after
+   * its cluster's previous row. When they are all settled, what the bus accepted is marked sent
+   * in one statement and the rest, no longer in flight, is read again by a later round. Returns
+   * the rows read, without waiting for the bus; at most `batch` rows are in flight at once.
    */
   async function relayBatch(signal: AbortSignal): Promise<number> {
-    if (markFailure !== undefined) {
-      const err = markFailure;
-      markFailure = undefined;
-      throw err;
+    if (failure !== undefined) {
+      const { error } = failure;
+      await drain();
+      failure = undefined;
+      throw error;
     }
-    const rows = await store.readUnsentOutbox(batch, [...beingMarked]);
-    const first = rows[0];
-    oldestUnsentAt = first === undefined ? null : Date.parse(first.at);
-    const perCluster = new Map<string, OutboxRow[]>();
-    for (const row of rows) {
-      const chain = perCluster.get(row.clusterId);
-      if (chain === undefined) perCluster.set(row.clusterId, [row]);
-      else chain.push(row);
-    }
-    const published: number[] = [];
-    const failures: unknown[] = [];
-    await Promise.all(
-      [...perCluster.values()].map(async (chain) => {
-        for (const row of chain) {
-          // A deposed relay stops at once; the new leader starts from the first unmarked row.
-          if (signal.aborted) return;
-          try {
-            await publishRow(bus, row);
-          } catch (err) {
-            failures.push(err);
-            return;
-          }
-          published.push(row.seq);
-        }
-      }),
-    );
-    if (published.length > 0) markSent(published);
-    if (failures.length > 0) throw failures[0];
-    if (published.length === rows.length && rows.length < batch) oldestUnsentAt = null;
+    while (inFlight.size >= batch && rounds.size > 0) await Promise.race(rounds);
+    const rows = await store.readUnsentOutbox(batch, [...inFlight.keys()]);
+    heldSince = Infinity;
+    for (const row of rows) inFlight.set(row.seq, Date.parse(row.at));
+    const sent = rows.map((row) => chain(row, signal));
+    const round = Promise.all(sent).then((accepted) => {
+      const published = rows.filter((_, i) => accepted[i]).map((row) => row.seq);
+      for (const [i, row] of rows.entries()) {
+        if (accepted[i]) continue;
+        heldSince = Math.min(heldSince, inFlight.get(row.seq) ?? Infinity);
+        inFlight.delete(row.seq);
+      }
+      if (published.length > 0) markSent(published);
+    });
+    rounds.add(round);
+    void round.then(() => rounds.delete(round));
     return rows.length;
   }
 
@@ -202,13 +228,17 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         await pause(delay, term.signal, false);
         continue;
       }
-      // A full batch means more is waiting: go again without sleeping.
-      if (read > 0 && read < batch && gatherMs > 0) await pause(gatherMs, term.signal, false);
-      if (read < batch) await pause(pollMs, term.signal, true);
+      // A full batch means more is waiting: go again without sleeping. With `gatherMs`, a round
+      // that found rows is followed by the next one after that pause, poked or not: under a
+      // burst the API thread that pokes is busy too, and its pokes come late.
+      if (read === batch) continue;
+      if (read > 0 && gatherMs > 0) await pause(gatherMs, term.signal, false);
+      else await pause(pollMs, term.signal, true);
     }
-    // Stopping (or a new leader) must not find this term's marks still to come.
-    await marked;
-    oldestUnsentAt = null;
+    // Stopping (or a new leader) must not find this term's publishes or marks still to come.
+    await drain();
+    inFlight.clear();
+    heldSince = Infinity;
   }
 
   const leader = runWhileLeader({

@@ -17,7 +17,7 @@ import type { OutboxRelayOptions } from '../../src/events/outbox-relay.ts';
 import type { EventBus } from '../../src/events/port.ts';
 import type { ClusterEvent } from '../../src/domain/index.ts';
 import type { ClusterStore, OutboxRow } from '../../src/store/port.ts';
-import { eventually } from '../helpers/eventually.ts';
+import { consistently, eventually } from '../helpers/eventually.ts';
 import { privateNatsServer } from '../helpers/nats-server.ts';
 import { uniq } from './helpers.ts';
 import { BACKENDS, createCluster } from './stores.ts';
@@ -188,6 +188,44 @@ for (const backend of BACKENDS) {
       } finally {
         await r.stop();
         await bus.close();
+      }
+    }));
+
+  test(`relay batching (${backend.label}): a round does not wait for the bus to acknowledge the one before; a cluster's next row waits for its previous one`, (t) =>
+    withStore(t, async (store) => {
+      const slow = await createCluster(store);
+      // The bus takes every event at once except the slow cluster's first, whose ack waits for the test.
+      let ackSlow: () => void = () => undefined;
+      const slowAck = new Promise<void>((resolve) => (ackSlow = resolve));
+      const accepted: string[] = [];
+      let slowSent = false;
+      const bus: Pick<EventBus, 'publish'> = {
+        publish: async (e) => {
+          if (e.clusterId === slow.id && !slowSent) {
+            slowSent = true;
+            await slowAck;
+          }
+          accepted.push(e.clusterId);
+        },
+      };
+      const { watched, marked } = recordingMarks(store);
+      const r = startOutboxRelay({ store: watched, bus, leases: store, owner: `relay-${uniq()}`, pollMs: 60_000, batch: 100, leaseTtlMs: 3_000 });
+      try {
+        r.poke();
+        await eventually('the slow row is in flight', () => slowSent);
+        // Written while the first round still waits for its ack: the slow cluster's second row, and a new cluster.
+        await store.updateCluster(slow.id, { labels: { second: 'yes' } });
+        const other = await createCluster(store);
+        r.poke();
+        await eventually('the new cluster published while the first round is unacknowledged', () => accepted.includes(other.id));
+        await consistently("the slow cluster's second row waits for its first", () => !accepted.includes(slow.id), { timeoutMs: 200 });
+        ackSlow();
+        await eventually('both rows of the slow cluster published', () => accepted.filter((id) => id === slow.id).length === 2);
+        await eventually('everything marked', async () => (await store.readUnsentOutbox(10)).length === 0);
+        assert.deepEqual(marked.flat().sort((a, b) => a - b), (await store.readOutboxSince(0, 10)).map((row) => row.seq), 'each row marked once');
+      } finally {
+        ackSlow();
+        await r.stop();
       }
     }));
 

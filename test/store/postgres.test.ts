@@ -7,7 +7,7 @@ import { postgresKysely } from '../../src/store/postgres/index.ts';
 import { SqlClusterStore } from '../../src/store/sql/store.ts';
 import { leaseName } from '../../src/lease/port.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../../src/store/sql/schema.ts';
 import { freshPgDatabase, PG_ADMIN_URL, reachable } from '../helpers/peers.ts';
@@ -108,5 +108,30 @@ if (available) {
 } else {
   test('postgres store contract', (t) => {
     t.skip(`PostgreSQL is not reachable at ${PG_ADMIN_URL}`);
+  });
+}
+
+if (available) {
+  test('postgres: timestamptz values read back as toISOString() would write them, in a UTC session and in any other', async () => {
+    const db = await freshPgDatabase();
+    const kysely = postgresKysely(db.url, 1);
+    try {
+      // Whole seconds, trimmed fractions, microseconds (truncated as a Date truncates them), a
+      // year before 1000 and one past 9999.
+      const values = ['2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.100Z', '2026-11-30T10:00:00.123Z', '2026-11-30T10:00:00.123999Z', '0999-01-02T03:04:05.006Z', '12345-01-01T00:00:00Z'];
+      const expected = values.map((v) => new Date(v.startsWith('12345') ? Date.UTC(12345, 0, 1) : Date.parse(v)).toISOString());
+      for (const zone of ['UTC', 'Asia/Kathmandu', 'America/St_Johns']) {
+        const read = await kysely.connection().execute(async (conn) => {
+          await sql`SET TIME ZONE ${sql.lit(zone)}`.execute(conn);
+          const { rows } = await sql<{ t: unknown }>`SELECT unnest(${values}::timestamptz[]) AS t`.execute(conn);
+          await sql`RESET TIME ZONE`.execute(conn);
+          return rows.map((r) => r.t);
+        });
+        assert.deepEqual(read, expected, `session time zone ${zone}`);
+      }
+    } finally {
+      await kysely.destroy();
+      await db.drop();
+    }
   });
 }

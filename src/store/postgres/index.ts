@@ -2,6 +2,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../sql/schema.ts';
+import { postgresTypes } from './timestamps.ts';
 
 export const POOL_SIZE = 10;
 
@@ -10,7 +11,7 @@ export function isPostgresUrl(url: string | undefined): url is string {
 }
 
 export function postgresKysely(connectionString: string, poolSize = POOL_SIZE): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 30_000, types: postgresTypes });
   // An idle client dying (server restart) must not crash the process: the pool drops it and
   // the next query reports the outage through ping() and /readyz.
   pool.on('error', () => undefined);

@@ -1,4 +1,5 @@
 // Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
+import type { CompiledQuery, QueryResult } from 'kysely';
 import { isId, newId } from '../../util/ids.ts';
 import {
   assertAdmissible,
@@ -18,7 +19,7 @@ import type { Page } from '../../domain/index.ts';
 import type { CreateClusterInput, ListQuery, UpdateClusterInput } from '../port.ts';
 import { isUniqueViolation, labelPredicate, singleStatementWrite, type SqlContext, transaction } from './context.ts';
 import { decodeCursor, encodeCursor, isIsoTime } from './cursor.ts';
-import { clusterFromRow, iso } from './rows.ts';
+import { clusterFromRow, iso, type ClusterRow } from './rows.ts';
 import {
   checkIfMatch,
   loadRegistry,
@@ -62,6 +63,19 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
   }
 }
 
+// The read by id is every GET's and every reconcile's, so it is compiled once per store rather
+// than built and compiled on each call.
+const readsById = new WeakMap<SqlContext, CompiledQuery<ClusterRow>>();
+
+function readById(ctx: SqlContext, id: string): Promise<QueryResult<ClusterRow>> {
+  let compiled = readsById.get(ctx);
+  if (compiled === undefined) {
+    compiled = ctx.db.selectFrom('clusters').selectAll().where('id', '=', id).compile();
+    readsById.set(ctx, compiled);
+  }
+  return ctx.db.executeQuery({ ...compiled, parameters: [id] });
+}
+
 export async function getCluster(ctx: SqlContext, idOrName: string, owner?: string): Promise<Cluster | null> {
   // An id wins over a name that happens to spell another cluster's id, so a UUID-shaped key is
   // tried as an id first (a primary-key read: the common case); anything else is only a name.
@@ -72,7 +86,8 @@ export async function getCluster(ctx: SqlContext, idOrName: string, owner?: stri
       .where(column, '=', idOrName)
       .$if(owner !== undefined, (q) => q.where('created_by', '=', owner ?? ''))
       .executeTakeFirst();
-  const row = (isId(idOrName) ? await by('id') : undefined) ?? (await by('name'));
+  const byId = async () => (owner === undefined ? (await readById(ctx, idOrName)).rows[0] : by('id'));
+  const row = (isId(idOrName) ? await byId() : undefined) ?? (await by('name'));
   return row ? clusterFromRow(row) : null;
 }
 

@@ -5,8 +5,12 @@ import type { ClustersTable } from './schema.ts';
 
 export type ClusterRow = Selectable<ClustersTable>;
 
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** toISOString()'s form, which both drivers mostly hand over already (see postgres/timestamps.ts). */
 export function iso(value: Date | string): string {
-  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+  if (typeof value !== 'string') return value.toISOString();
+  return ISO_MS.test(value) ? value : new Date(value).toISOString();
 }
 
 export function isoOrNull(value: Date | string | null): string | null {
