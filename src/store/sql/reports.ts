@@ -15,9 +15,19 @@ import {
   type ControllerReport,
 } from '../../domain/index.ts';
 import type { ReportOptions, ReportResult } from '../port.ts';
-import { transaction, type SqlContext } from './context.ts';
+import { singleStatementWrite, transaction, type SqlContext } from './context.ts';
 import { iso, toJson } from './rows.ts';
-import { loadRegistry, lockWithRegistry, recompute, removeCluster, saveCluster, type HistoryDraft } from './writes.ts';
+import {
+  loadRegistry,
+  lockWithRegistry,
+  readWithRegistry,
+  recompute,
+  removeCluster,
+  saveCluster,
+  saveClusterIfUnchanged,
+  type Fetched,
+  type HistoryDraft,
+} from './writes.ts';
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
 // identical report from emitting cluster.status, which would wake every controller again.
@@ -26,6 +36,91 @@ function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
   return !sameStatus(strip(before), strip(after));
 }
 
+/** What a report does to the cluster as read: nothing to write (with the answer), or this save. */
+type ReportDecision =
+  | { kind: 'answer'; result: ReportResult }
+  | { kind: 'save'; next: Cluster; history: HistoryDraft[]; now: Date; reportRow: { cluster_id: string; controller: string; status: string; updated_at: string } };
+
+function decideReport({ cluster: before, registry }: Fetched, controller: string, report: ControllerReport, opts: ReportOptions): ReportDecision {
+  const controllers = before.status.controllers;
+  const since = opts.registeredSince;
+  if (since && !registry.some((r) => r.name === controller && Date.parse(r.lastHeartbeat) >= since.getTime())) throw notRegistered(controller);
+  const now = new Date();
+  const at = now.toISOString();
+  const previous = controllers.find((c) => c.name === controller);
+  const outcome = applyReport(previous, controller, report, before.generation, at);
+  if (outcome.kind === 'future') {
+    throw conflict(`observedGeneration ${report.observedGeneration} is ahead of generation ${before.generation}`);
+  }
+  if (outcome.kind === 'stale') return { kind: 'answer', result: { cluster: before, ignored: 'stale' } };
+
+  const record = outcome.status;
+  const reportRow = { cluster_id: before.id, controller, status: toJson(record), updated_at: at };
+
+  const history: HistoryDraft[] = [];
+  const finalizers = [...before.finalizers];
+  if (!previous && !before.deletionTimestamp && !finalizers.includes(controller)) {
+    finalizers.push(controller);
+    history.push({ kind: 'finalizer', message: `finalizer ${controller} added`, data: { controller } });
+  }
+  const error = record.lastError;
+  if (error && stableStringify(error) !== stableStringify(previous?.lastError ?? null)) {
+    history.push({
+      kind: 'error',
+      message: `${controller}: ${error.code}: ${error.message}`,
+      data: { controller, code: error.code, retryable: error.retryable },
+    });
+  }
+  const next: Cluster = { ...before, finalizers };
+  next.status = recompute(next, before.status, [...controllers.filter((c) => c.name !== controller), record], registry, at);
+  const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
+  // A report that changes nothing but its own time writes nothing: the row keeps the record it has.
+  if (!changed && history.length === 0) return { kind: 'answer', result: { cluster: before } };
+  return { kind: 'save', next, history, now, reportRow };
+}
+
+/**
+ * Clusters whose unlocked report lost to another write lately, and until when their reports
+ * take the row lock at once: on a row that many write at the same time, most unlocked saves
+ * would lose and do their work twice. Bounded: the oldest entry goes first.
+ */
+const CONTENDED_MS = 10_000;
+const CONTENDED_MAX = 10_000;
+const contended = new WeakMap<SqlContext, Map<string, number>>();
+
+function contendedClusters(ctx: SqlContext): Map<string, number> {
+  let clusters = contended.get(ctx);
+  if (clusters === undefined) {
+    clusters = new Map();
+    contended.set(ctx, clusters);
+  }
+  return clusters;
+}
+
+function isContended(ctx: SqlContext, clusterId: string): boolean {
+  const clusters = contendedClusters(ctx);
+  const until = clusters.get(clusterId);
+  if (until === undefined) return false;
+  if (until > Date.now()) return true;
+  clusters.delete(clusterId);
+  return false;
+}
+
+function markContended(ctx: SqlContext, clusterId: string): void {
+  const clusters = contendedClusters(ctx);
+  clusters.delete(clusterId);
+  clusters.set(clusterId, Date.now() + CONTENDED_MS);
+  if (clusters.size > CONTENDED_MAX) clusters.delete(clusters.keys().next().value!);
+}
+
+/**
+ * On PostgreSQL a report first reads the row without a lock and saves only if it is still that
+ * version, in one statement with no transaction around it (Kubernetes' optimistic concurrency):
+ * two round trips, and the write commits as its statement ends, where a locking transaction
+ * waits for the API process to send COMMIT, with the row locked and the event's time already
+ * taken. Only when another write landed in between does it take the row lock and decide again,
+ * and the cluster's reports take the lock at once for a while (above).
+ */
 export async function reportStatus(
   ctx: SqlContext,
   clusterId: string,
@@ -35,51 +130,24 @@ export async function reportStatus(
 ): Promise<ReportResult> {
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
+  if (ctx.dialect === 'postgres' && !isContended(ctx, clusterId)) {
+    const unlocked = await singleStatementWrite(ctx, 'reportStatus', async (db) => {
+      const read = await readWithRegistry(ctx, db, clusterId);
+      if (!read) throw notFound(`cluster ${clusterId}`);
+      const decision = decideReport(read, controller, report, opts);
+      if (decision.kind === 'answer') return decision.result;
+      const saved = await saveClusterIfUnchanged(ctx, db, read.cluster, decision.next, 'cluster.status', decision.history, decision.now, decision.reportRow);
+      return saved === null ? null : { cluster: saved };
+    });
+    if (unlocked !== null) return unlocked;
+    markContended(ctx, clusterId);
+  }
   return transaction(ctx, 'reportStatus', async (trx) => {
     const locked = await lockWithRegistry(ctx, trx, clusterId);
     if (!locked) throw notFound(`cluster ${clusterId}`);
-    const { cluster: before, registry } = locked;
-    const controllers = before.status.controllers;
-    const since = opts.registeredSince;
-    if (since && !registry.some((r) => r.name === controller && Date.parse(r.lastHeartbeat) >= since.getTime())) throw notRegistered(controller);
-    const now = new Date();
-    const at = now.toISOString();
-    const previous = controllers.find((c) => c.name === controller);
-    const outcome = applyReport(previous, controller, report, before.generation, at);
-    if (outcome.kind === 'future') {
-      throw conflict(`observedGeneration ${report.observedGeneration} is ahead of generation ${before.generation}`);
-    }
-    if (outcome.kind === 'stale') return { cluster: before, ignored: 'stale' };
-
-    const record = outcome.status;
-    const reportRow = { cluster_id: clusterId, controller, status: toJson(record), updated_at: at };
-
-    const history: HistoryDraft[] = [];
-    const finalizers = [...before.finalizers];
-    if (!previous && !before.deletionTimestamp && !finalizers.includes(controller)) {
-      finalizers.push(controller);
-      history.push({ kind: 'finalizer', message: `finalizer ${controller} added`, data: { controller } });
-    }
-    const error = record.lastError;
-    if (error && stableStringify(error) !== stableStringify(previous?.lastError ?? null)) {
-      history.push({
-        kind: 'error',
-        message: `${controller}: ${error.code}: ${error.message}`,
-        data: { controller, code: error.code, retryable: error.retryable },
-      });
-    }
-    const next: Cluster = { ...before, finalizers };
-    next.status = recompute(
-      next,
-      before.status,
-      [...controllers.filter((c) => c.name !== controller), record],
-      registry,
-      at,
-    );
-    const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
-    // A report that changes nothing but its own time writes nothing: the row keeps the record it has.
-    if (!changed && history.length === 0) return { cluster: before };
-    return { cluster: await saveCluster(ctx, trx, before, next, ['cluster.status'], history, now, reportRow) };
+    const decision = decideReport(locked, controller, report, opts);
+    if (decision.kind === 'answer') return decision.result;
+    return { cluster: await saveCluster(ctx, trx, locked.cluster, decision.next, ['cluster.status'], decision.history, decision.now, decision.reportRow) };
   });
 }
 

@@ -17,8 +17,15 @@ import type { EventType, HistoryEntry } from '../../domain/index.ts';
 import { day2History } from '../../domain/day2-changes.ts';
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor, SqlContext, Tx } from './context.ts';
+import type { Database } from './schema.ts';
 import { isSettled } from './scheduler.ts';
 import { bool, clusterFromRow, fromJson, iso, num, toJson } from './rows.ts';
+
+/** A cluster as read for a write, with the controller registry its aggregate needs. */
+export interface Fetched {
+  cluster: Cluster;
+  registry: ControllerRegistration[];
+}
 
 export interface HistoryDraft {
   kind: HistoryEntry['kind'];
@@ -48,20 +55,30 @@ const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
  * has. The registry is not guarded by the row lock, so reading it in the locking statement is
  * as current as reading it after: on PostgreSQL this is one round trip.
  */
-export async function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<{ cluster: Cluster; registry: ControllerRegistration[] } | null> {
+export function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<Fetched | null> {
+  return readWithRegistry(ctx, trx, id, true);
+}
+
+/**
+ * The same read without the lock, for a write that saves only if the row is still this version
+ * (saveCluster's `unlessChangedSince`), on PostgreSQL.
+ */
+export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forUpdate = false): Promise<Fetched | null> {
   const postgres = ctx.dialect === 'postgres';
   // SQLite: the transaction already holds the write lock, and reading the registry after is no
   // round trip (in-process).
   const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
-  const row = await trx
+  return db
     .selectFrom('clusters')
     .selectAll()
     .select(registry.as('registry'))
     .where('id', '=', id)
-    .$if(postgres, (q) => q.forUpdate())
-    .executeTakeFirst();
-  if (!row) return null;
-  return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(trx) };
+    .$if(postgres && forUpdate, (q) => q.forUpdate())
+    .executeTakeFirst()
+    .then(async (row) => {
+      if (!row) return null;
+      return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(db) };
+    });
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
@@ -99,8 +116,24 @@ export function phaseChange(before: ClusterStatus, after: ClusterStatus): Histor
 
 // Each statement a write may need, built on whichever executor runs it: SQLite runs them one
 // after another inside its transaction; PostgreSQL sends them as one statement (see saveCluster).
+// `gated`: only if the gate CTE of that statement found the row unchanged (saveClusterIfUnchanged).
 
-function outboxInsert(db: Executor, cluster: Cluster, types: readonly EventType[], at: string) {
+const GATE = 'gate';
+const throughGate = sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(GATE)})`;
+
+/**
+ * `INSERT INTO table (columns) SELECT values FROM gate`: a row that is written only when the gate
+ * has one. PostgreSQL takes each parameter's type from its column, as it does for VALUES.
+ */
+function insertThroughGate<T extends 'outbox' | 'history' | 'controller_statuses'>(db: Executor, table: T, row: Record<string, unknown>) {
+  const columns = Object.keys(row) as (keyof Database[T] & string)[];
+  return db
+    .insertInto(table)
+    .columns(columns)
+    .expression(sql`SELECT ${sql.join(Object.values(row))} FROM ${sql.table(GATE)}`);
+}
+
+function outboxInsert(db: Executor, cluster: Cluster, types: readonly EventType[], at: string, gated: boolean) {
   const row = (type: EventType) => ({
     event_id: randomUUID(),
     type,
@@ -111,20 +144,23 @@ function outboxInsert(db: Executor, cluster: Cluster, types: readonly EventType[
     at,
     traceparent: currentTraceparent() ?? null,
   });
-  return db.insertInto('outbox').values(types.map(row)).returning('seq');
+  if (!gated) return db.insertInto('outbox').values(types.map(row)).returning('seq');
+  // One row per INSERT … SELECT: a UNION of several would lose the columns' types.
+  if (types.length !== 1) throw new Error('a gated save appends exactly one event');
+  return insertThroughGate(db, 'outbox', row(types[0]!)).returning('seq');
 }
 
-function historyInsert(db: Executor, cluster: Cluster, drafts: readonly HistoryDraft[], at: string) {
-  return db.insertInto('history').values(
-    drafts.map((d) => ({
-      cluster_id: cluster.id,
-      kind: d.kind,
-      message: d.message,
-      generation: cluster.generation,
-      at,
-      data: d.data ? toJson(d.data) : null,
-    })),
-  );
+function historyInserts(db: Executor, cluster: Cluster, drafts: readonly HistoryDraft[], at: string, gated: boolean) {
+  if (drafts.length === 0) return [];
+  const rows = drafts.map((d) => ({
+    cluster_id: cluster.id,
+    kind: d.kind,
+    message: d.message,
+    generation: cluster.generation,
+    at,
+    data: d.data ? toJson(d.data) : null,
+  }));
+  return gated ? rows.map((row) => insertThroughGate(db, 'history', row)) : [db.insertInto('history').values(rows)];
 }
 
 /** A controller's report, as controller_statuses stores it. */
@@ -135,11 +171,10 @@ interface ReportRow {
   updated_at: string;
 }
 
-function reportUpsert(db: Executor, row: ReportRow) {
-  return db
-    .insertInto('controller_statuses')
-    .values(row)
-    .onConflict((oc) => oc.columns(['cluster_id', 'controller']).doUpdateSet({ status: row.status, updated_at: row.updated_at }));
+function reportUpsert(db: Executor, row: ReportRow, gated: boolean) {
+  return (gated ? insertThroughGate(db, 'controller_statuses', { ...row }) : db.insertInto('controller_statuses').values(row)).onConflict((oc) =>
+    oc.columns(['cluster_id', 'controller']).doUpdateSet({ status: row.status, updated_at: row.updated_at }),
+  );
 }
 
 function rowValues(c: Cluster) {
@@ -166,7 +201,7 @@ function rowValues(c: Cluster) {
  * (migration 004). `resourceVersion` is the outbox seq: a number once known, or, inside one
  * statement, the expression that reads it.
  */
-function rowAndSchedule(ctx: SqlContext, db: Executor, insert: boolean, cluster: Cluster, resourceVersion: number | RawBuilder<number>, now: Date) {
+function rowAndSchedule(ctx: SqlContext, db: Executor, insert: boolean, cluster: Cluster, resourceVersion: number | RawBuilder<number>, now: Date, gated: boolean) {
   const values = { ...rowValues(cluster), resource_version: resourceVersion };
   const schedule = {
     next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
@@ -175,8 +210,8 @@ function rowAndSchedule(ctx: SqlContext, db: Executor, insert: boolean, cluster:
   };
   if (!insert) {
     return [
-      db.updateTable('clusters').set(values).where('id', '=', cluster.id),
-      db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', cluster.id),
+      db.updateTable('clusters').set(values).where('id', '=', cluster.id).$if(gated, (q) => q.where(throughGate)),
+      db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', cluster.id).$if(gated, (q) => q.where(throughGate)),
     ] as const;
   }
   const firstSchedule = { ...schedule, cluster_id: cluster.id, name: cluster.name, provider: cluster.spec.provider, created_at: cluster.createdAt };
@@ -203,35 +238,73 @@ export async function saveCluster(
   now: Date,
   report?: ReportRow,
 ): Promise<Cluster> {
+  const saved = await save(ctx, db, before, next, events, history, now, report, undefined);
+  if (saved === null) throw new Error('saveCluster: the outbox insert returned no seq');
+  return saved;
+}
+
+/**
+ * saveCluster without a lock held (PostgreSQL only): one statement that saves only if the row
+ * is still at `before`'s resourceVersion, and otherwise writes nothing and returns null. Its
+ * gate locks the row for the statement's length; after a lock wait it sees the row's latest
+ * version, so a write that landed in between fails the gate. With no transaction around it, the
+ * write commits as the statement ends, with no round trip between its save and its COMMIT.
+ */
+export async function saveClusterIfUnchanged(
+  ctx: SqlContext,
+  db: Executor,
+  before: Cluster,
+  next: Cluster,
+  event: EventType,
+  history: readonly HistoryDraft[],
+  now: Date,
+  report?: ReportRow,
+): Promise<Cluster | null> {
+  if (ctx.dialect !== 'postgres') throw new Error('saveClusterIfUnchanged: PostgreSQL only (SQLite writes under its transaction lock)');
+  return save(ctx, db, before, next, [event], history, now, report, before.resourceVersion);
+}
+
+async function save(
+  ctx: SqlContext,
+  db: Executor,
+  before: Cluster | null,
+  next: Cluster,
+  events: readonly EventType[],
+  history: readonly HistoryDraft[],
+  now: Date,
+  report: ReportRow | undefined,
+  unlessChangedSince: string | undefined,
+): Promise<Cluster | null> {
   const at = now.toISOString();
   const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
   const stamped: Cluster = { ...next, updatedAt: at };
   const saved = (seq: number): Cluster => ({ ...stamped, resourceVersion: String(seq) });
+  const gated = unlessChangedSince !== undefined;
   if (ctx.dialect === 'postgres') {
     const parts = [
-      ...rowAndSchedule(ctx, db, before === null, stamped, sql<number>`(SELECT seq FROM v)`, now),
-      ...(drafts.length > 0 ? [historyInsert(db, stamped, drafts, at)] : []),
-      ...(report ? [reportUpsert(db, report)] : []),
+      ...rowAndSchedule(ctx, db, before === null, stamped, sql<number>`(SELECT seq FROM v)`, now, gated),
+      ...historyInserts(db, stamped, drafts, at, gated),
+      ...(report ? [reportUpsert(db, report, gated)] : []),
     ];
-    const { rows } = await sql<{ seq: string | number }>`
-      WITH o AS (${outboxInsert(db, stamped, events, at)}), v AS (SELECT max(seq) AS seq FROM o),
+    const gate = gated ? sql`${sql.ref(GATE)} AS (SELECT id FROM clusters WHERE id = ${stamped.id} AND resource_version = ${unlessChangedSince} FOR UPDATE), ` : sql``;
+    const { rows } = await sql<{ seq: string | number | null }>`
+      WITH ${gate}o AS (${outboxInsert(db, stamped, events, at, gated)}), v AS (SELECT max(seq) AS seq FROM o),
       ${sql.join(parts.map((part, i) => sql`${sql.ref(`w${i}`)} AS (${part})`))}
       SELECT seq FROM v`.execute(db);
     const seq = rows[0]?.seq;
-    if (seq === undefined || seq === null) throw new Error('saveCluster: the outbox insert returned no seq');
-    return saved(num(seq));
+    return seq === undefined || seq === null ? null : saved(num(seq));
   }
-  if (report) await reportUpsert(db, report).execute();
-  const seqs = await outboxInsert(db, stamped, events, at).execute();
+  if (report) await reportUpsert(db, report, false).execute();
+  const seqs = await outboxInsert(db, stamped, events, at, false).execute();
   const seq = Math.max(...seqs.map((r) => num(r.seq)));
-  for (const part of rowAndSchedule(ctx, db, before === null, stamped, seq, now)) await part.execute();
-  if (drafts.length > 0) await historyInsert(db, stamped, drafts, at).execute();
+  for (const part of rowAndSchedule(ctx, db, before === null, stamped, seq, now, false)) await part.execute();
+  for (const part of historyInserts(db, stamped, drafts, at, false)) await part.execute();
   return saved(seq);
 }
 
 /** The last finalizer is gone from a deleting cluster: drop the row and everything hanging off it. */
 export async function removeCluster(ctx: SqlContext, trx: Tx, cluster: Cluster, events: readonly EventType[], at: string): Promise<void> {
-  const outbox = outboxInsert(trx, cluster, events, at);
+  const outbox = outboxInsert(trx, cluster, events, at, false);
   const state = trx.deleteFrom('provider_state').where('cluster_id', '=', cluster.id);
   // controller_statuses, history and the schedule go with the row (ON DELETE CASCADE).
   const row = trx.deleteFrom('clusters').where('id', '=', cluster.id);
