@@ -57,10 +57,12 @@ if (available) {
     const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
     await migrated.close();
     const statements: string[] = [];
+    const texts: string[] = [];
     const kysely = new Kysely<Database>({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }),
       log: (event) => {
         statements.push(event.query.sql.trim().split(/\s+/)[0]!.toLowerCase());
+        texts.push(event.query.sql);
       },
     });
     const store = new SqlClusterStore(kysely, 'postgres');
@@ -76,6 +78,9 @@ if (available) {
       const first = await store.reportStatus(created.id, 'sim', report);
       assert.notEqual(first.cluster.resourceVersion, created.resourceVersion);
       assert.deepEqual(statements, ['select', 'with']);
+      // It sets what a report changes, not the spec or labels it left alone.
+      assert.match(texts.at(-1)!, /"status" = /);
+      assert.doesNotMatch(texts.at(-1)!, /"spec" = |"labels" = |"name" = /);
 
       // A report that changes nothing writes nothing.
       statements.length = 0;

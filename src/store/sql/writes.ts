@@ -197,25 +197,48 @@ function rowValues(c: Cluster) {
 }
 
 /**
- * The row and its schedule entry. The schedule keeps its own copy of what the scheduler reads
- * (migration 004). `resourceVersion` is the outbox seq: a number once known, or, inside one
- * statement, the expression that reads it.
+ * What an update sets: the status and time always, the rest only where the write replaced it.
+ * Writes build the next cluster from the one they read and replace what they change (they never
+ * change a spec, labels or finalizers in place), so an unreplaced object is unchanged. A report's
+ * statement then carries no spec or labels, which PostgreSQL would parse as jsonb again.
  */
-function rowAndSchedule(ctx: SqlContext, db: Executor, insert: boolean, cluster: Cluster, resourceVersion: number | RawBuilder<number>, now: Date, gated: boolean) {
-  const values = { ...rowValues(cluster), resource_version: resourceVersion };
+function changedValues(before: Cluster, after: Cluster) {
+  const sameFinalizers = after.finalizers.length === before.finalizers.length && after.finalizers.every((f, i) => f === before.finalizers[i]);
+  return {
+    status: toJson(after.status),
+    phase: after.status.phase,
+    observed_generation: after.status.observedGeneration,
+    updated_at: after.updatedAt,
+    ...(after.spec === before.spec && after.generation === before.generation ? {} : { spec: toJson(after.spec), provider: after.spec.provider, generation: after.generation }),
+    ...(after.labels === before.labels ? {} : { labels: toJson(after.labels) }),
+    ...(after.deletionTimestamp === before.deletionTimestamp ? {} : { deletion_timestamp: after.deletionTimestamp ?? null }),
+    ...(sameFinalizers ? {} : { finalizers: toJson(after.finalizers) }),
+  };
+}
+
+/**
+ * The row and its schedule entry (`before` null: inserted). The schedule keeps its own copy of
+ * what the scheduler reads (migration 004). `resourceVersion` is the outbox seq: a number once
+ * known, or, inside one statement, the expression that reads it.
+ */
+function rowAndSchedule(ctx: SqlContext, db: Executor, before: Cluster | null, cluster: Cluster, resourceVersion: number | RawBuilder<number>, now: Date, gated: boolean) {
   const schedule = {
     next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
     generation: cluster.generation,
     settled: isSettled(cluster),
   };
-  if (!insert) {
+  if (before !== null) {
     return [
-      db.updateTable('clusters').set(values).where('id', '=', cluster.id).$if(gated, (q) => q.where(throughGate)),
+      db
+        .updateTable('clusters')
+        .set({ ...changedValues(before, cluster), resource_version: resourceVersion })
+        .where('id', '=', cluster.id)
+        .$if(gated, (q) => q.where(throughGate)),
       db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', cluster.id).$if(gated, (q) => q.where(throughGate)),
     ] as const;
   }
   const firstSchedule = { ...schedule, cluster_id: cluster.id, name: cluster.name, provider: cluster.spec.provider, created_at: cluster.createdAt };
-  return [db.insertInto('clusters').values(values), db.insertInto('reconcile_schedule').values(firstSchedule)] as const;
+  return [db.insertInto('clusters').values({ ...rowValues(cluster), resource_version: resourceVersion }), db.insertInto('reconcile_schedule').values(firstSchedule)] as const;
 }
 
 /**
@@ -282,7 +305,7 @@ async function save(
   const gated = unlessChangedSince !== undefined;
   if (ctx.dialect === 'postgres') {
     const parts = [
-      ...rowAndSchedule(ctx, db, before === null, stamped, sql<number>`(SELECT seq FROM v)`, now, gated),
+      ...rowAndSchedule(ctx, db, before, stamped, sql<number>`(SELECT seq FROM v)`, now, gated),
       ...historyInserts(db, stamped, drafts, at, gated),
       ...(report ? [reportUpsert(db, report, gated)] : []),
     ];
@@ -297,7 +320,7 @@ async function save(
   if (report) await reportUpsert(db, report, false).execute();
   const seqs = await outboxInsert(db, stamped, events, at, false).execute();
   const seq = Math.max(...seqs.map((r) => num(r.seq)));
-  for (const part of rowAndSchedule(ctx, db, before === null, stamped, seq, now, false)) await part.execute();
+  for (const part of rowAndSchedule(ctx, db, before, stamped, seq, now, false)) await part.execute();
   for (const part of historyInserts(db, stamped, drafts, at, false)) await part.execute();
   return saved(seq);
 }
