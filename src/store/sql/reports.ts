@@ -27,6 +27,7 @@ import {
   saveClusterIfUnchanged,
   type Fetched,
   type HistoryDraft,
+  type Write,
 } from './writes.ts';
 
 // A controller's updatedAt moves on every report; comparing without it keeps a repeated
@@ -39,7 +40,7 @@ function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
 /** What a report does to the cluster as read: nothing to write (with the answer), or this save. */
 type ReportDecision =
   | { kind: 'answer'; result: ReportResult }
-  | { kind: 'save'; next: Cluster; history: HistoryDraft[]; now: Date; reportRow: { cluster_id: string; controller: string; status: string; updated_at: string } };
+  | { kind: 'save'; next: Cluster; history: HistoryDraft[]; now: Date; reportRow: NonNullable<Write['report']> };
 
 function decideReport({ cluster: before, registry }: Fetched, controller: string, report: ControllerReport, opts: ReportOptions): ReportDecision {
   const controllers = before.status.controllers;
@@ -136,7 +137,8 @@ export async function reportStatus(
       if (!read) throw notFound(`cluster ${clusterId}`);
       const decision = decideReport(read, controller, report, opts);
       if (decision.kind === 'answer') return decision.result;
-      const saved = await saveClusterIfUnchanged(ctx, db, read.cluster, decision.next, 'cluster.status', decision.history, decision.now, decision.reportRow);
+      const { next, history, now, reportRow } = decision;
+      const saved = await saveClusterIfUnchanged(ctx, db, { before: read.cluster, next, events: ['cluster.status'], history, now, report: reportRow });
       return saved === null ? null : { cluster: saved };
     });
     if (unlocked !== null) return unlocked;

@@ -249,7 +249,8 @@ function rowAndSchedule(ctx: SqlContext, db: Executor, before: Cluster | null, c
  * On PostgreSQL this is one statement, whatever it holds: each part is a data-modifying CTE and
  * the row reads its resourceVersion from the outbox insert's RETURNING. Every round trip inside
  * a write holds the row lock and delays the event (its `at` is taken before it), so a write is
- * the lock (with the registry), this statement and COMMIT; a create needs no transaction at all.
+ * the lock (with the registry), this statement and COMMIT; a create needs no transaction at all,
+ * and neither does a report unless its row is contended (saveClusterIfUnchanged).
  */
 export async function saveCluster(
   ctx: SqlContext,
@@ -261,9 +262,19 @@ export async function saveCluster(
   now: Date,
   report?: ReportRow,
 ): Promise<Cluster> {
-  const saved = await save(ctx, db, before, next, events, history, now, report, undefined);
+  const saved = await save(ctx, db, { before, next, events, history, now, report });
   if (saved === null) throw new Error('saveCluster: the outbox insert returned no seq');
   return saved;
+}
+
+/** What saveCluster writes. */
+export interface Write {
+  before: Cluster | null;
+  next: Cluster;
+  events: readonly EventType[];
+  history: readonly HistoryDraft[];
+  now: Date;
+  report?: ReportRow | undefined;
 }
 
 /**
@@ -271,33 +282,15 @@ export async function saveCluster(
  * is still at `before`'s resourceVersion, and otherwise writes nothing and returns null. Its
  * gate locks the row for the statement's length; after a lock wait it sees the row's latest
  * version, so a write that landed in between fails the gate. With no transaction around it, the
- * write commits as the statement ends, with no round trip between its save and its COMMIT.
+ * write commits as the statement ends, with no round trip between its save and its COMMIT. It
+ * appends exactly one event.
  */
-export async function saveClusterIfUnchanged(
-  ctx: SqlContext,
-  db: Executor,
-  before: Cluster,
-  next: Cluster,
-  event: EventType,
-  history: readonly HistoryDraft[],
-  now: Date,
-  report?: ReportRow,
-): Promise<Cluster | null> {
+export function saveClusterIfUnchanged(ctx: SqlContext, db: Executor, write: Write & { before: Cluster }): Promise<Cluster | null> {
   if (ctx.dialect !== 'postgres') throw new Error('saveClusterIfUnchanged: PostgreSQL only (SQLite writes under its transaction lock)');
-  return save(ctx, db, before, next, [event], history, now, report, before.resourceVersion);
+  return save(ctx, db, write, write.before.resourceVersion);
 }
 
-async function save(
-  ctx: SqlContext,
-  db: Executor,
-  before: Cluster | null,
-  next: Cluster,
-  events: readonly EventType[],
-  history: readonly HistoryDraft[],
-  now: Date,
-  report: ReportRow | undefined,
-  unlessChangedSince: string | undefined,
-): Promise<Cluster | null> {
+async function save(ctx: SqlContext, db: Executor, { before, next, events, history, now, report }: Write, unlessChangedSince?: string): Promise<Cluster | null> {
   const at = now.toISOString();
   const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
   const stamped: Cluster = { ...next, updatedAt: at };
