@@ -147,6 +147,24 @@ test('scale edits pool counts and sends them with If-Match; t stops a running cl
   app.unmount();
 });
 
+test('text and Enter in one input (typed faster than the terminal is read, or pasted) are the text, then Enter', async () => {
+  const b = new FakeBackend([cluster('alpha')]);
+  const { frame, type, app } = start(b);
+  await until(frame, (x) => x.includes('alpha'), 'list');
+  await type('s');
+  await until(frame, (x) => x.includes('Scale alpha'), 'scale form');
+  await type('\x7f');
+  app.stdin.write('4' + ENTER);
+  await until(frame, (x) => x.includes('scaling alpha: workers 2→4'), 'scaled');
+  assert.equal(b.calls[0], 'patch alpha {"spec":{"nodePools":[{"name":"workers","count":4}]}} "1"');
+  await type('c');
+  await until(frame, (x) => x.includes('Create cluster'), 'the form');
+  app.stdin.write('demo' + TAB + TAB + TAB + '\x7f3' + ENTER);
+  await until(frame, (x) => x.includes('created demo'), 'created from one input');
+  assert.equal(b.calls[1], 'create demo {"provider":"sim","mode":"dev","nodePools":[{"name":"workers","count":3}]}');
+  app.unmount();
+});
+
 test('detail view shows spec, conditions, controllers and nodes; help overlay lists keys', async () => {
   const c = cluster('alpha', 'Ready', {
     status: {

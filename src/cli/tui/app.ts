@@ -89,10 +89,11 @@ function Main({ backend, contextName }: AppProps) {
     }
   };
 
-  // A paste or keys typed faster than the terminal is read arrive as one input ("jjj"):
-  // each character is a key press of its own, as the help says.
+  // A paste or keys typed faster than the terminal is read arrive as one input ("jjj", "3\r"):
+  // each character is a key press of its own, as the help says, and a return or tab in it is
+  // that key (ink flags only a chunk that is nothing else).
   useInput((input, key) => {
-    if (input.length > 1 && !key.ctrl && !key.meta) for (const ch of input) onKey(ch, key);
+    if (input.length > 1 && !key.ctrl && !key.meta) for (const ch of input) onKey(ch, { ...key, return: ch === '\r' || ch === '\n', tab: ch === '\t' });
     else onKey(input, key);
   });
 
