@@ -91,7 +91,7 @@ export interface ReportStore {
 
 /** The outbox as the relay (one active instance, the only reader of unsent rows) sees it. */
 export interface OutboxStore {
-  /** Unsent rows in seq order, leaving out `excluding` (rows whose mark is still in flight). */
+  /** Unsent rows in seq order, leaving out `excluding` (rows the relay has in flight: being published or marked). */
   readUnsentOutbox(limit: number, excluding?: readonly number[]): Promise<OutboxRow[]>;
   markOutboxSent(seqs: readonly number[]): Promise<void>;
   /** Drop sent rows older than this. */

@@ -55,7 +55,7 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
         finalizers: [],
       };
       draft.status = recompute(draft, emptyStatus(), [], registry, at);
-      return saveCluster(ctx, db, null, draft, ['cluster.created'], [{ kind: 'created', message: `cluster ${input.name} created` }], now);
+      return saveCluster(ctx, db, { before: null, next: draft, events: ['cluster.created'], history: [{ kind: 'created', message: `cluster ${input.name} created` }], now });
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw nameTaken(input.name);
@@ -148,7 +148,7 @@ export async function updateCluster(ctx: SqlContext, id: string, input: UpdateCl
       });
     }
     if (labelsChanged) history.push({ kind: 'labels', message: 'labels changed', data: { labels: next.labels } });
-    return saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
+    return saveCluster(ctx, trx, { before, next, events: ['cluster.updated'], history, now });
   });
 }
 
@@ -170,6 +170,6 @@ export async function deleteCluster(ctx: SqlContext, id: string, ifMatch?: strin
     const history: HistoryDraft[] = [
       { kind: 'deleting', message: `deletion requested; waiting for ${before.finalizers.join(', ')}`, data: { finalizers: before.finalizers } },
     ];
-    return saveCluster(ctx, trx, before, next, ['cluster.deleting'], history, now);
+    return saveCluster(ctx, trx, { before, next, events: ['cluster.deleting'], history, now });
   });
 }

@@ -40,7 +40,7 @@ function statusChanged(before: ClusterStatus, after: ClusterStatus): boolean {
 /** What a report does to the cluster as read: nothing to write (with the answer), or this save. */
 type ReportDecision =
   | { kind: 'answer'; result: ReportResult }
-  | { kind: 'save'; next: Cluster; history: HistoryDraft[]; now: Date; reportRow: NonNullable<Write['report']> };
+  | { kind: 'save'; write: Write & { before: Cluster } };
 
 function decideReport({ cluster: before, registry }: Fetched, controller: string, report: ControllerReport, opts: ReportOptions): ReportDecision {
   const controllers = before.status.controllers;
@@ -77,7 +77,7 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
   const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
   // A report that changes nothing but its own time writes nothing: the row keeps the record it has.
   if (!changed && history.length === 0) return { kind: 'answer', result: { cluster: before } };
-  return { kind: 'save', next, history, now, reportRow };
+  return { kind: 'save', write: { before, next, events: ['cluster.status'], history, now, report: reportRow } };
 }
 
 /**
@@ -137,8 +137,7 @@ export async function reportStatus(
       if (!read) throw notFound(`cluster ${clusterId}`);
       const decision = decideReport(read, controller, report, opts);
       if (decision.kind === 'answer') return decision.result;
-      const { next, history, now, reportRow } = decision;
-      const saved = await saveClusterIfUnchanged(ctx, db, { before: read.cluster, next, events: ['cluster.status'], history, now, report: reportRow });
+      const saved = await saveClusterIfUnchanged(ctx, db, decision.write);
       return saved === null ? null : { cluster: saved };
     });
     if (unlocked !== null) return unlocked;
@@ -149,7 +148,7 @@ export async function reportStatus(
     if (!locked) throw notFound(`cluster ${clusterId}`);
     const decision = decideReport(locked, controller, report, opts);
     if (decision.kind === 'answer') return decision.result;
-    return { cluster: await saveCluster(ctx, trx, locked.cluster, decision.next, ['cluster.status'], decision.history, decision.now, decision.reportRow) };
+    return { cluster: await saveCluster(ctx, trx, decision.write) };
   });
 }
 
@@ -169,7 +168,7 @@ export async function removeFinalizer(ctx: SqlContext, clusterId: string, contro
     const next: Cluster = { ...before, finalizers };
     next.status = recompute(next, before.status, before.status.controllers, locked.registry, at);
     const history: HistoryDraft[] = [{ kind: 'finalizer', message: `finalizer ${controller} released`, data: { controller } }];
-    return saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
+    return saveCluster(ctx, trx, { before, next, events: ['cluster.updated'], history, now });
   });
 }
 
@@ -211,7 +210,7 @@ async function dropController(ctx: SqlContext, clusterId: string, controller: st
       finalizers.length === before.finalizers.length
         ? []
         : [{ kind: 'finalizer', message: `finalizer ${controller} released: the controller was deregistered`, data: { controller } }];
-    await saveCluster(ctx, trx, before, next, ['cluster.updated'], history, now);
+    await saveCluster(ctx, trx, { before, next, events: ['cluster.updated'], history, now });
   });
 }
 

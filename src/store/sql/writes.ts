@@ -252,17 +252,8 @@ function rowAndSchedule(ctx: SqlContext, db: Executor, before: Cluster | null, c
  * the lock (with the registry), this statement and COMMIT; a create needs no transaction at all,
  * and neither does a report unless its row is contended (saveClusterIfUnchanged).
  */
-export async function saveCluster(
-  ctx: SqlContext,
-  db: Executor,
-  before: Cluster | null,
-  next: Cluster,
-  events: readonly EventType[],
-  history: readonly HistoryDraft[],
-  now: Date,
-  report?: ReportRow,
-): Promise<Cluster> {
-  const saved = await save(ctx, db, { before, next, events, history, now, report });
+export async function saveCluster(ctx: SqlContext, db: Executor, write: Write): Promise<Cluster> {
+  const saved = await save(ctx, db, write);
   if (saved === null) throw new Error('saveCluster: the outbox insert returned no seq');
   return saved;
 }
