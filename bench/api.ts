@@ -1,6 +1,7 @@
 // bench:api — HTTP throughput and latency of the API on PostgreSQL against the physical limit:
 // in the same run, in a process of its own, a bare fastify app with a pg pool of the same size
-// does the same PostgreSQL work with nothing else — a primary-key select for GET, and for PUT
+// does the same PostgreSQL work with nothing else, its statements named as goman's hot ones are
+// (planned once per connection) — a primary-key select for GET, and for PUT
 // the least a report must write (upsert the report, append the outbox, update the row), sent as
 // goman sends it: a read, then one statement that writes only if the row has not changed, and
 // the locking transaction when it has. An empty route shows the HTTP floor. Each server runs in a child process so
@@ -105,13 +106,14 @@ async function serveBare(databaseUrl: string): Promise<void> {
   empty.get('/', async () => ({}));
   const bare = Fastify({ logger: false });
   bare.get<{ Params: { id: string } }>('/api/v1/clusters/:id', async (request, reply) => {
-    const { rows } = await pool.query('SELECT * FROM clusters WHERE id = $1', [request.params.id]);
+    const { rows } = await pool.query({ name: 'bare_get', text: 'SELECT * FROM clusters WHERE id = $1', values: [request.params.id] });
     if (rows.length === 0) return reply.code(404).send({});
     return rows[0] as Record<string, unknown>;
   });
   // goman's shape of a report, so that the limit takes the fewest round trips too: read the row
   // without a lock, then one statement that writes only if the row is still at that version; the
-  // locking transaction only when another write landed in between.
+  // locking transaction only when another write landed in between. Every statement is named, as
+  // goman names its hot ones: PostgreSQL plans each once per connection.
   const writes = (gated: boolean): string => `WITH ${gated ? 'g AS (SELECT id FROM clusters WHERE id = $1 AND resource_version = $8 FOR UPDATE), ' : ''}r AS (
        INSERT INTO controller_statuses (cluster_id, controller, status, updated_at) ${gated ? 'SELECT $1, $2, $3, $4 FROM g' : 'VALUES ($1, $2, $3, $4)'}
        ON CONFLICT (cluster_id, controller) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
@@ -132,15 +134,15 @@ async function serveBare(databaseUrl: string): Promise<void> {
     try {
       const params = (row: Row): unknown[] => [id, controller, status, new Date().toISOString(), row.name, row.provider, row.generation];
       if ((contendedUntil.get(id) ?? 0) <= Date.now()) {
-        const read = (await client.query<Row>('SELECT name, provider, generation, resource_version FROM clusters WHERE id = $1', [id])).rows[0]!;
-        const gated = await client.query(gatedWrites, [...params(read), read.resource_version]);
+        const read = (await client.query<Row>({ name: 'bare_read', text: 'SELECT name, provider, generation, resource_version FROM clusters WHERE id = $1', values: [id] })).rows[0]!;
+        const gated = await client.query({ name: 'bare_gated', text: gatedWrites, values: [...params(read), read.resource_version] });
         if (gated.rowCount === 1) return { ok: true };
         contendedUntil.set(id, Date.now() + 10_000);
       }
       await client.query('BEGIN');
       try {
-        const locked = (await client.query<Row>('SELECT name, provider, generation, resource_version FROM clusters WHERE id = $1 FOR UPDATE', [id])).rows[0]!;
-        await client.query(lockedWrites, params(locked));
+        const locked = (await client.query<Row>({ name: 'bare_lock', text: 'SELECT name, provider, generation, resource_version FROM clusters WHERE id = $1 FOR UPDATE', values: [id] })).rows[0]!;
+        await client.query({ name: 'bare_locked', text: lockedWrites, values: params(locked) });
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

@@ -5,6 +5,7 @@ import { appliedVersions } from '../../src/store/migrations/runner.ts';
 import { openStore } from '../../src/store/open.ts';
 import { postgresKysely } from '../../src/store/postgres/index.ts';
 import { SqlClusterStore } from '../../src/store/sql/store.ts';
+import { StatementNames } from '../../src/store/sql/statement-names.ts';
 import { leaseName } from '../../src/lease/port.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -157,6 +158,45 @@ if (available) {
       assert.deepEqual(statements, ['begin', 'select', 'with', 'commit']);
     } finally {
       await other.end();
+      await store.close();
+      await db.drop();
+    }
+  });
+
+  test('postgres: the read by id and a report read and save are named statements, planned once per connection, and keep working after a migration adds a column', async () => {
+    const db = await freshPgDatabase();
+    const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
+    await migrated.close();
+    const names = new StatementNames();
+    // One connection, so the session that prepared the statements is the one asked about them.
+    const kysely = postgresKysely(db.url, 1, names);
+    const store = new SqlClusterStore(kysely, 'postgres', undefined, names);
+    const prepared = async () =>
+      (await sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements ORDER BY name`.execute(kysely)).rows;
+    try {
+      await store.registerController('sim', { providers: ['sim'], required: true });
+      const spec = clusterSpecSchema.parse({ provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
+      const created = await store.createCluster({ name: 'c1', labels: {}, spec, createdBy: 'test' });
+      const report = (message: string) => ({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Up', message }] });
+      await store.getCluster(created.id);
+      await store.reportStatus(created.id, 'sim', report('first'));
+      await store.reportStatus(created.id, 'sim', report('second'));
+      const once = await prepared();
+      assert.ok(once.every((s) => /^goman_\d+$/.test(s.name)));
+      const texts = once.map((s) => s.statement);
+      assert.ok(texts.some((t) => /^select .* from "clusters" where "id" = \$1$/.test(t)), 'the read by id');
+      assert.ok(texts.some((t) => /"registry" from "clusters" where "id" = \$1$/.test(t)), 'the report read');
+      assert.ok(texts.some((t) => /^\s*WITH "gate" AS/.test(t)), 'the report save');
+      assert.ok(texts.every((t) => !/select \*/.test(t)), 'no named statement reads *');
+      // The second report ran the statements the first prepared; a third adds none either.
+      await store.reportStatus(created.id, 'sim', report('third'));
+      assert.deepEqual(await prepared(), once);
+
+      await sql`ALTER TABLE clusters ADD COLUMN added_later text`.execute(kysely);
+      assert.equal((await store.getCluster(created.id))?.id, created.id);
+      const after = await store.reportStatus(created.id, 'sim', report('fourth'));
+      assert.equal(after.cluster.status.controllers[0]?.conditions[0]?.message, 'fourth');
+    } finally {
       await store.close();
       await db.drop();
     }

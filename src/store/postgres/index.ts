@@ -1,7 +1,8 @@
 // The service store: PostgreSQL through a pg Pool, through the shared kysely layer.
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../sql/schema.ts';
+import type { StatementNames } from '../sql/statement-names.ts';
 import { postgresTypes } from './timestamps.ts';
 
 export const POOL_SIZE = 10;
@@ -10,10 +11,31 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
-export function postgresKysely(connectionString: string, poolSize = POOL_SIZE): Kysely<Database> {
+/** `names`: the statements sent under a name, so each connection plans them once (statement-names.ts). */
+export function postgresKysely(connectionString: string, poolSize = POOL_SIZE, names?: StatementNames): Kysely<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 30_000, types: postgresTypes });
   // An idle client dying (server restart) must not crash the process: the pool drops it and
   // the next query reports the outage through ping() and /readyz.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: names === undefined ? pool : naming(pool, names) }) });
+}
+
+/** The pool as kysely sees it, its clients sending each marked text under its name. */
+function naming(pool: pg.Pool, names: StatementNames): PostgresPool {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      function query<R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+      function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+      function query(statement: string | PostgresCursor<unknown>, values?: readonly unknown[]): unknown {
+        // kysely passes a cursor only to stream through one, which goman's dialect configures none for.
+        if (typeof statement !== 'string') throw new Error('postgres: no cursor is configured to stream through');
+        const name = names.nameOf(statement);
+        const config: pg.QueryConfig = { text: statement, values: [...(values ?? [])] };
+        return client.query(name === undefined ? config : { ...config, name });
+      }
+      return { query, release: () => client.release() };
+    },
+    end: () => pool.end(),
+  };
 }

@@ -19,7 +19,7 @@ import type { Page } from '../../domain/index.ts';
 import type { CreateClusterInput, ListQuery, UpdateClusterInput } from '../port.ts';
 import { isUniqueViolation, labelPredicate, singleStatementWrite, type SqlContext, transaction } from './context.ts';
 import { decodeCursor, encodeCursor, isIsoTime } from './cursor.ts';
-import { clusterFromRow, iso, type ClusterRow } from './rows.ts';
+import { CLUSTER_COLUMNS, clusterFromRow, iso, type ClusterRow } from './rows.ts';
 import {
   checkIfMatch,
   loadRegistry,
@@ -64,13 +64,13 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
 }
 
 // The read by id is every GET's and every reconcile's, so it is compiled once per store rather
-// than built and compiled on each call.
+// than built and compiled on each call, and PostgreSQL keeps it planned.
 const readsById = new WeakMap<SqlContext, CompiledQuery<ClusterRow>>();
 
 function readById(ctx: SqlContext, id: string): Promise<QueryResult<ClusterRow>> {
   let compiled = readsById.get(ctx);
   if (compiled === undefined) {
-    compiled = ctx.db.selectFrom('clusters').selectAll().where('id', '=', id).compile();
+    compiled = ctx.names.mark(ctx.db.selectFrom('clusters').select(CLUSTER_COLUMNS).where('id', '=', id).compile());
     readsById.set(ctx, compiled);
   }
   return ctx.db.executeQuery({ ...compiled, parameters: [id] });

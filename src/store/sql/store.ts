@@ -14,6 +14,7 @@ import * as providerState from './provider-state.ts';
 import * as reports from './reports.ts';
 import type { Database, SqlDialect } from './schema.ts';
 import * as scheduler from './scheduler.ts';
+import { StatementNames } from './statement-names.ts';
 import * as tokens from './tokens.ts';
 
 export const DEFAULT_ACTIVE_MS = 30_000;
@@ -22,9 +23,10 @@ export class SqlClusterStore implements ClusterStore {
   readonly kind: SqlDialect;
   readonly #ctx: SqlContext;
 
-  constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS) {
+  /** `names`: the ones the PostgreSQL pool under `db` sends named (postgresKysely). */
+  constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS, names = new StatementNames()) {
     this.kind = dialect;
-    this.#ctx = { db, dialect, activeMs };
+    this.#ctx = { db, dialect, activeMs, names };
   }
 
   createCluster(input: CreateClusterInput): Promise<Cluster> {

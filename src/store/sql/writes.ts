@@ -19,7 +19,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Executor, SqlContext, Tx } from './context.ts';
 import type { Database } from './schema.ts';
 import { isSettled } from './scheduler.ts';
-import { bool, clusterFromRow, fromJson, iso, num, toJson } from './rows.ts';
+import { bool, CLUSTER_COLUMNS, clusterFromRow, fromJson, iso, num, toJson } from './rows.ts';
 
 /** A cluster as read for a write, with the controller registry its aggregate needs. */
 export interface Fetched {
@@ -68,14 +68,16 @@ export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forU
   // SQLite: the transaction already holds the write lock, and reading the registry after is no
   // round trip (in-process).
   const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
-  return db
+  const query = db
     .selectFrom('clusters')
-    .selectAll()
+    .select(CLUSTER_COLUMNS)
     .select(registry.as('registry'))
     .where('id', '=', id)
     .$if(postgres && forUpdate, (q) => q.forUpdate())
-    .executeTakeFirst()
-    .then(async (row) => {
+    .compile();
+  return db
+    .executeQuery(ctx.names.mark(query))
+    .then(async ({ rows: [row] }) => {
       if (!row) return null;
       return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(db) };
     });
@@ -294,10 +296,11 @@ async function save(ctx: SqlContext, db: Executor, { before, next, events, histo
       ...(report ? [reportUpsert(db, report, gated)] : []),
     ];
     const gate = gated ? sql`${sql.ref(GATE)} AS (SELECT id FROM clusters WHERE id = ${stamped.id} AND resource_version = ${unlessChangedSince} FOR UPDATE), ` : sql``;
-    const { rows } = await sql<{ seq: string | number | null }>`
+    const statement = sql<{ seq: string | number | null }>`
       WITH ${gate}o AS (${outboxInsert(db, stamped, events, at, gated)}), v AS (SELECT max(seq) AS seq FROM o),
       ${sql.join(parts.map((part, i) => sql`${sql.ref(`w${i}`)} AS (${part})`))}
-      SELECT seq FROM v`.execute(db);
+      SELECT seq FROM v`;
+    const { rows } = await db.executeQuery(ctx.names.mark(statement.compile(db)));
     const seq = rows[0]?.seq;
     return seq === undefined || seq === null ? null : saved(num(seq));
   }
