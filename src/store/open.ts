@@ -5,7 +5,7 @@ import { MIGRATIONS, migrate, type Migration } from './migrations/index.ts';
 import type { ClusterStore } from './port.ts';
 import { isPostgresUrl, postgresKysely } from './postgres/index.ts';
 import type { Database, SqlDialect } from './sql/schema.ts';
-import { StatementNames } from './sql/statement-names.ts';
+import { HotStatements } from './sql/hot-statements.ts';
 import { DEFAULT_ACTIVE_MS, SqlClusterStore } from './sql/store.ts';
 import { sqliteKysely } from './sqlite/index.ts';
 
@@ -22,13 +22,13 @@ export interface OpenStoreOptions {
 
 export async function openStore(opts: OpenStoreOptions): Promise<ClusterStore> {
   const dialect: SqlDialect = isPostgresUrl(opts.databaseUrl) ? 'postgres' : 'sqlite';
-  const names = new StatementNames();
-  const db: Kysely<Database> = isPostgresUrl(opts.databaseUrl) ? postgresKysely(opts.databaseUrl, opts.poolSize, names) : sqliteKysely(opts.dataDir);
+  const hot = new HotStatements();
+  const db: Kysely<Database> = isPostgresUrl(opts.databaseUrl) ? postgresKysely(opts.databaseUrl, opts.poolSize, hot) : sqliteKysely(opts.dataDir);
   try {
     await migrate(db, dialect, opts.migrations ?? MIGRATIONS);
   } catch (e) {
     await db.destroy();
     throw e;
   }
-  return new SqlClusterStore(db, dialect, opts.activeReconcileMs ?? DEFAULT_ACTIVE_MS, names);
+  return new SqlClusterStore(db, dialect, opts.activeReconcileMs ?? DEFAULT_ACTIVE_MS, hot);
 }

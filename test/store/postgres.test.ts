@@ -5,7 +5,7 @@ import { appliedVersions } from '../../src/store/migrations/runner.ts';
 import { openStore } from '../../src/store/open.ts';
 import { postgresKysely } from '../../src/store/postgres/index.ts';
 import { SqlClusterStore } from '../../src/store/sql/store.ts';
-import { StatementNames } from '../../src/store/sql/statement-names.ts';
+import { HotStatements } from '../../src/store/sql/hot-statements.ts';
 import { leaseName } from '../../src/lease/port.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -167,7 +167,7 @@ if (available) {
     const db = await freshPgDatabase();
     const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
     await migrated.close();
-    const names = new StatementNames();
+    const names = new HotStatements();
     // One connection, so the session that prepared the statements is the one asked about them.
     const kysely = postgresKysely(db.url, 1, names);
     const store = new SqlClusterStore(kysely, 'postgres', undefined, names);

@@ -2,7 +2,7 @@
 import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../sql/schema.ts';
-import type { StatementNames } from '../sql/statement-names.ts';
+import type { HotStatements } from '../sql/hot-statements.ts';
 import { postgresTypes } from './timestamps.ts';
 
 export const POOL_SIZE = 10;
@@ -11,17 +11,17 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
-/** `names`: the statements sent under a name, so each connection plans them once (statement-names.ts). */
-export function postgresKysely(connectionString: string, poolSize = POOL_SIZE, names?: StatementNames): Kysely<Database> {
+/** `hot`: whose statements are sent under a name, so each connection plans them once (hot-statements.ts). */
+export function postgresKysely(connectionString: string, poolSize = POOL_SIZE, hot?: HotStatements): Kysely<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 30_000, types: postgresTypes });
   // An idle client dying (server restart) must not crash the process: the pool drops it and
   // the next query reports the outage through ping() and /readyz.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: names === undefined ? pool : naming(pool, names) }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: hot === undefined ? pool : naming(pool, hot) }) });
 }
 
 /** The pool as kysely sees it, its clients sending each marked text under its name. */
-function naming(pool: pg.Pool, names: StatementNames): PostgresPool {
+function naming(pool: pg.Pool, hot: HotStatements): PostgresPool {
   return {
     connect: async () => {
       const client = await pool.connect();
@@ -30,7 +30,7 @@ function naming(pool: pg.Pool, names: StatementNames): PostgresPool {
       function query(statement: string | PostgresCursor<unknown>, values?: readonly unknown[]): unknown {
         // kysely passes a cursor only to stream through one, which goman's dialect configures none for.
         if (typeof statement !== 'string') throw new Error('postgres: no cursor is configured to stream through');
-        const name = names.nameOf(statement);
+        const name = hot.nameOf(statement);
         const config: pg.QueryConfig = { text: statement, values: [...(values ?? [])] };
         return client.query(name === undefined ? config : { ...config, name });
       }

@@ -1,5 +1,5 @@
 // Cluster CRUD: create, read, list (keyset pages, filters in SQL), update, delete.
-import type { CompiledQuery, QueryResult } from 'kysely';
+import type { QueryResult } from 'kysely';
 import { isId, newId } from '../../util/ids.ts';
 import {
   assertAdmissible,
@@ -63,17 +63,10 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
   }
 }
 
-// The read by id is every GET's and every reconcile's, so it is compiled once per store rather
-// than built and compiled on each call, and PostgreSQL keeps it planned.
-const readsById = new WeakMap<SqlContext, CompiledQuery<ClusterRow>>();
-
+// The read by id is every GET's and every reconcile's: a hot statement (hot-statements.ts).
 function readById(ctx: SqlContext, id: string): Promise<QueryResult<ClusterRow>> {
-  let compiled = readsById.get(ctx);
-  if (compiled === undefined) {
-    compiled = ctx.names.mark(ctx.db.selectFrom('clusters').select(CLUSTER_COLUMNS).where('id', '=', id).compile());
-    readsById.set(ctx, compiled);
-  }
-  return ctx.db.executeQuery({ ...compiled, parameters: [id] });
+  const query = ctx.hot.once('readById', () => ctx.db.selectFrom('clusters').select(CLUSTER_COLUMNS).where('id', '=', '').compile(), [id]);
+  return ctx.db.executeQuery(query);
 }
 
 export async function getCluster(ctx: SqlContext, idOrName: string, owner?: string): Promise<Cluster | null> {

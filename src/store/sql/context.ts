@@ -4,15 +4,15 @@ import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool, type 
 import type { LabelRequirement } from '../../domain/index.ts';
 import { inSpan } from '../../util/trace.ts';
 import type { Database, SqlDialect } from './schema.ts';
-import type { StatementNames } from './statement-names.ts';
+import type { HotStatements } from './hot-statements.ts';
 
 export interface SqlContext {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
   /** next_reconcile_at = now + activeMs after every write (DESIGN §5: 30 s). */
   readonly activeMs: number;
-  /** The statements PostgreSQL keeps planned per connection: the hot paths mark theirs. */
-  readonly names: StatementNames;
+  /** The statements compiled once and, on PostgreSQL, planned once per connection (hot-statements.ts). */
+  readonly hot: HotStatements;
 }
 
 export type Tx = Transaction<Database>;

@@ -5,7 +5,7 @@ import type { ClustersTable } from './schema.ts';
 
 /**
  * The columns a Cluster is read from. The hot reads name them rather than select `*`: a
- * statement PostgreSQL keeps planned (statement-names.ts) fails once a migration changes the
+ * statement PostgreSQL keeps planned (hot-statements.ts) fails once a migration changes the
  * shape of its result, as adding a column would for `*`.
  */
 export const CLUSTER_COLUMNS = [

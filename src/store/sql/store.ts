@@ -14,7 +14,7 @@ import * as providerState from './provider-state.ts';
 import * as reports from './reports.ts';
 import type { Database, SqlDialect } from './schema.ts';
 import * as scheduler from './scheduler.ts';
-import { StatementNames } from './statement-names.ts';
+import { HotStatements } from './hot-statements.ts';
 import * as tokens from './tokens.ts';
 
 export const DEFAULT_ACTIVE_MS = 30_000;
@@ -23,10 +23,10 @@ export class SqlClusterStore implements ClusterStore {
   readonly kind: SqlDialect;
   readonly #ctx: SqlContext;
 
-  /** `names`: the ones the PostgreSQL pool under `db` sends named (postgresKysely). */
-  constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS, names = new StatementNames()) {
+  /** `hot`: the same object the PostgreSQL pool under `db` names statements by (postgresKysely). */
+  constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS, hot = new HotStatements()) {
     this.kind = dialect;
-    this.#ctx = { db, dialect, activeMs, names };
+    this.#ctx = { db, dialect, activeMs, hot };
   }
 
   createCluster(input: CreateClusterInput): Promise<Cluster> {

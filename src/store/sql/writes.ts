@@ -68,15 +68,16 @@ export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forU
   // SQLite: the transaction already holds the write lock, and reading the registry after is no
   // round trip (in-process).
   const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
-  const query = db
-    .selectFrom('clusters')
-    .select(CLUSTER_COLUMNS)
-    .select(registry.as('registry'))
-    .where('id', '=', id)
-    .$if(postgres && forUpdate, (q) => q.forUpdate())
-    .compile();
+  const build = () =>
+    db
+      .selectFrom('clusters')
+      .select(CLUSTER_COLUMNS)
+      .select(registry.as('registry'))
+      .where('id', '=', '')
+      .$if(postgres && forUpdate, (q) => q.forUpdate())
+      .compile();
   return db
-    .executeQuery(ctx.names.mark(query))
+    .executeQuery(ctx.hot.once(forUpdate ? 'lockWithRegistry' : 'readWithRegistry', build, [id]))
     .then(async ({ rows: [row] }) => {
       if (!row) return null;
       return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(db) };
@@ -116,9 +117,11 @@ export function phaseChange(before: ClusterStatus, after: ClusterStatus): Histor
   return [{ kind: 'phase', message: `${before.phase} -> ${after.phase}`, data: { from: before.phase, to: after.phase } }];
 }
 
-// Each statement a write may need, built on whichever executor runs it: SQLite runs them one
-// after another inside its transaction; PostgreSQL sends them as one statement (see saveCluster).
-// `gated`: only if the gate CTE of that statement found the row unchanged (saveClusterIfUnchanged).
+// Each statement a write may need, built on whichever executor runs it from the values it binds,
+// which are computed apart (so that PostgreSQL's one statement is compiled once per shape, see
+// save). SQLite runs them one after another inside its transaction; PostgreSQL sends them as one
+// statement (see saveCluster). `gated`: only if the gate CTE of that statement found the row
+// unchanged (saveClusterIfUnchanged).
 
 const GATE = 'gate';
 const throughGate = sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(GATE)})`;
@@ -135,8 +138,8 @@ function insertThroughGate<T extends 'outbox' | 'history' | 'controller_statuses
     .expression(sql`SELECT ${sql.join(Object.values(row))} FROM ${sql.table(GATE)}`);
 }
 
-function outboxInsert(db: Executor, cluster: Cluster, types: readonly EventType[], at: string, gated: boolean) {
-  const row = (type: EventType) => ({
+function outboxRows(cluster: Cluster, types: readonly EventType[], at: string) {
+  return types.map((type) => ({
     event_id: randomUUID(),
     type,
     cluster_id: cluster.id,
@@ -145,16 +148,18 @@ function outboxInsert(db: Executor, cluster: Cluster, types: readonly EventType[
     generation: cluster.generation,
     at,
     traceparent: currentTraceparent() ?? null,
-  });
-  if (!gated) return db.insertInto('outbox').values(types.map(row)).returning('seq');
-  // One row per INSERT … SELECT: a UNION of several would lose the columns' types.
-  if (types.length !== 1) throw new Error('a gated save appends exactly one event');
-  return insertThroughGate(db, 'outbox', row(types[0]!)).returning('seq');
+  }));
 }
 
-function historyInserts(db: Executor, cluster: Cluster, drafts: readonly HistoryDraft[], at: string, gated: boolean) {
-  if (drafts.length === 0) return [];
-  const rows = drafts.map((d) => ({
+function outboxInsert(db: Executor, rows: ReturnType<typeof outboxRows>, gated: boolean) {
+  if (!gated) return db.insertInto('outbox').values(rows).returning('seq');
+  // One row per INSERT … SELECT: a UNION of several would lose the columns' types.
+  if (rows.length !== 1) throw new Error('a gated save appends exactly one event');
+  return insertThroughGate(db, 'outbox', rows[0]!).returning('seq');
+}
+
+function historyRows(cluster: Cluster, drafts: readonly HistoryDraft[], at: string) {
+  return drafts.map((d) => ({
     cluster_id: cluster.id,
     kind: d.kind,
     message: d.message,
@@ -162,16 +167,20 @@ function historyInserts(db: Executor, cluster: Cluster, drafts: readonly History
     at,
     data: d.data ? toJson(d.data) : null,
   }));
+}
+
+function historyInserts(db: Executor, rows: ReturnType<typeof historyRows>, gated: boolean) {
+  if (rows.length === 0) return [];
   return gated ? rows.map((row) => insertThroughGate(db, 'history', row)) : [db.insertInto('history').values(rows)];
 }
 
 /** A controller's report, as controller_statuses stores it. */
-interface ReportRow {
+type ReportRow = {
   cluster_id: string;
   controller: string;
   status: string;
   updated_at: string;
-}
+};
 
 function reportUpsert(db: Executor, row: ReportRow, gated: boolean) {
   return (gated ? insertThroughGate(db, 'controller_statuses', { ...row }) : db.insertInto('controller_statuses').values(row)).onConflict((oc) =>
@@ -219,28 +228,43 @@ function changedValues(before: Cluster, after: Cluster) {
 }
 
 /**
- * The row and its schedule entry (`before` null: inserted). The schedule keeps its own copy of
- * what the scheduler reads (migration 004). `resourceVersion` is the outbox seq: a number once
- * known, or, inside one statement, the expression that reads it.
+ * The row and its schedule entry: the columns an update sets, or the row an insert writes
+ * (`before` null). The schedule keeps its own copy of what the scheduler reads (migration 004).
  */
-function rowAndSchedule(ctx: SqlContext, db: Executor, before: Cluster | null, cluster: Cluster, resourceVersion: number | RawBuilder<number>, now: Date, gated: boolean) {
-  const schedule = {
+type Schedule = { next_reconcile_at: string; generation: number; settled: boolean };
+type RowAndScheduleValues =
+  | { update: ReturnType<typeof changedValues>; id: string; schedule: Schedule }
+  | { insert: ReturnType<typeof rowValues>; schedule: Schedule & { cluster_id: string; name: string; provider: string; created_at: string } };
+
+function rowAndScheduleValues(ctx: SqlContext, before: Cluster | null, cluster: Cluster, now: Date): RowAndScheduleValues {
+  const schedule: Schedule = {
     next_reconcile_at: new Date(now.getTime() + ctx.activeMs).toISOString(),
     generation: cluster.generation,
     settled: isSettled(cluster),
   };
-  if (before !== null) {
+  if (before !== null) return { update: changedValues(before, cluster), id: cluster.id, schedule };
+  return {
+    insert: rowValues(cluster),
+    schedule: { ...schedule, cluster_id: cluster.id, name: cluster.name, provider: cluster.spec.provider, created_at: cluster.createdAt },
+  };
+}
+
+/**
+ * The row's and the schedule's statements. `resourceVersion` is the outbox seq: a number once
+ * known, or, inside one statement, the expression that reads it.
+ */
+function rowAndSchedule(db: Executor, values: RowAndScheduleValues, resourceVersion: number | RawBuilder<number>, gated: boolean) {
+  if ('update' in values) {
     return [
       db
         .updateTable('clusters')
-        .set({ ...changedValues(before, cluster), resource_version: resourceVersion })
-        .where('id', '=', cluster.id)
+        .set({ ...values.update, resource_version: resourceVersion })
+        .where('id', '=', values.id)
         .$if(gated, (q) => q.where(throughGate)),
-      db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', cluster.id).$if(gated, (q) => q.where(throughGate)),
+      db.updateTable('reconcile_schedule').set(values.schedule).where('cluster_id', '=', values.id).$if(gated, (q) => q.where(throughGate)),
     ] as const;
   }
-  const firstSchedule = { ...schedule, cluster_id: cluster.id, name: cluster.name, provider: cluster.spec.provider, created_at: cluster.createdAt };
-  return [db.insertInto('clusters').values({ ...rowValues(cluster), resource_version: resourceVersion }), db.insertInto('reconcile_schedule').values(firstSchedule)] as const;
+  return [db.insertInto('clusters').values({ ...values.insert, resource_version: resourceVersion }), db.insertInto('reconcile_schedule').values(values.schedule)] as const;
 }
 
 /**
@@ -288,33 +312,44 @@ async function save(ctx: SqlContext, db: Executor, { before, next, events, histo
   const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
   const stamped: Cluster = { ...next, updatedAt: at };
   const saved = (seq: number): Cluster => ({ ...stamped, resourceVersion: String(seq) });
-  const gated = unlessChangedSince !== undefined;
+  const values = {
+    outbox: outboxRows(stamped, events, at),
+    row: rowAndScheduleValues(ctx, before, stamped, now),
+    history: historyRows(stamped, drafts, at),
+  };
   if (ctx.dialect === 'postgres') {
-    const parts = [
-      ...rowAndSchedule(ctx, db, before, stamped, sql<number>`(SELECT seq FROM v)`, now, gated),
-      ...historyInserts(db, stamped, drafts, at, gated),
-      ...(report ? [reportUpsert(db, report, gated)] : []),
-    ];
-    const gate = gated ? sql`${sql.ref(GATE)} AS (SELECT id FROM clusters WHERE id = ${stamped.id} AND resource_version = ${unlessChangedSince} FOR UPDATE), ` : sql``;
-    const statement = sql<{ seq: string | number | null }>`
-      WITH ${gate}o AS (${outboxInsert(db, stamped, events, at, gated)}), v AS (SELECT max(seq) AS seq FROM o),
-      ${sql.join(parts.map((part, i) => sql`${sql.ref(`w${i}`)} AS (${part})`))}
-      SELECT seq FROM v`;
-    const { rows } = await db.executeQuery(ctx.names.mark(statement.compile(db)));
-    const seq = rows[0]?.seq;
+    const gated = unlessChangedSince !== undefined;
+    // Every write's statement is a hot one (hot-statements.ts): its text depends on no more than
+    // this key, and the builder below takes every value from its argument.
+    const row = values.row;
+    const shape = ['save', gated, 'update' in row ? Object.keys(row.update).join() : 'insert', events.length, drafts.length, report !== undefined].join('|');
+    const bound = { ...values, gate: { id: stamped.id, version: unlessChangedSince ?? '' }, reports: report ? [report] : [] };
+    const query = ctx.hot.shaped(shape, bound, (v) => {
+      const parts = [
+        ...rowAndSchedule(db, v.row, sql<number>`(SELECT seq FROM v)`, gated),
+        ...historyInserts(db, v.history, gated),
+        ...v.reports.map((r) => reportUpsert(db, r, gated)),
+      ];
+      const gate = gated ? sql`${sql.ref(GATE)} AS (SELECT id FROM clusters WHERE id = ${v.gate.id} AND resource_version = ${v.gate.version} FOR UPDATE), ` : sql``;
+      return sql<{ seq: string | number | null }>`
+        WITH ${gate}o AS (${outboxInsert(db, v.outbox, gated)}), v AS (SELECT max(seq) AS seq FROM o),
+        ${sql.join(parts.map((part, i) => sql`${sql.ref(`w${i}`)} AS (${part})`))}
+        SELECT seq FROM v`.compile(db);
+    });
+    const seq = (await db.executeQuery(query)).rows[0]?.seq;
     return seq === undefined || seq === null ? null : saved(num(seq));
   }
   if (report) await reportUpsert(db, report, false).execute();
-  const seqs = await outboxInsert(db, stamped, events, at, false).execute();
+  const seqs = await outboxInsert(db, values.outbox, false).execute();
   const seq = Math.max(...seqs.map((r) => num(r.seq)));
-  for (const part of rowAndSchedule(ctx, db, before, stamped, seq, now, false)) await part.execute();
-  for (const part of historyInserts(db, stamped, drafts, at, false)) await part.execute();
+  for (const part of rowAndSchedule(db, values.row, seq, false)) await part.execute();
+  for (const part of historyInserts(db, values.history, false)) await part.execute();
   return saved(seq);
 }
 
 /** The last finalizer is gone from a deleting cluster: drop the row and everything hanging off it. */
 export async function removeCluster(ctx: SqlContext, trx: Tx, cluster: Cluster, events: readonly EventType[], at: string): Promise<void> {
-  const outbox = outboxInsert(trx, cluster, events, at, false);
+  const outbox = outboxInsert(trx, outboxRows(cluster, events, at), false);
   const state = trx.deleteFrom('provider_state').where('cluster_id', '=', cluster.id);
   // controller_statuses, history and the schedule go with the row (ON DELETE CASCADE).
   const row = trx.deleteFrom('clusters').where('id', '=', cluster.id);
