@@ -163,7 +163,7 @@ if (available) {
     }
   });
 
-  test('postgres: the read by id and a report read and save are named statements, planned once per connection, and keep working after a migration adds a column', async () => {
+  test('postgres: the read by id, a report read and save and the relay read and mark are named statements, planned once per connection, and keep working after a migration adds a column', async () => {
     const db = await freshPgDatabase();
     const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
     await migrated.close();
@@ -191,6 +191,14 @@ if (available) {
       // The second report ran the statements the first prepared; a third adds none either.
       await store.reportStatus(created.id, 'sim', report('third'));
       assert.deepEqual(await prepared(), once);
+
+      // The relay's read and mark are hot too, however many seqs they carry.
+      for (const excluding of [[], [1], [1, 2, 3]]) {
+        const unsent = await store.readUnsentOutbox(10, excluding);
+        await store.markOutboxSent(unsent.slice(0, excluding.length + 1).map((r) => r.seq));
+      }
+      const relay = (await prepared()).filter((s) => /"outbox"/.test(s.statement) && !/^\s*WITH/.test(s.statement));
+      assert.equal(relay.length, 3, relay.map((s) => s.statement).join('\n'));
 
       await sql`ALTER TABLE clusters ADD COLUMN added_later text`.execute(kysely);
       assert.equal((await store.getCluster(created.id))?.id, created.id);
