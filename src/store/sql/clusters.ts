@@ -38,7 +38,7 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
     // No read of the name first: the unique index refuses a taken name (below), and the
     // transaction then leaves nothing behind.
     return await singleStatementWrite(ctx, 'createCluster', async (db) => {
-      const registry = await loadRegistry(db);
+      const registry = await loadRegistry(ctx, db);
       const now = new Date();
       const at = now.toISOString();
       const draft: Cluster = {

@@ -47,13 +47,15 @@ export function timeParam(dialect: SqlDialect, value: string): RawBuilder<string
 }
 
 /**
- * The database's clock, `ms` from now. Lease expiry is judged by this one clock, so processes
- * whose own clocks disagree still agree on who holds a lease. SQLite's text form matches
- * `toISOString()`, so text order stays time order.
+ * The database's clock, `ms` from now (now without `ms`). Lease expiry is judged by this one
+ * clock, so processes whose own clocks disagree still agree on who holds a lease. SQLite's text
+ * form matches `toISOString()`, so text order stays time order. `ms` is the one parameter, in
+ * either dialect, so that a hot statement can bind it (hot-statements.ts).
  */
-export function dbTime(dialect: SqlDialect, ms = 0): RawBuilder<string> {
+export function dbTime(dialect: SqlDialect, ms?: number): RawBuilder<string> {
+  if (ms === undefined) return dialect === 'postgres' ? sql<string>`now()` : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
   if (dialect === 'postgres') return sql<string>`(now() + cast(${ms} as double precision) * interval '1 millisecond')`;
-  return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${ms / 1000} seconds`})`;
+  return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', (cast(${ms} as real) / 1000) || ' seconds')`;
 }
 
 /** Label selector terms in SQL, so filters apply before LIMIT and pagination stays right. */

@@ -8,13 +8,12 @@ import { dbTime, timeParam, type SqlContext } from './context.ts';
 import type { Database } from './schema.ts';
 import { fromJson, toJson } from './rows.ts';
 
+// A reconcile reads its provider state and saves it: hot statements (hot-statements.ts).
 export async function getProviderState(ctx: SqlContext, provider: string, clusterId: string): Promise<unknown> {
-  const row = await ctx.db
-    .selectFrom('provider_state')
-    .select('state')
-    .where('provider', '=', provider)
-    .where('cluster_id', '=', clusterId)
-    .executeTakeFirst();
+  const query = ctx.hot.shaped('getProviderState', { provider, clusterId }, (v) =>
+    ctx.db.selectFrom('provider_state').select('state').where('provider', '=', v.provider).where('cluster_id', '=', v.clusterId).compile(),
+  );
+  const row = (await ctx.db.executeQuery(query)).rows[0];
   return row ? fromJson<unknown>(row.state) : null;
 }
 
@@ -26,32 +25,36 @@ export async function getProviderState(ctx: SqlContext, provider: string, cluste
  */
 export async function putProviderState(ctx: SqlContext, provider: string, clusterId: string, state: unknown, fence?: number): Promise<void> {
   const values = { provider, cluster_id: clusterId, state: toJson(state ?? null), updated_at: new Date().toISOString() };
-  const replace = (oc: OnConflictBuilder<Database, 'provider_state'>) =>
-    oc.columns(['provider', 'cluster_id']).doUpdateSet({ state: values.state, updated_at: values.updated_at });
+  const replace = (v: typeof values) => (oc: OnConflictBuilder<Database, 'provider_state'>) =>
+    oc.columns(['provider', 'cluster_id']).doUpdateSet({ state: v.state, updated_at: v.updated_at });
   if (fence === undefined) {
-    await ctx.db.insertInto('provider_state').values(values).onConflict(replace).execute();
+    const query = ctx.hot.shaped('putProviderState', values, (v) => ctx.db.insertInto('provider_state').values(v).onConflict(replace(v)).compile());
+    await ctx.db.executeQuery(query);
     return;
   }
-  const stored = await ctx.db
-    .insertInto('provider_state')
-    .columns(['provider', 'cluster_id', 'state', 'updated_at'])
-    .expression(
-      ctx.db
-        .selectFrom('leases')
-        .select([
-          sql<string>`${values.provider}`.as('provider'),
-          sql<string>`${values.cluster_id}`.as('cluster_id'),
-          (ctx.dialect === 'postgres' ? sql<string>`cast(${values.state} as jsonb)` : sql<string>`${values.state}`).as('state'),
-          timeParam(ctx.dialect, values.updated_at).as('updated_at'),
-        ])
-        .where('name', '=', leaseName(clusterId))
-        .where('token', '=', fence)
-        .where('expires_at', '>', dbTime(ctx.dialect))
-        .$if(ctx.dialect === 'postgres', (q) => q.forShare()),
-    )
-    .onConflict(replace)
-    .returning('provider')
-    .executeTakeFirst();
+  const query = ctx.hot.shaped('putProviderState:fenced', { ...values, lease: leaseName(clusterId), fence }, (v) =>
+    ctx.db
+      .insertInto('provider_state')
+      .columns(['provider', 'cluster_id', 'state', 'updated_at'])
+      .expression(
+        ctx.db
+          .selectFrom('leases')
+          .select([
+            sql<string>`${v.provider}`.as('provider'),
+            sql<string>`${v.cluster_id}`.as('cluster_id'),
+            (ctx.dialect === 'postgres' ? sql<string>`cast(${v.state} as jsonb)` : sql<string>`${v.state}`).as('state'),
+            timeParam(ctx.dialect, v.updated_at).as('updated_at'),
+          ])
+          .where('name', '=', v.lease)
+          .where('token', '=', v.fence)
+          .where('expires_at', '>', dbTime(ctx.dialect))
+          .$if(ctx.dialect === 'postgres', (q) => q.forShare()),
+      )
+      .onConflict(replace(v))
+      .returning('provider')
+      .compile(),
+  );
+  const stored = (await ctx.db.executeQuery(query)).rows[0];
   if (!stored) throw conflict(`lease ${leaseName(clusterId)} is no longer held with token ${fence}`);
 }
 

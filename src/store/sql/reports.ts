@@ -186,7 +186,7 @@ export async function registerController(ctx: SqlContext, name: string, input: C
 }
 
 export async function listControllers(ctx: SqlContext): Promise<ControllerRegistration[]> {
-  return loadRegistry(ctx.db);
+  return loadRegistry(ctx);
 }
 
 /** One cluster forgets a deregistered controller: its report and its finalizer, in one transaction. */

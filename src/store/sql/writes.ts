@@ -33,8 +33,12 @@ export interface HistoryDraft {
   data?: Record<string, unknown>;
 }
 
-export async function loadRegistry(trx: Executor): Promise<ControllerRegistration[]> {
-  const rows = await trx.selectFrom('controllers').selectAll().orderBy('name').execute();
+const REGISTRATION_COLUMNS = ['name', 'providers', 'required', 'registered_at', 'last_heartbeat'] as const;
+
+/** Every create reads it: a hot statement (hot-statements.ts). */
+export async function loadRegistry(ctx: SqlContext, db: Executor = ctx.db): Promise<ControllerRegistration[]> {
+  const query = ctx.hot.once('loadRegistry', () => db.selectFrom('controllers').select(REGISTRATION_COLUMNS).orderBy('name').compile(), []);
+  const { rows } = await db.executeQuery(query);
   return rows.map(registrationFromRow);
 }
 
@@ -80,7 +84,7 @@ export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forU
     .executeQuery(ctx.hot.once(forUpdate ? 'lockWithRegistry' : 'readWithRegistry', build, [id]))
     .then(async ({ rows: [row] }) => {
       if (!row) return null;
-      return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(db) };
+      return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(ctx, db) };
     });
 }
 
