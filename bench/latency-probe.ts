@@ -22,8 +22,13 @@ const bus = await createNatsBus({ url: busUrl, concurrency: 256 });
 await bus.subscribe('bench-latency', async (e) => {
   if (measuring) arrivals.push({ type: e.type, name: e.name, at: Date.parse(e.at), arrived: Date.now() });
 });
-// 'stop': stop counting, close the consumer's connection and hand the arrivals over.
-port.on('message', () => {
+// 'count': how many have arrived. 'stop': stop counting, close the consumer's connection and
+// hand the arrivals over.
+port.on('message', (m: 'count' | 'stop') => {
+  if (m === 'count') {
+    port.postMessage(arrivals.length);
+    return;
+  }
   measuring = false;
   void bus.close().finally(() => port.postMessage(arrivals));
 });

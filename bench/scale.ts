@@ -252,6 +252,13 @@ async function runOnce(n: number): Promise<ScaleResult> {
       await sleep(100);
     }
     await creating;
+    // Every event written must have arrived, or the slowest would be left out of the figures.
+    const written = async (): Promise<number> => Number((await admin.query<{ n: string }>('SELECT count(*) AS n FROM outbox')).rows[0]?.n);
+    const arrived = async (): Promise<number> => {
+      probe.postMessage('count');
+      return ((await once(probe, 'message')) as [number])[0];
+    };
+    await until('every event at the probe', async () => (await arrived()) >= (await written()), 10_000);
     probe.postMessage('stop');
     const [all] = (await once(probe, 'message')) as [Arrival[]];
     await probe.terminate();
