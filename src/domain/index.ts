@@ -1,5 +1,6 @@
 export * from './names.ts';
 export * from './spec.ts';
+export * from './json-equal.ts';
 export * from './cluster.ts';
 export * from './conditions.ts';
 export * from './status.ts';

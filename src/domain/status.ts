@@ -11,7 +11,7 @@ import type {
 } from './cluster.ts';
 import { condition, findCondition, isTrue, nameList, stampConditions } from './conditions.ts';
 import type { ClusterSpec } from './spec.ts';
-import { stableStringify } from './spec.ts';
+import { jsonEqual } from './json-equal.ts';
 import { restoreStatusSchema, rolloutStatusSchema } from './day2.ts';
 
 export interface AggregateInput {
@@ -174,7 +174,7 @@ export function aggregateStatus(input: AggregateInput): ClusterStatus {
  * is ignored: PostgreSQL's jsonb hands objects back with its own key order.
  */
 export function sameStatus(a: ClusterStatus, b: ClusterStatus): boolean {
-  return stableStringify(a) === stableStringify(b);
+  return jsonEqual(a, b);
 }
 
 export function readyCondition(status: ClusterStatus): Condition | undefined {

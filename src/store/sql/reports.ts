@@ -6,7 +6,7 @@ import {
   notRegistered,
   reportFieldProblem,
   sameStatus,
-  stableStringify,
+  jsonEqual,
   validationFailed,
   type Cluster,
   type ClusterStatus,
@@ -65,7 +65,7 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
     history.push({ kind: 'finalizer', message: `finalizer ${controller} added`, data: { controller } });
   }
   const error = record.lastError;
-  if (error && stableStringify(error) !== stableStringify(previous?.lastError ?? null)) {
+  if (error && !jsonEqual(error, previous?.lastError ?? null)) {
     history.push({
       kind: 'error',
       message: `${controller}: ${error.code}: ${error.message}`,

@@ -71,7 +71,10 @@ export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forU
   const postgres = ctx.dialect === 'postgres';
   // SQLite: the transaction already holds the write lock, and reading the registry after is no
   // round trip (in-process).
-  const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
+  // Times as toISOString() writes them, as the row's own are read (postgres/timestamps.ts).
+  const isoTime = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const registration = sql`jsonb_build_object('name', r.name, 'providers', r.providers, 'required', r.required, 'registered_at', ${isoTime('r.registered_at')}, 'last_heartbeat', ${isoTime('r.last_heartbeat')})`;
+  const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(${registration} ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
   const build = () =>
     db
       .selectFrom('clusters')
