@@ -69,17 +69,11 @@ export function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<
  */
 export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forUpdate = false): Promise<Fetched | null> {
   const postgres = ctx.dialect === 'postgres';
-  // SQLite: the transaction already holds the write lock, and reading the registry after is no
-  // round trip (in-process).
-  // Times as toISOString() writes them, as the row's own are read (postgres/timestamps.ts).
-  const isoTime = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  const registration = sql`jsonb_build_object('name', r.name, 'providers', r.providers, 'required', r.required, 'registered_at', ${isoTime('r.registered_at')}, 'last_heartbeat', ${isoTime('r.last_heartbeat')})`;
-  const registry = postgres ? sql<unknown>`(SELECT coalesce(jsonb_agg(${registration} ORDER BY r.name), '[]'::jsonb) FROM controllers r)` : sql<unknown>`null`;
   const build = () =>
     db
       .selectFrom('clusters')
       .select(CLUSTER_COLUMNS)
-      .select(registry.as('registry'))
+      .select(registryColumn(postgres).as('registry'))
       .where('id', '=', '')
       .$if(postgres && forUpdate, (q) => q.forUpdate())
       .compile();
@@ -89,6 +83,18 @@ export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forU
       if (!row) return null;
       return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(ctx, db) };
     });
+}
+
+/**
+ * The registry as one jsonb column, its times as toISOString() writes them (as the row's own are
+ * read, postgres/timestamps.ts). SQLite: the transaction already holds the write lock, and
+ * reading the registry after is no round trip (in-process).
+ */
+function registryColumn(postgres: boolean): RawBuilder<unknown> {
+  if (!postgres) return sql<unknown>`null`;
+  const isoTime = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const registration = sql`jsonb_build_object('name', r.name, 'providers', r.providers, 'required', r.required, 'registered_at', ${isoTime('r.registered_at')}, 'last_heartbeat', ${isoTime('r.last_heartbeat')})`;
+  return sql<unknown>`(SELECT coalesce(jsonb_agg(${registration} ORDER BY r.name), '[]'::jsonb) FROM controllers r)`;
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
