@@ -1,9 +1,10 @@
-// The statements the store runs on nearly every request: a GET's read by id, a status report's
-// read and save. Each is compiled once per shape rather than built through the query builder on
+// The statements the store runs on nearly every request or reconcile: a GET's read by id, a
+// status report's read and every save, the relay's read and mark, the registry read, leases and
+// provider state. Each is compiled once per shape rather than built through the query builder on
 // every call, and PostgreSQL keeps each parsed and planned on every connection: the postgres
 // adapter sends a known text under its name (pg's named statements), so later runs carry only
 // the parameters. Planning the report's save cost PostgreSQL more than running it, and building
-// it cost the API process more than pg did (docs/performance.md). A named statement must keep
+// it cost the API process more than pg did (docs/performance.md §5). A named statement must keep
 // its result's shape across migrations, so these reads name their columns rather than `*`.
 import type { CompiledQuery } from 'kysely';
 
