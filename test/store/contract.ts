@@ -573,6 +573,28 @@ export function storeContract(label: string, open: OpenStore): void {
         const again = await store.claimDueClusters(new Date(now.getTime() + intervals.activeMs + 1), 10_000, intervals);
         assert.deepEqual(mine.filter((id) => again.includes(id)), [pending.id, changed.id], 'Pending, and a spec not yet observed, need attention; Ready at its generation does not');
       });
+
+      test('a write reschedules its cluster only when it changes what the scheduler reads; a report that restates progress leaves the cadence alone', async () => {
+        const ctl = `cad-${uid()}`;
+        const provider = await providerWith(ctl);
+        const c = await create(provider);
+        await store.reportStatus(c.id, ctl, report(1, 'True'));
+        const intervals = { activeMs: 3_600_000, stableMs: 10 * 3_600_000 };
+        const claimAll = async (now: Date): Promise<string[]> => {
+          const claimed: string[] = [];
+          for (let batch = await store.claimDueClusters(now, 500, intervals); batch.length; batch = await store.claimDueClusters(now, 500, intervals)) claimed.push(...batch);
+          return claimed;
+        };
+        // Three hours on it is old and settled: claimed, and next due at the stable interval.
+        assert.ok((await claimAll(new Date(Date.now() + 3 * 3_600_000))).includes(c.id));
+        // A report that changes only a message is saved, and the cluster is still not due an hour later.
+        const progress = await store.reportStatus(c.id, ctl, report(1, 'True', { conditions: [{ type: 'Ready', status: 'True', reason: 'Up', message: 'still up' }] }));
+        assert.notEqual(progress.cluster.resourceVersion, c.resourceVersion);
+        assert.ok(!(await claimAll(new Date(Date.now() + 4 * 3_600_000))).includes(c.id), 'a progress report does not move the schedule');
+        // One that unsettles it does: due again at once, at the store's active interval from now.
+        await store.reportStatus(c.id, ctl, report(1, 'False'));
+        assert.ok((await claimAll(new Date(Date.now() + 4 * 3_600_000))).includes(c.id), 'an unsettling report reschedules');
+      });
     });
 
     // The lease rules themselves are test/lease/contract.ts; here, what the store fences with them.

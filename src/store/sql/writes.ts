@@ -243,10 +243,14 @@ function changedValues(before: Cluster, after: Cluster) {
 /**
  * The row and its schedule entry: the columns an update sets, or the row an insert writes
  * (`before` null). The schedule keeps its own copy of what the scheduler reads (migration 004).
+ * An update reschedules only when it changes what the scheduler reads (the generation, or
+ * whether the cluster is settled): a report that only restates progress leaves the schedule
+ * alone, and the cluster's resync keeps its cadence (DESIGN §5: every 30 s while it needs
+ * attention, every 5 min once settled) rather than moving with every report.
  */
 type Schedule = { next_reconcile_at: string; generation: number; settled: boolean };
 type RowAndScheduleValues =
-  | { update: ReturnType<typeof changedValues>; id: string; schedule: Schedule }
+  | { update: ReturnType<typeof changedValues>; id: string; schedules: [] | [Schedule] }
   | { insert: ReturnType<typeof rowValues>; schedule: Schedule & { cluster_id: string; name: string; provider: string; created_at: string } };
 
 function rowAndScheduleValues(ctx: SqlContext, before: Cluster | null, cluster: Cluster, now: Date): RowAndScheduleValues {
@@ -255,7 +259,10 @@ function rowAndScheduleValues(ctx: SqlContext, before: Cluster | null, cluster: 
     generation: cluster.generation,
     settled: isSettled(cluster),
   };
-  if (before !== null) return { update: changedValues(before, cluster), id: cluster.id, schedule };
+  if (before !== null) {
+    const moved = before.generation !== cluster.generation || isSettled(before) !== schedule.settled;
+    return { update: changedValues(before, cluster), id: cluster.id, schedules: moved ? [schedule] : [] };
+  }
   return {
     insert: rowValues(cluster),
     schedule: { ...schedule, cluster_id: cluster.id, name: cluster.name, provider: cluster.spec.provider, created_at: cluster.createdAt },
@@ -268,14 +275,17 @@ function rowAndScheduleValues(ctx: SqlContext, before: Cluster | null, cluster: 
  */
 function rowAndSchedule(db: Executor, values: RowAndScheduleValues, resourceVersion: number | RawBuilder<number>, gated: boolean) {
   if ('update' in values) {
+    const { id } = values;
     return [
       db
         .updateTable('clusters')
         .set({ ...values.update, resource_version: resourceVersion })
-        .where('id', '=', values.id)
+        .where('id', '=', id)
         .$if(gated, (q) => q.where(throughGate)),
-      db.updateTable('reconcile_schedule').set(values.schedule).where('cluster_id', '=', values.id).$if(gated, (q) => q.where(throughGate)),
-    ] as const;
+      ...values.schedules.map((schedule) =>
+        db.updateTable('reconcile_schedule').set(schedule).where('cluster_id', '=', id).$if(gated, (q) => q.where(throughGate)),
+      ),
+    ];
   }
   return [db.insertInto('clusters').values({ ...values.insert, resource_version: resourceVersion }), db.insertInto('reconcile_schedule').values(values.schedule)] as const;
 }
@@ -335,7 +345,7 @@ async function save(ctx: SqlContext, db: Executor, { before, next, events, histo
     // Every write's statement is a hot one (hot-statements.ts): its text depends on no more than
     // this key, and the builder below takes every value from its argument.
     const row = values.row;
-    const shape = ['save', gated, 'update' in row ? Object.keys(row.update).join() : 'insert', events.length, drafts.length, report !== undefined].join('|');
+    const shape = ['save', gated, 'update' in row ? `${Object.keys(row.update).join()}+${row.schedules.length}` : 'insert', events.length, drafts.length, report !== undefined].join('|');
     const bound = { ...values, gate: { id: stamped.id, version: unlessChangedSince ?? '' }, reports: report ? [report] : [] };
     const query = ctx.hot.shaped(shape, bound, (v) => {
       const parts = [
