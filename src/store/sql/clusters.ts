@@ -65,7 +65,7 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
 
 // The read by id is every GET's and every reconcile's: a hot statement (hot-statements.ts).
 function readById(ctx: SqlContext, id: string): Promise<QueryResult<ClusterRow>> {
-  const query = ctx.hot.once('readById', () => ctx.db.selectFrom('clusters').select(CLUSTER_COLUMNS).where('id', '=', '').compile(), [id]);
+  const query = ctx.hot.shaped('readById', { id }, (v) => ctx.db.selectFrom('clusters').select(CLUSTER_COLUMNS).where('id', '=', v.id).compile());
   return ctx.db.executeQuery(query);
 }
 

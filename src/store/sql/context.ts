@@ -9,7 +9,7 @@ import type { HotStatements } from './hot-statements.ts';
 export interface SqlContext {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
-  /** next_reconcile_at = now + activeMs after every write (DESIGN §5: 30 s). */
+  /** next_reconcile_at = now + activeMs after a write that changes what the scheduler reads (DESIGN §5: 30 s). */
   readonly activeMs: number;
   /** The statements compiled once and, on PostgreSQL, planned once per connection (hot-statements.ts). */
   readonly hot: HotStatements;

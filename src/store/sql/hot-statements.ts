@@ -55,22 +55,11 @@ interface Shape {
 
 export class HotStatements {
   readonly #names = new Map<string, string>();
-  readonly #once = new Map<string, CompiledQuery<unknown>>();
   readonly #shapes = new Map<string, Shape>();
 
   /** The name a hot statement's text is sent under; undefined for any other text. */
   nameOf(text: string): string | undefined {
     return this.#names.get(text);
-  }
-
-  /** A statement with fixed text, compiled on first use; its parameters are the caller's. */
-  once<R>(key: string, build: () => CompiledQuery<R>, parameters: readonly unknown[]): CompiledQuery<R> {
-    let query = this.#once.get(key) as CompiledQuery<R> | undefined;
-    if (query === undefined) {
-      query = build();
-      if (this.#remember(query)) this.#once.set(key, query);
-    }
-    return { ...query, parameters };
   }
 
   /**

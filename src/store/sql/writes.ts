@@ -37,7 +37,7 @@ const REGISTRATION_COLUMNS = ['name', 'providers', 'required', 'registered_at', 
 
 /** Every create reads it: a hot statement (hot-statements.ts). */
 export async function loadRegistry(ctx: SqlContext, db: Executor = ctx.db): Promise<ControllerRegistration[]> {
-  const query = ctx.hot.once('loadRegistry', () => db.selectFrom('controllers').select(REGISTRATION_COLUMNS).orderBy('name').compile(), []);
+  const query = ctx.hot.shaped('loadRegistry', {}, () => db.selectFrom('controllers').select(REGISTRATION_COLUMNS).orderBy('name').compile());
   const { rows } = await db.executeQuery(query);
   return rows.map(registrationFromRow);
 }
@@ -69,16 +69,17 @@ export function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<
  */
 export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forUpdate = false): Promise<Fetched | null> {
   const postgres = ctx.dialect === 'postgres';
-  const build = () =>
+  const query = ctx.hot.shaped(forUpdate ? 'lockWithRegistry' : 'readWithRegistry', { id }, (v) =>
     db
       .selectFrom('clusters')
       .select(CLUSTER_COLUMNS)
       .select(registryColumn(postgres).as('registry'))
-      .where('id', '=', '')
+      .where('id', '=', v.id)
       .$if(postgres && forUpdate, (q) => q.forUpdate())
-      .compile();
+      .compile(),
+  );
   return db
-    .executeQuery(ctx.hot.once(forUpdate ? 'lockWithRegistry' : 'readWithRegistry', build, [id]))
+    .executeQuery(query)
     .then(async ({ rows: [row] }) => {
       if (!row) return null;
       return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(ctx, db) };
