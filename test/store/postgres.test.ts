@@ -20,6 +20,32 @@ import { migrationContract } from './migrations.ts';
 // decide once here, with the same rule: outside CI a missing PostgreSQL skips, in CI it fails.
 const available = (await reachable(PG_ADMIN_URL)) || Boolean(process.env.CI);
 
+/** A fresh database with goman's schema. */
+async function migratedDatabase() {
+  const db = await freshPgDatabase();
+  const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
+  await migrated.close();
+  return db;
+}
+
+/**
+ * A store on a fresh, migrated database that records each statement it sends: its first word
+ * (`statements`) and its whole text (`texts`).
+ */
+async function recordingStore() {
+  const db = await migratedDatabase();
+  const statements: string[] = [];
+  const texts: string[] = [];
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }),
+    log: (event) => {
+      statements.push(event.query.sql.trim().split(/\s+/)[0]!.toLowerCase());
+      texts.push(event.query.sql);
+    },
+  });
+  return { db, store: new SqlClusterStore(kysely, 'postgres'), statements, texts };
+}
+
 if (available) {
   storeContract('postgres', async () => {
     const db = await freshPgDatabase();
@@ -54,19 +80,7 @@ if (available) {
   // Every round trip inside a write holds the row lock and delays the write's event, whose `at`
   // is taken before it. This pins the budget: it fails if a write grows a statement.
   test('postgres: a create is one read and one write statement; so is a status report (none when it changes nothing); a fenced provider-state save is one statement', async () => {
-    const db = await freshPgDatabase();
-    const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
-    await migrated.close();
-    const statements: string[] = [];
-    const texts: string[] = [];
-    const kysely = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }),
-      log: (event) => {
-        statements.push(event.query.sql.trim().split(/\s+/)[0]!.toLowerCase());
-        texts.push(event.query.sql);
-      },
-    });
-    const store = new SqlClusterStore(kysely, 'postgres');
+    const { db, store, statements, texts } = await recordingStore();
     try {
       await store.registerController('sim', { providers: ['sim'], required: true });
       const spec = clusterSpecSchema.parse({ provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
@@ -114,17 +128,7 @@ if (available) {
   });
 
   test('postgres: a report whose row changes between its read and its save writes nothing then, is decided again under the row lock, and the next reports on that row lock at once', async () => {
-    const db = await freshPgDatabase();
-    const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
-    await migrated.close();
-    const statements: string[] = [];
-    const kysely = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }),
-      log: (event) => {
-        statements.push(event.query.sql.trim().split(/\s+/)[0]!.toLowerCase());
-      },
-    });
-    const store = new SqlClusterStore(kysely, 'postgres');
+    const { db, store, statements } = await recordingStore();
     const other = new pg.Client({ connectionString: db.url });
     await other.connect();
     try {
@@ -164,9 +168,7 @@ if (available) {
   });
 
   test('postgres: the read by id, a report read and save and the relay read and mark are named statements, planned once per connection, and keep working after a migration adds a column', async () => {
-    const db = await freshPgDatabase();
-    const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
-    await migrated.close();
+    const db = await migratedDatabase();
     const names = new HotStatements();
     // One connection, so the session that prepared the statements is the one asked about them.
     const kysely = postgresKysely(db.url, 1, names);
