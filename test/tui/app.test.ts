@@ -2,14 +2,11 @@
 // terminal; keys go in through stdin, frames come out of lastFrame().
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { until } from './frames.ts';
 
 // chalk decides on colour when ink loads; the colour assertions need it on.
 process.env.FORCE_COLOR = '1';
-const { render, cleanup } = await import('ink-testing-library');
-const { App } = await import('../../src/cli/tui/app.ts');
-const { h } = await import('../../src/cli/tui/h.ts');
+const { cleanup, openScaleForm, start } = await import('./render.ts');
 const { FakeBackend, cluster } = await import('./fake-backend.ts');
 
 after(() => cleanup());
@@ -22,17 +19,6 @@ const TAB = '\t';
 // eslint-disable-next-line no-control-regex -- stripping ANSI colour codes
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');
 const SGR = (code: number, text: string): RegExp => new RegExp(`\u001b\\[${code}m${text}`);
-
-function start(backend: InstanceType<typeof FakeBackend>, color = true) {
-  const app = render(h(App, { backend, contextName: 'test', color }));
-  const type = async (...keys: string[]): Promise<void> => {
-    for (const k of keys) {
-      app.stdin.write(k);
-      await sleep(15); // one keypress at a time, as a person types
-    }
-  };
-  return { app, type, frame: () => app.lastFrame() };
-}
 
 test('list shows every cluster with its phase in the phase colour', async () => {
   const b = new FakeBackend([cluster('alpha', 'Ready'), cluster('beta', 'Failed'), cluster('gamma', 'Provisioning')]);
@@ -134,10 +120,9 @@ test('delete asks for confirmation: n keeps, y deletes', async () => {
 
 test('scale edits pool counts and sends them with If-Match; t stops a running cluster', async () => {
   const b = new FakeBackend([cluster('alpha')]);
-  const { frame, type, app } = start(b);
-  await until(frame, (x) => x.includes('alpha'), 'list');
-  await type('s');
-  await until(frame, (x) => x.includes('Scale alpha'), 'scale form');
+  const started = start(b);
+  const { frame, type, app } = started;
+  await openScaleForm(started, 'alpha');
   await type('\x7f', '4', ENTER);
   await until(frame, (x) => x.includes('scaling alpha: workers 2→4'), 'scaled');
   assert.equal(b.calls[0], 'patch alpha {"spec":{"nodePools":[{"name":"workers","count":4}]}} "1"');
@@ -149,10 +134,9 @@ test('scale edits pool counts and sends them with If-Match; t stops a running cl
 
 test('text and Enter in one input (typed faster than the terminal is read, or pasted) are the text, then Enter', async () => {
   const b = new FakeBackend([cluster('alpha')]);
-  const { frame, type, app } = start(b);
-  await until(frame, (x) => x.includes('alpha'), 'list');
-  await type('s');
-  await until(frame, (x) => x.includes('Scale alpha'), 'scale form');
+  const started = start(b);
+  const { frame, type, app } = started;
+  await openScaleForm(started, 'alpha');
   await type('\x7f');
   app.stdin.write('4' + ENTER);
   await until(frame, (x) => x.includes('scaling alpha: workers 2→4'), 'scaled');

@@ -3,34 +3,20 @@
 // port; no server is involved in what these forms display).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { until } from './frames.ts';
 
 process.env.FORCE_COLOR = '0';
 // Prices: the shipped table (no cache in this empty data dir).
 process.env.GOMAN_DATA_DIR = '/nonexistent/goman-tui-test';
-const { render, cleanup } = await import('ink-testing-library');
-const { App } = await import('../../src/cli/tui/app.ts');
-const { h } = await import('../../src/cli/tui/h.ts');
+const { cleanup, openScaleForm, start } = await import('./render.ts');
 const { FakeBackend, cluster } = await import('./fake-backend.ts');
 
 after(() => cleanup());
 
 
-function start(backend: InstanceType<typeof FakeBackend>) {
-  const app = render(h(App, { backend, contextName: 'test', color: false }));
-  const type = async (...keys: string[]): Promise<void> => {
-    for (const k of keys) {
-      app.stdin.write(k);
-      await sleep(15);
-    }
-  };
-  return { app, type, frame: () => app.lastFrame() };
-}
-
 test('the create form shows the launches and the monthly cost before enter', async () => {
   const b = new FakeBackend();
-  const { frame, type, app } = start(b);
+  const { frame, type, app } = start(b, false);
   await until(frame, (x) => x.includes('no clusters yet'), 'empty list');
   await type('c', 'd', 'e', 'm', 'o');
   const f = await until(frame, (x) => x.includes('Cost'), 'the plan');
@@ -44,10 +30,9 @@ test('the create form shows the launches and the monthly cost before enter', asy
 
 test('the scale form shows the drain and the cost change before enter', async () => {
   const b = new FakeBackend([cluster('alpha')]);
-  const { frame, type, app } = start(b);
-  await until(frame, (x) => x.includes('alpha'), 'list');
-  await type('s');
-  await until(frame, (x) => x.includes('Scale alpha'), 'scale form');
+  const started = start(b, false);
+  const { frame, type, app } = started;
+  await openScaleForm(started, 'alpha');
   await type('\x7f', '1');
   const f = await until(frame, (x) => x.includes('cordon and drain'), 'the drain');
   assert.match(f, /cordon and drain alpha-workers-agent-1/);
