@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController } from 'fastify';
 import { traceRequests } from './trace.ts';
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
 import type { Registry } from 'prom-client';
 import { GomanError } from '../domain/index.ts';
 import type { EventBus } from '../events/port.ts';
@@ -18,6 +18,7 @@ import { createMetricsRegistry, instrumentHttp } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { clientErrorHandler, errorHandler, mapError, sendProblem } from './problem.ts';
 import type { RouteDef } from './route.ts';
+import { hooksOf } from './route-hooks.ts';
 import { mountRoutes } from './route.ts';
 import { clusterRoutes } from './routes/clusters.ts';
 import { day2Routes } from './routes/day2.ts';
@@ -109,6 +110,22 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const hub = new WatchHub(deps.store, deps.bus, { recheckMs: verifier.ttlMs / 2, ...deps.watch });
   const sessions = new SessionSealer(deps.sessionKey ?? randomBytes(32));
   const identify = makeIdentify({ ...deps.auth, sessions }, verifier);
+  const identifyCaller: onRequestHookHandler = (request, _reply, done) => {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = identify(request);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (pending === undefined) done();
+    else pending.then(() => done(), done);
+  };
+  // Anonymous calls are refused before their bodies are read.
+  const refuseAnonymous: preParsingHookHandler = (request, _reply, payload, done) => {
+    if (request.identity) done(null, payload);
+    else done(unauthenticated(request));
+  };
 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -138,8 +155,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerJsonParsers(app, BODY_LIMIT);
   app.setErrorHandler(errorHandler);
-  // Every route as it is added, other areas' plugins included: a known path with another method
-  // is a 405 with Allow.
+  // Every route as it is added, other areas' plugins included:
+  // - a known path with another method is a 405 with Allow;
+  // - a route not marked public identifies its caller as the request arrives, and refuses an
+  //   anonymous one before its body is read. A route's own hooks know whether it is public, so
+  //   no request asks fastify for its route options (a new object on every call) to find out;
+  // - a public route has no rate limit (health checks, metrics, docs).
+  // This hook runs before the rate-limit plugin's own, which adds its hook after ours.
   const allowed: { pattern: RegExp; methods: string[] }[] = [];
   app.addHook('onRoute', (route) => {
     const pattern = new RegExp(`^${route.url.replace(/:\w+/g, '[^/]+')}/?$`);
@@ -147,6 +169,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const known = allowed.find((a) => a.pattern.source === pattern.source);
     if (known) known.methods.push(...methods);
     else allowed.push({ pattern, methods });
+    if (route.config?.public === true) {
+      route.config = { ...route.config, rateLimit: false };
+      return;
+    }
+    route.onRequest = [identifyCaller, ...hooksOf(route.onRequest)];
+    route.preParsing = [refuseAnonymous, ...hooksOf(route.preParsing)];
   });
   const unmatched = (request: FastifyRequest, reply: FastifyReply): void => {
     const path = request.url.split('?')[0]!;
@@ -161,11 +189,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   };
   app.setNotFoundHandler(unmatched);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Answer unmatched requests before any body is read (or refused as malformed).
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    // Answer unmatched requests before any body is read (or refused as malformed).
-    if (request.is404) return unmatched(request, reply);
-    if (request.routeOptions.config.public !== true) await identify(request);
+    if (request.is404) unmatched(request, reply);
+    else done();
   });
   instrumentHttp(app, registry, deps.store, () => hub.size);
   const userMax = deps.rateLimit?.max ?? DEFAULT_RATE_LIMIT;
@@ -178,17 +206,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     max: (request: FastifyRequest) => (request.identity?.role === 'controller' ? controllerMax : userMax),
     timeWindow: deps.rateLimit?.windowMs ?? 60_000,
     keyGenerator: (request: FastifyRequest) => request.identity?.key ?? `ip:${request.ip}`,
-    allowList: (request: FastifyRequest) => request.routeOptions.config.public === true,
     errorResponseBuilder: (_request, context) => new GomanError('RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`),
-  });
-  // Refuse anonymous calls before their bodies are read: every route not marked public, the
-  // extra routes of other areas included.
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (request.routeOptions.config.public !== true && !request.identity) {
-      done(unauthenticated(request));
-      return;
-    }
-    done(null, payload);
   });
 
   let openApi: Record<string, unknown> | null = null;

@@ -1,7 +1,8 @@
 // Prometheus metrics for the HTTP face (DESIGN §11). One registry per app, never prom-client's
 // global one, so tests and multiple apps in one process do not collide; controllers register
 // their own metrics on the same registry. Route labels are templates, never raw paths.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import { hooksOf } from './route-hooks.ts';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterRecords } from '../store/port.ts';
 
@@ -42,11 +43,22 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry, store: 
     },
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    // An unmatched request has no template; its raw path would be unbounded cardinality.
-    const route = request.routeOptions.url ?? 'unmatched';
+  // Each route counts its own requests, its template known when it is added; an unmatched
+  // request has no template (its raw path would be unbounded cardinality).
+  const count = (route: string, request: FastifyRequest, reply: FastifyReply): void => {
     const method = request.method;
     requests.inc({ route, method, status: String(reply.statusCode) });
     duration.observe({ route, method }, reply.elapsedTime / 1000);
+  };
+  const observe = (route: string): onResponseHookHandler => (request, reply, done) => {
+    count(route, request, reply);
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    route.onResponse = [...hooksOf(route.onResponse), observe(route.url)];
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) count('unmatched', request, reply);
+    done();
   });
 }

@@ -64,6 +64,12 @@ export async function ensureAdminToken(store: TokenStore): Promise<string | null
   return (await issueToken(store, { subject: 'admin', role: 'admin' })).token;
 }
 
+/** A stored record as a credential: null when absent or expired. */
+function usable(record: TokenRecord | null, now: number): TokenRecord | null {
+  if (!record) return null;
+  return record.expiresAt !== null && Date.parse(record.expiresAt) <= now ? null : record;
+}
+
 interface CacheEntry {
   record: TokenRecord | null;
   /** When it was read from the store. */
@@ -102,20 +108,31 @@ export class TokenVerifier {
     return this.verifyHash(hashToken(token), now, maxAgeMs);
   }
 
+  /**
+   * As verify, answered from memory alone: undefined when only the store can answer. Most
+   * requests carry a token seen within the TTL, and need no promise for it.
+   */
+  known(token: string, now = Date.now()): TokenRecord | null | undefined {
+    if (!TOKEN_SHAPE.test(token)) return null;
+    return this.knownHash(hashToken(token), now, this.ttlMs);
+  }
+
   /** As verify, from the stored hash (a console session holds the hash, never the token). */
   async verifyHash(hash: string, now = Date.now(), maxAgeMs = this.ttlMs): Promise<TokenRecord | null> {
+    const known = this.knownHash(hash, now, maxAgeMs);
+    if (known !== undefined) return known;
+    const entry = { record: await this.store.findTokenByHash(hash), at: now };
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(hash, entry);
+    return usable(entry.record, now);
+  }
+
+  private knownHash(hash: string, now: number, maxAgeMs: number): TokenRecord | null | undefined {
     const local = this.local.get(hash);
     if (local) return local;
-    let entry = this.cache.get(hash);
-    if (!entry || entry.at + maxAgeMs <= now) {
-      entry = { record: await this.store.findTokenByHash(hash), at: now };
-      if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(hash, entry);
-    }
-    const rec = entry.record;
-    if (!rec) return null;
-    if (rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now) return null;
-    return rec;
+    const entry = this.cache.get(hash);
+    if (!entry || entry.at + maxAgeMs <= now) return undefined;
+    return usable(entry.record, now);
   }
 
   /**

@@ -101,6 +101,22 @@ test('an expired token is refused', async (t) => {
   assert.equal(res.statusCode, 401);
 });
 
+test('a token answered from memory: only once the store was asked, never past its expiry, never once revoked', async (t) => {
+  const h = await harness(t);
+  const { issueToken, TokenVerifier } = await import('../../src/api/tokens.ts');
+  const verifier = new TokenVerifier(h.store, 60_000);
+  const tok = await issueToken(h.store, { subject: 'soon', role: 'user', expiresInMs: 1_000 });
+  const issued = Date.parse(tok.createdAt);
+  assert.equal(verifier.known(tok.token, issued), undefined, 'not asked yet: only the store can answer');
+  assert.equal(verifier.known('gmn_not-a-token', issued), null, 'not token-shaped: no need to ask');
+  assert.equal((await verifier.verify(tok.token, issued))?.id, tok.id);
+  assert.equal(verifier.known(tok.token, issued + 500)?.id, tok.id, 'within the cache TTL: from memory');
+  assert.equal(verifier.known(tok.token, issued + 1_000), null, 'expired, though the cached entry is fresh');
+  assert.equal(verifier.known(tok.token, issued + 60_000), undefined, 'an entry as old as the TTL: the store is asked again');
+  verifier.forget(tok.id);
+  assert.equal(verifier.known(tok.token, issued + 500), undefined, 'forgotten (revoked here): the store is asked again');
+});
+
 test('ensureAdminToken creates one admin token on an empty store only', async (t) => {
   const h = await harness(t);
   assert.equal(await ensureAdminToken(h.store), null, 'the harness store already has tokens');
