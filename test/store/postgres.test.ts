@@ -79,7 +79,7 @@ if (available) {
 
   // Every round trip inside a write holds the row lock and delays the write's event, whose `at`
   // is taken before it. This pins the budget: it fails if a write grows a statement.
-  test('postgres: a create is one read and one write statement; so is a status report (none when it changes nothing); a fenced provider-state save is one statement', async () => {
+  test('postgres: a create is one read and one write statement; so is a status report (none when it changes nothing; one more read after the registry changed); a fenced provider-state save is one statement', async () => {
     const { db, store, statements, texts } = await recordingStore();
     try {
       await store.registerController('sim', { providers: ['sim'], required: true });
@@ -92,7 +92,8 @@ if (available) {
       const report = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Up', message: '' }] };
       const first = await store.reportStatus(created.id, 'sim', report);
       assert.notEqual(first.cluster.resourceVersion, created.resourceVersion);
-      assert.deepEqual(statements, ['select', 'with']);
+      // The row, the registry (changed since this store last read it: it never had), the write.
+      assert.deepEqual(statements, ['select', 'select', 'with']);
       // It sets what a report changes, not the spec or labels it left alone.
       assert.match(texts.at(-1)!, /"status" = /);
       assert.doesNotMatch(texts.at(-1)!, /"spec" = |"labels" = |"name" = /);
@@ -127,6 +128,52 @@ if (available) {
     }
   });
 
+  test('postgres: a report reads the controller registry again only after the controllers table changed, whoever changed it', async () => {
+    const { db, store, statements, texts } = await recordingStore();
+    const direct = postgresKysely(db.url, 1);
+    try {
+      await store.registerController('a', { providers: ['sim'], required: true });
+      const spec = clusterSpecSchema.parse({ provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
+      const created = await store.createCluster({ name: 'c1', labels: {}, spec, createdBy: 'test' });
+      let n = 0;
+      const ready = () => ({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Up', message: `report ${++n}` }] });
+      const registryReads = () => texts.filter((t) => t.includes('jsonb_agg')).length;
+      const since = { registeredSince: new Date(Date.now() - 60_000) };
+
+      assert.equal((await store.reportStatus(created.id, 'a', ready(), since)).cluster.status.phase, 'Ready');
+      statements.length = 0;
+      texts.length = 0;
+      assert.equal((await store.reportStatus(created.id, 'a', ready(), since)).cluster.status.phase, 'Ready');
+      assert.deepEqual(statements, ['select', 'with']);
+      assert.equal(registryReads(), 0, 'the registry as held');
+
+      // A second required controller registers: its own first report is accepted, and the
+      // aggregate waits for it to be ready.
+      await store.registerController('b', { providers: ['sim'], required: true });
+      texts.length = 0;
+      const b = await store.reportStatus(created.id, 'b', { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'Booting', message: '' }] }, since);
+      assert.equal(b.cluster.status.phase, 'Provisioning');
+      assert.equal(registryReads(), 1);
+
+      // A heartbeat moves the registry too (its time is what registeredSince checks).
+      await store.registerController('a', { providers: ['sim'], required: true });
+      texts.length = 0;
+      assert.equal((await store.reportStatus(created.id, 'a', ready(), since)).cluster.status.phase, 'Provisioning');
+      assert.equal(registryReads(), 1);
+
+      // A change made outside the store (an operator's DELETE) is seen as well.
+      await sql`DELETE FROM controllers WHERE name = 'b'`.execute(direct);
+      texts.length = 0;
+      assert.equal((await store.reportStatus(created.id, 'a', ready(), since)).cluster.status.phase, 'Ready');
+      assert.equal(registryReads(), 1);
+      await assert.rejects(store.reportStatus(created.id, 'b', ready(), since), /not registered/);
+    } finally {
+      await direct.destroy();
+      await store.close();
+      await db.drop();
+    }
+  });
+
   test('postgres: a report whose row changes between its read and its save writes nothing then, is decided again under the row lock, and the next reports on that row lock at once', async () => {
     const { db, store, statements } = await recordingStore();
     const other = new pg.Client({ connectionString: db.url });
@@ -147,7 +194,8 @@ if (available) {
       });
       await other.query('COMMIT');
       const result = await reporting;
-      assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit'], 'the gated save, then the locking path');
+      // The row and the registry (this store has not read it yet), the gated save, then the locking path.
+      assert.deepEqual(statements, ['select', 'select', 'with', 'begin', 'select', 'with', 'commit']);
       assert.deepEqual(result.cluster.labels, { moved: 'yes' }, 'decided again on the row as the other writer left it');
       assert.equal(result.cluster.status.controllers.find((c) => c.name === 'sim')?.conditions[0]?.status, 'True');
       const events = await store.readOutboxSince(0, 10);
@@ -187,7 +235,8 @@ if (available) {
       assert.ok(once.every((s) => /^goman_\d+$/.test(s.name)));
       const texts = once.map((s) => s.statement);
       assert.ok(texts.some((t) => /^select .* from "clusters" where "id" = \$1$/.test(t)), 'the read by id');
-      assert.ok(texts.some((t) => /"registry" from "clusters" where "id" = \$1$/.test(t)), 'the report read');
+      assert.ok(texts.some((t) => /"registry_version" from "clusters" where "id" = \$1$/.test(t)), 'the report read');
+      assert.ok(texts.some((t) => /^SELECT \(SELECT version FROM registry_version\) AS version,/.test(t)), 'the registry read');
       assert.ok(texts.some((t) => /^\s*WITH "gate" AS/.test(t)), 'the report save');
       assert.ok(texts.every((t) => !/select \*/.test(t)), 'no named statement reads *');
       // The second report ran the statements the first prepared; a third adds none either.

@@ -5,6 +5,7 @@ import type { LabelRequirement } from '../../domain/index.ts';
 import { inSpan } from '../../util/trace.ts';
 import type { Database, SqlDialect } from './schema.ts';
 import type { HotStatements } from './hot-statements.ts';
+import type { RegistryCache } from './registry-cache.ts';
 
 export interface SqlContext {
   readonly db: Kysely<Database>;
@@ -13,6 +14,8 @@ export interface SqlContext {
   readonly activeMs: number;
   /** The statements compiled once and, on PostgreSQL, planned once per connection (hot-statements.ts). */
   readonly hot: HotStatements;
+  /** The controller registry as last read, by version (PostgreSQL reports: registry-cache.ts). */
+  readonly registry: RegistryCache;
 }
 
 export type Tx = Transaction<Database>;

@@ -15,6 +15,7 @@ import * as reports from './reports.ts';
 import type { Database, SqlDialect } from './schema.ts';
 import * as scheduler from './scheduler.ts';
 import { HotStatements } from './hot-statements.ts';
+import { RegistryCache } from './registry-cache.ts';
 import * as tokens from './tokens.ts';
 
 export const DEFAULT_ACTIVE_MS = 30_000;
@@ -26,7 +27,7 @@ export class SqlClusterStore implements ClusterStore {
   /** `hot`: the same object the PostgreSQL pool under `db` names statements by (postgresKysely). */
   constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS, hot = new HotStatements()) {
     this.kind = dialect;
-    this.#ctx = { db, dialect, activeMs, hot };
+    this.#ctx = { db, dialect, activeMs, hot, registry: new RegistryCache() };
   }
 
   createCluster(input: CreateClusterInput): Promise<Cluster> {

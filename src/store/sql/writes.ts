@@ -24,7 +24,8 @@ import { bool, CLUSTER_COLUMNS, clusterFromRow, fromJson, iso, num, toJson } fro
 /** A cluster as read for a write, with the controller registry its aggregate needs. */
 export interface Fetched {
   cluster: Cluster;
-  registry: ControllerRegistration[];
+  /** Shared with other reads (registry-cache.ts): never changed in place. */
+  registry: readonly ControllerRegistration[];
 }
 
 export interface HistoryDraft {
@@ -56,8 +57,8 @@ const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
  * controller's report on it is in the row itself (`status.controllers`): each accepted report
  * that changes anything is saved there, in the write that accepts it, so the locked row (which
  * PostgreSQL returns in its latest version after a lock wait) holds every input the aggregate
- * has. The registry is not guarded by the row lock, so reading it in the locking statement is
- * as current as reading it after: on PostgreSQL this is one round trip.
+ * has. The registry is not guarded by the row lock, so reading it with the locking statement is
+ * as current as reading it after.
  */
 export function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<Fetched | null> {
   return readWithRegistry(ctx, trx, id, true);
@@ -65,37 +66,46 @@ export function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<
 
 /**
  * The same read without the lock, for a write that saves only if the row is still this version
- * (saveCluster's `unlessChangedSince`), on PostgreSQL.
+ * (saveCluster's `unlessChangedSince`), on PostgreSQL. There the read carries the registry's
+ * version, and the registry comes from memory while that version holds (registry-cache.ts): one
+ * round trip, as when the read aggregated the registry itself, and a second only after the
+ * registry changed. SQLite: the transaction already holds the write lock, and reading the
+ * registry after is no round trip (in-process).
  */
-export function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forUpdate = false): Promise<Fetched | null> {
+export async function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forUpdate = false): Promise<Fetched | null> {
   const postgres = ctx.dialect === 'postgres';
   const query = ctx.hot.shaped(forUpdate ? 'lockWithRegistry' : 'readWithRegistry', { id }, (v) =>
     db
       .selectFrom('clusters')
       .select(CLUSTER_COLUMNS)
-      .select(registryColumn(postgres).as('registry'))
+      .select((postgres ? sql<string | null>`(SELECT version FROM registry_version)` : sql<string | null>`null`).as('registry_version'))
       .where('id', '=', v.id)
       .$if(postgres && forUpdate, (q) => q.forUpdate())
       .compile(),
   );
-  return db
-    .executeQuery(query)
-    .then(async ({ rows: [row] }) => {
-      if (!row) return null;
-      return { cluster: clusterFromRow(row), registry: postgres ? fromJson<RegistrationRow[]>(row.registry).map(registrationFromRow) : await loadRegistry(ctx, db) };
-    });
+  const [row] = (await db.executeQuery(query)).rows;
+  if (!row) return null;
+  const cluster = clusterFromRow(row);
+  if (!postgres) return { cluster, registry: await loadRegistry(ctx, db) };
+  const version = num(row.registry_version!);
+  return { cluster, registry: ctx.registry.at(version) ?? (await loadVersionedRegistry(ctx, db)) };
 }
 
 /**
- * The registry as one jsonb column, its times as toISOString() writes them (as the row's own are
- * read, postgres/timestamps.ts). SQLite: the transaction already holds the write lock, and
- * reading the registry after is no round trip (in-process).
+ * The registry and the version it is at, in one statement, kept for the reads that follow. Its
+ * times are as toISOString() writes them (as the row's own are read, postgres/timestamps.ts).
  */
-function registryColumn(postgres: boolean): RawBuilder<unknown> {
-  if (!postgres) return sql<unknown>`null`;
+async function loadVersionedRegistry(ctx: SqlContext, db: Executor): Promise<readonly ControllerRegistration[]> {
   const isoTime = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
   const registration = sql`jsonb_build_object('name', r.name, 'providers', r.providers, 'required', r.required, 'registered_at', ${isoTime('r.registered_at')}, 'last_heartbeat', ${isoTime('r.last_heartbeat')})`;
-  return sql<unknown>`(SELECT coalesce(jsonb_agg(${registration} ORDER BY r.name), '[]'::jsonb) FROM controllers r)`;
+  const query = ctx.hot.shaped('loadVersionedRegistry', {}, () =>
+    sql<{ version: string | number; registry: unknown }>`SELECT (SELECT version FROM registry_version) AS version,
+      (SELECT coalesce(jsonb_agg(${registration} ORDER BY r.name), '[]'::jsonb) FROM controllers r) AS registry`.compile(db),
+  );
+  const [row] = (await db.executeQuery(query)).rows;
+  const registrations = fromJson<RegistrationRow[]>(row!.registry).map(registrationFromRow);
+  ctx.registry.keep(num(row!.version), registrations);
+  return registrations;
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
