@@ -5,6 +5,17 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
 
 export { SpanKind };
 
+let enabled = false;
+
+/** Set by the composition root once it registered the SDK: code that would add per-request hooks or spans asks first. */
+export function setTracingEnabled(on: boolean): void {
+  enabled = on;
+}
+
+export function tracingEnabled(): boolean {
+  return enabled;
+}
+
 export interface SpanOptions {
   attributes?: Attributes;
   kind?: SpanKind;
@@ -14,6 +25,9 @@ export interface SpanOptions {
 
 /** Runs `body` in a new span (child of the parent), recording a thrown error on it. */
 export function inSpan<T>(name: string, opts: SpanOptions, body: () => Promise<T>): Promise<T> {
+  // Without the SDK the span would record nothing, and there is no context to run the body in:
+  // a store operation on every request need not make one.
+  if (!enabled) return body();
   const tracer = trace.getTracer('goman');
   return tracer.startActiveSpan(name, { attributes: opts.attributes, kind: opts.kind }, opts.parent ?? context.active(), async (span) => {
     try {
@@ -43,15 +57,4 @@ export function contextOf(traceparent: string | null | undefined): Context {
 /** The context an incoming request's headers carry, if any. */
 export function contextOfHeaders(headers: Record<string, string | string[] | undefined>): Context {
   return propagation.extract(ROOT_CONTEXT, headers);
-}
-
-let enabled = false;
-
-/** Set by the composition root once it registered the SDK: code that would add per-request hooks asks first. */
-export function setTracingEnabled(on: boolean): void {
-  enabled = on;
-}
-
-export function tracingEnabled(): boolean {
-  return enabled;
 }

@@ -208,7 +208,9 @@ type ReportRow = {
 
 function reportUpsert(db: Executor, row: ReportRow, gated: boolean) {
   return (gated ? insertThroughGate(db, 'controller_statuses', { ...row }) : db.insertInto('controller_statuses').values(row)).onConflict((oc) =>
-    oc.columns(['cluster_id', 'controller']).doUpdateSet({ status: row.status, updated_at: row.updated_at }),
+    // The row it would have inserted, not its values again: PostgreSQL would parse the record's
+    // JSON twice.
+    oc.columns(['cluster_id', 'controller']).doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), updated_at: eb.ref('excluded.updated_at') })),
   );
 }
 
