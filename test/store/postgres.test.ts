@@ -215,7 +215,7 @@ if (available) {
     }
   });
 
-  test('postgres: the read by id, a report read and save and the relay read and mark are named statements, planned once per connection, and keep working after a migration adds a column', async () => {
+  test('postgres: the reads by id and by name, a report read and save and the relay read and mark are named statements, planned once per connection, and keep working after a migration adds a column', async () => {
     const db = await migratedDatabase();
     const names = new HotStatements();
     // One connection, so the session that prepared the statements is the one asked about them.
@@ -229,12 +229,14 @@ if (available) {
       const created = await store.createCluster({ name: 'c1', labels: {}, spec, createdBy: 'test' });
       const report = (message: string) => ({ observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Up', message }] });
       await store.getCluster(created.id);
+      assert.equal((await store.getCluster('c1', 'test'))?.id, created.id);
       await store.reportStatus(created.id, 'sim', report('first'));
       await store.reportStatus(created.id, 'sim', report('second'));
       const once = await prepared();
       assert.ok(once.every((s) => /^goman_\d+$/.test(s.name)));
       const texts = once.map((s) => s.statement);
       assert.ok(texts.some((t) => /^select .* from "clusters" where "id" = \$1$/.test(t)), 'the read by id');
+      assert.ok(texts.some((t) => /^select .* from "clusters" where "name" = \$1 and "created_by" = \$2$/.test(t)), "a user's read by name");
       assert.ok(texts.some((t) => /"registry_version" from "clusters" where "id" = \$1$/.test(t)), 'the report read');
       assert.ok(texts.some((t) => /^SELECT \(SELECT version FROM registry_version\) AS version,/.test(t)), 'the registry read');
       assert.ok(texts.some((t) => /^\s*WITH "gate" AS/.test(t)), 'the report save');

@@ -63,24 +63,26 @@ export async function createCluster(ctx: SqlContext, input: CreateClusterInput):
   }
 }
 
-// The read by id is every GET's and every reconcile's: a hot statement (hot-statements.ts).
-function readById(ctx: SqlContext, id: string): Promise<QueryResult<ClusterRow>> {
-  const query = ctx.hot.shaped('readById', { id }, (v) => ctx.db.selectFrom('clusters').select(CLUSTER_COLUMNS).where('id', '=', v.id).compile());
+// Every GET's and every reconcile's read, by id or by name, a user's limited to their own
+// clusters: hot statements (hot-statements.ts), one per column and filter.
+function readBy(ctx: SqlContext, column: 'id' | 'name', key: string, owner: string | undefined): Promise<QueryResult<ClusterRow>> {
+  const owned = owner !== undefined;
+  const query = ctx.hot.shaped(`readBy:${column}:${owned ? 'owner' : 'any'}`, { key, owner: owner ?? '' }, (v) =>
+    ctx.db
+      .selectFrom('clusters')
+      .select(CLUSTER_COLUMNS)
+      .where(column, '=', v.key)
+      .$if(owned, (q) => q.where('created_by', '=', v.owner))
+      .compile(),
+  );
   return ctx.db.executeQuery(query);
 }
 
 export async function getCluster(ctx: SqlContext, idOrName: string, owner?: string): Promise<Cluster | null> {
   // An id wins over a name that happens to spell another cluster's id, so a UUID-shaped key is
   // tried as an id first (a primary-key read: the common case); anything else is only a name.
-  const by = (column: 'id' | 'name') =>
-    ctx.db
-      .selectFrom('clusters')
-      .selectAll()
-      .where(column, '=', idOrName)
-      .$if(owner !== undefined, (q) => q.where('created_by', '=', owner ?? ''))
-      .executeTakeFirst();
-  const byId = async () => (owner === undefined ? (await readById(ctx, idOrName)).rows[0] : by('id'));
-  const row = (isId(idOrName) ? await byId() : undefined) ?? (await by('name'));
+  const byId = isId(idOrName) ? (await readBy(ctx, 'id', idOrName, owner)).rows[0] : undefined;
+  const row = byId ?? (await readBy(ctx, 'name', idOrName, owner)).rows[0];
   return row ? clusterFromRow(row) : null;
 }
 

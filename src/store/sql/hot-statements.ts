@@ -1,4 +1,4 @@
-// The statements the store runs on nearly every request or reconcile: a GET's read by id, a
+// The statements the store runs on nearly every request or reconcile: a GET's read by id or name, a
 // status report's read and every save, the relay's read and mark, the registry read, leases and
 // provider state. Each is compiled once per shape rather than built through the query builder on
 // every call, and PostgreSQL keeps each parsed and planned on every connection: the postgres
