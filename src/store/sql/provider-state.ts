@@ -25,10 +25,12 @@ export async function getProviderState(ctx: SqlContext, provider: string, cluste
  */
 export async function putProviderState(ctx: SqlContext, provider: string, clusterId: string, state: unknown, fence?: number): Promise<void> {
   const values = { provider, cluster_id: clusterId, state: toJson(state ?? null), updated_at: new Date().toISOString() };
-  const replace = (v: typeof values) => (oc: OnConflictBuilder<Database, 'provider_state'>) =>
-    oc.columns(['provider', 'cluster_id']).doUpdateSet({ state: v.state, updated_at: v.updated_at });
+  // The row it would have inserted (`excluded`), not the state bound again: PostgreSQL would
+  // parse its JSON twice.
+  const replace = (oc: OnConflictBuilder<Database, 'provider_state'>) =>
+    oc.columns(['provider', 'cluster_id']).doUpdateSet((eb) => ({ state: eb.ref('excluded.state'), updated_at: eb.ref('excluded.updated_at') }));
   if (fence === undefined) {
-    const query = ctx.hot.shaped('putProviderState', values, (v) => ctx.db.insertInto('provider_state').values(v).onConflict(replace(v)).compile());
+    const query = ctx.hot.shaped('putProviderState', values, (v) => ctx.db.insertInto('provider_state').values(v).onConflict(replace).compile());
     await ctx.db.executeQuery(query);
     return;
   }
@@ -50,7 +52,7 @@ export async function putProviderState(ctx: SqlContext, provider: string, cluste
           .where('expires_at', '>', dbTime(ctx.dialect))
           .$if(ctx.dialect === 'postgres', (q) => q.forShare()),
       )
-      .onConflict(replace(v))
+      .onConflict(replace)
       .returning('provider')
       .compile(),
   );

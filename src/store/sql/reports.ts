@@ -178,7 +178,7 @@ export async function registerController(ctx: SqlContext, name: string, input: C
     .insertInto('controllers')
     .values({ name, providers: toJson(input.providers), required: input.required, registered_at: at, last_heartbeat: at })
     .onConflict((oc) =>
-      oc.column('name').doUpdateSet({ providers: toJson(input.providers), required: input.required, last_heartbeat: at }),
+      oc.column('name').doUpdateSet((eb) => ({ providers: eb.ref('excluded.providers'), required: eb.ref('excluded.required'), last_heartbeat: eb.ref('excluded.last_heartbeat') })),
     )
     .returning(['registered_at', 'last_heartbeat'])
     .executeTakeFirstOrThrow();
