@@ -11,6 +11,9 @@
 //   npm run bench:api -- [--duration 10] [--rounds 5] [--connections 50]
 //
 // Each route and its limit run in `rounds` alternating slices of duration/rounds seconds.
+// Besides req/s, each row shows the CPU its server process and the database's PostgreSQL
+// backends spent per request (from /proc; PostgreSQL's only when it runs on this machine): on
+// 2 cores, autocannon, the server and PostgreSQL share them, so throughput follows their sum.
 //
 // Database: GOMAN_BENCH_DATABASE_URL, else a fresh database created (and dropped) on
 // postgres://postgres@127.0.0.1:5432/test. Goals: GET >= 80 % of the bare select route; PUT
@@ -30,6 +33,7 @@ import { issueToken } from '../src/api/tokens.ts';
 import { clusterSpecSchema } from '../src/domain/index.ts';
 import { openStore } from '../src/store/open.ts';
 import { POOL_SIZE } from '../src/store/postgres/index.ts';
+import { backendCpu, backendCpuSpent, cpuSeconds } from './proc.ts';
 import { seedClusters } from './seed.ts';
 
 interface Ready {
@@ -169,16 +173,30 @@ interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  requests: number;
+  /** CPU seconds of the server process and of PostgreSQL's backends over the run. */
+  cpu: { server: number; postgres: number };
 }
 
-async function load(name: string, opts: autocannon.Options): Promise<Figures> {
+/** A server under load: its process, and how to read its database backends' CPU so far. */
+interface Target {
+  pid: number;
+  postgres: (seen: Map<number, number>) => Promise<void>;
+}
+
+async function load(name: string, target: Target, opts: autocannon.Options): Promise<Figures> {
+  const before = { server: cpuSeconds(target.pid), postgres: new Map<number, number>() };
+  await target.postgres(before.postgres);
   const r = await autocannon(opts);
+  const after = { server: cpuSeconds(target.pid), postgres: new Map<number, number>() };
+  await target.postgres(after.postgres);
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) {
     const codes = Object.entries(r.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2'));
     console.error(`${name}: ${bad} failed — status ${JSON.stringify(Object.fromEntries(codes.map(([c, v]) => [c, v.count])))}, ${r.errors} errors, ${r.timeouts} timeouts`);
   }
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: bad };
+  const cpu = { server: after.server - before.server, postgres: backendCpuSpent(before.postgres, after.postgres) };
+  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: bad, requests: r.requests.total, cpu };
 }
 
 const median = (values: number[]): number => {
@@ -191,21 +209,25 @@ const median = (values: number[]): number => {
  * speed drifts by up to 2x within minutes, and a drift then weighs on both alike. Figures are the
  * mean req/s and the median p50/p99 over the slices; `ratios` are per adjacent pair.
  */
-async function versus(rounds: number, limit: [string, autocannon.Options], route: [string, autocannon.Options]): Promise<{ limit: Figures; route: Figures; ratios: number[] }> {
+type Run = [name: string, target: Target, opts: autocannon.Options];
+
+async function versus(rounds: number, limit: Run, route: Run): Promise<{ limit: Figures; route: Figures; ratios: number[] }> {
   const runs: { limit: Figures[]; route: Figures[] } = { limit: [], route: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? (['limit', 'route'] as const) : (['route', 'limit'] as const);
     for (const which of order) {
-      const [name, opts] = which === 'limit' ? limit : route;
-      runs[which].push(await load(name, opts));
+      runs[which].push(await load(...(which === 'limit' ? limit : route)));
     }
   }
+  const sum = (figures: Figures[], of: (f: Figures) => number): number => figures.reduce((a, f) => a + of(f), 0);
   const combine = (name: string, figures: Figures[]): Figures => ({
     name,
-    rps: figures.reduce((a, f) => a + f.rps, 0) / figures.length,
+    rps: sum(figures, (f) => f.rps) / figures.length,
     p50: median(figures.map((f) => f.p50)),
     p99: median(figures.map((f) => f.p99)),
-    errors: figures.reduce((a, f) => a + f.errors, 0),
+    errors: sum(figures, (f) => f.errors),
+    requests: sum(figures, (f) => f.requests),
+    cpu: { server: sum(figures, (f) => f.cpu.server), postgres: sum(figures, (f) => f.cpu.postgres) },
   });
   return {
     limit: combine(limit[0], runs.limit),
@@ -247,6 +269,14 @@ async function main(): Promise<void> {
   const bareChild = fork(new URL(import.meta.url).pathname, ['--bare', databaseUrl], { stdio: 'inherit' });
   const bareReady = await readyFrom<BareReady>(bareChild);
   const auth = { authorization: `Bearer ${ready.token}` };
+  // The backends of the bench's database; their CPU is readable only where PostgreSQL runs here.
+  const url = new URL(databaseUrl);
+  const pgLocal = ['', 'localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const meter = new pg.Client({ connectionString: databaseUrl });
+  await meter.connect();
+  const backends = (seen: Map<number, number>): Promise<void> => (pgLocal ? backendCpu(meter, url.pathname.slice(1), seen) : Promise.resolve());
+  const goman: Target = { pid: apiChild.pid!, postgres: backends };
+  const limit: Target = { pid: bareChild.pid!, postgres: backends };
   // One sequence over all connections, so that 50 reports in flight are on 50 different rows of
   // the 1 000 (autocannon's connections would each walk the same list from its start, in step),
   // and a message of its own in each, so that every report really writes, in goman as in the bare
@@ -270,23 +300,35 @@ async function main(): Promise<void> {
   });
   try {
     const common = { connections, duration: slice };
-    const empty = await load('empty fastify route', { ...common, url: bareReady.empty });
+    const empty = await load('empty fastify route', limit, { ...common, url: bareReady.empty });
     const get = await versus(
       rounds,
-      ['bare: SELECT by primary key', { ...common, url: `${bareReady.bare}/api/v1/clusters/${ready.clusterId}` }],
-      ['GET /api/v1/clusters/{id}', { ...common, url: `${ready.api}/api/v1/clusters/${ready.clusterId}`, headers: auth }],
+      ['bare: SELECT by primary key', limit, { ...common, url: `${bareReady.bare}/api/v1/clusters/${ready.clusterId}` }],
+      ['GET /api/v1/clusters/{id}', goman, { ...common, url: `${ready.api}/api/v1/clusters/${ready.clusterId}`, headers: auth }],
     );
-    const hot = await versus(rounds, ['bare: report transaction, 4 hot rows', puts(bareReady.bare, ready.bareHot)], ['PUT …/status/{controller}, 4 hot rows', puts(ready.api, ready.hot)]);
+    const hot = await versus(
+      rounds,
+      ['bare: report transaction, 4 hot rows', limit, puts(bareReady.bare, ready.bareHot)],
+      ['PUT …/status/{controller}, 4 hot rows', goman, puts(ready.api, ready.hot)],
+    );
     const spread = await versus(
       rounds,
-      [`bare: report transaction, ${SPREAD} rows`, puts(bareReady.bare, ready.bareSpread)],
-      [`PUT …/status/{controller}, ${SPREAD} rows`, puts(ready.api, ready.spread)],
+      [`bare: report transaction, ${SPREAD} rows`, limit, puts(bareReady.bare, ready.bareSpread)],
+      [`PUT …/status/{controller}, ${SPREAD} rows`, goman, puts(ready.api, ready.spread)],
     );
     console.log(`\nbench:api — ${connections} connections, ${rounds} alternating slices of ${slice} s per route, PostgreSQL store, loopback, ${cpus().length} cores\n`);
-    console.log('route'.padEnd(48) + 'req/s'.padStart(10) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'vs limit'.padStart(10) + 'slices'.padStart(14) + 'non-2xx'.padStart(9));
+    console.log(
+      'route'.padEnd(48) + 'req/s'.padStart(10) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'vs limit'.padStart(10) + 'slices'.padStart(14) + 'non-2xx'.padStart(9) +
+        'CPU µs/req: server'.padStart(20) + 'PostgreSQL'.padStart(12),
+    );
     const pct = (v: number): string => `${(100 * v).toFixed(0)} %`;
+    const perRequest = (seconds: number, f: Figures): string => (f.requests > 0 ? ((1e6 * seconds) / f.requests).toFixed(0) : '—');
     const print = (f: Figures, vs = '', slices = ''): void => {
-      console.log(f.name.padEnd(48) + f.rps.toFixed(0).padStart(10) + String(f.p50).padStart(9) + String(f.p99).padStart(9) + vs.padStart(10) + slices.padStart(14) + String(f.errors).padStart(9));
+      const postgres = pgLocal && f !== empty ? perRequest(f.cpu.postgres, f) : '—';
+      console.log(
+        f.name.padEnd(48) + f.rps.toFixed(0).padStart(10) + String(f.p50).padStart(9) + String(f.p99).padStart(9) + vs.padStart(10) + slices.padStart(14) + String(f.errors).padStart(9) +
+          perRequest(f.cpu.server, f).padStart(20) + postgres.padStart(12),
+      );
     };
     print(empty);
     for (const pair of [get, hot, spread]) {
@@ -298,6 +340,7 @@ async function main(): Promise<void> {
     console.log(`goal PUT >= 80 % of the bare transaction, 4 hot rows: ${verdict(hot)}`);
     console.log(`goal PUT >= 80 % of the bare transaction, ${SPREAD} rows: ${verdict(spread)}`);
   } finally {
+    await meter.end();
     for (const child of [apiChild, bareChild]) {
       child.disconnect();
       await new Promise((r) => child.once('exit', r));

@@ -17,7 +17,7 @@
 //
 // --write-docs replaces the bench:scale block of docs/performance.md and writes
 // docs/performance-scale.svg. Never run as a test.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -34,6 +34,7 @@ import { cleanEnv, freePort, GOMAN_BIN } from '../test/helpers/serve.ts';
 import { privateNats } from './nats.ts';
 import type { Arrival } from './latency-probe.ts';
 import { scaleChartSvg } from './scale-chart.ts';
+import { backendCpu, backendCpuSpent, cpuSeconds, rssMb } from './proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +48,6 @@ const SIZES = values.clusters.split(',').map(Number);
 const CLIENTS = Number(values.clients);
 const WARM = 200;
 const TIMEOUT_MS = Number(values.timeout) * 1000;
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
 
 export interface ScaleResult {
   clusters: number;
@@ -61,26 +61,6 @@ export interface ScaleResult {
   cpuPerCluster: { postgres: number; api: number; controllers: number };
   xactPerCluster: number;
   rssMb: { start: number; peak: number; end: number };
-}
-
-/** utime + stime of a process in seconds, 0 once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function pct(sorted: readonly number[], p: number): number {
@@ -133,14 +113,6 @@ async function stop(p: Proc): Promise<void> {
 }
 
 /** CPU seconds of this database's PostgreSQL backends (pids from pg_stat_activity). */
-async function pgCpu(client: pg.Client, db: string, seen: Map<number, number>): Promise<void> {
-  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [db]);
-  for (const { pid } of rows) {
-    const s = cpuSeconds(pid);
-    if (s > 0) seen.set(pid, s);
-  }
-}
-
 async function xacts(client: pg.Client, db: string): Promise<number> {
   const { rows } = await client.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [db]);
   return Number(rows[0]?.n ?? 0);
@@ -223,13 +195,13 @@ async function runOnce(n: number): Promise<ScaleResult> {
     const pids = (prefix: string): number[] => procs.filter((p) => p.name.startsWith(prefix)).map((p) => p.child.pid!);
     const cpu = (prefix: string): number => pids(prefix).reduce((a, pid) => a + cpuSeconds(pid), 0);
     const pgBefore = new Map<number, number>();
-    await pgCpu(admin, dbName, pgBefore);
+    await backendCpu(admin, dbName, pgBefore);
     const before = { api: cpu('api'), controllers: cpu('controller'), xacts: await xacts(admin, dbName) };
     const rss = { start: pids('api').reduce((a, pid) => a + rssMb(pid), 0), peak: 0 };
     const pgAfter = new Map<number, number>();
     const sampler = setInterval(() => {
       rss.peak = Math.max(rss.peak, pids('api').reduce((a, pid) => a + rssMb(pid), 0));
-      void pgCpu(admin, dbName, pgAfter).catch(() => undefined);
+      void backendCpu(admin, dbName, pgAfter).catch(() => undefined);
     }, 500);
 
     const t0 = performance.now();
@@ -280,8 +252,8 @@ async function runOnce(n: number): Promise<ScaleResult> {
       }
     }
     clearInterval(sampler);
-    await pgCpu(admin, dbName, pgAfter);
-    const pgSeconds = [...pgAfter].reduce((a, [pid, s]) => a + s - (pgBefore.get(pid) ?? 0), 0);
+    await backendCpu(admin, dbName, pgAfter);
+    const pgSeconds = backendCpuSpent(pgBefore, pgAfter);
     const seconds = (readyAt - t0) / 1000;
     const sorted = latencies.sort((a, b) => a - b);
     const result: ScaleResult = {

@@ -8,7 +8,7 @@
 // consumer that never reads is dropped while the others keep their latency.
 // Goals: p99 <= 100 ms, RSS growth <= 200 MB, the slow consumer dropped.
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { eventually } from '../test/helpers/eventually.ts';
 import { freshPgDatabase } from '../test/helpers/peers.ts';
 import { cleanEnv, freePort, GOMAN_BIN } from '../test/helpers/serve.ts';
 import { privateNats } from './nats.ts';
+import { rssMb } from './proc.ts';
 
 const BUCKETS = 10_000; // 1 ms latency buckets; the last one holds everything slower
 
@@ -71,11 +72,6 @@ function pctOf(histogram: readonly number[], q: number): number {
     if (seen >= q * total) return ms;
   }
   return NaN;
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

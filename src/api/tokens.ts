@@ -3,7 +3,7 @@
 // a revocation through this process drops its cache entry at once, and other replicas
 // honour it within the cache's TTL.
 import { newId } from '../util/ids.ts';
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { validationFailed } from '../domain/index.ts';
 import type { TokenRecord, TokenRole } from '../domain/index.ts';
 import type { TokenStore } from '../store/port.ts';
@@ -21,7 +21,7 @@ export function generateToken(): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
