@@ -6,6 +6,7 @@ import { inSpan } from '../../util/trace.ts';
 import type { Database, SqlDialect } from './schema.ts';
 import type { HotStatements } from './hot-statements.ts';
 import type { RegistryCache } from './registry-cache.ts';
+import type { ContendedClusters } from './contended-clusters.ts';
 
 export interface SqlContext {
   readonly db: Kysely<Database>;
@@ -16,6 +17,8 @@ export interface SqlContext {
   readonly hot: HotStatements;
   /** The controller registry as last read, by version (PostgreSQL reports: registry-cache.ts). */
   readonly registry: RegistryCache;
+  /** Clusters whose reports take the row lock at once for a while (PostgreSQL reports: contended-clusters.ts). */
+  readonly contended: ContendedClusters;
 }
 
 export type Tx = Transaction<Database>;

@@ -81,46 +81,12 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
 }
 
 /**
- * Clusters whose unlocked report lost to another write lately, and until when their reports
- * take the row lock at once: on a row that many write at the same time, most unlocked saves
- * would lose and do their work twice. Bounded: the oldest entry goes first.
- */
-const CONTENDED_MS = 10_000;
-const CONTENDED_MAX = 10_000;
-const contended = new WeakMap<SqlContext, Map<string, number>>();
-
-function contendedClusters(ctx: SqlContext): Map<string, number> {
-  let clusters = contended.get(ctx);
-  if (clusters === undefined) {
-    clusters = new Map();
-    contended.set(ctx, clusters);
-  }
-  return clusters;
-}
-
-function isContended(ctx: SqlContext, clusterId: string): boolean {
-  const clusters = contendedClusters(ctx);
-  const until = clusters.get(clusterId);
-  if (until === undefined) return false;
-  if (until > Date.now()) return true;
-  clusters.delete(clusterId);
-  return false;
-}
-
-function markContended(ctx: SqlContext, clusterId: string): void {
-  const clusters = contendedClusters(ctx);
-  clusters.delete(clusterId);
-  clusters.set(clusterId, Date.now() + CONTENDED_MS);
-  if (clusters.size > CONTENDED_MAX) clusters.delete(clusters.keys().next().value!);
-}
-
-/**
  * On PostgreSQL a report first reads the row without a lock and saves only if it is still that
  * version, in one statement with no transaction around it (Kubernetes' optimistic concurrency):
  * two round trips, and the write commits as its statement ends, where a locking transaction
  * waits for the API process to send COMMIT, with the row locked and the event's time already
  * taken. Only when another write landed in between does it take the row lock and decide again,
- * and the cluster's reports take the lock at once for a while (above).
+ * and the cluster's reports take the lock at once for a while (contended-clusters.ts).
  */
 export async function reportStatus(
   ctx: SqlContext,
@@ -131,7 +97,7 @@ export async function reportStatus(
 ): Promise<ReportResult> {
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
-  if (ctx.dialect === 'postgres' && !isContended(ctx, clusterId)) {
+  if (ctx.dialect === 'postgres' && !ctx.contended.has(clusterId)) {
     const unlocked = await singleStatementWrite(ctx, 'reportStatus', async (db) => {
       const read = await readWithRegistry(ctx, db, clusterId);
       if (!read) throw notFound(`cluster ${clusterId}`);
@@ -141,7 +107,7 @@ export async function reportStatus(
       return saved === null ? null : { cluster: saved };
     });
     if (unlocked !== null) return unlocked;
-    markContended(ctx, clusterId);
+    ctx.contended.mark(clusterId);
   }
   return transaction(ctx, 'reportStatus', async (trx) => {
     const locked = await lockWithRegistry(ctx, trx, clusterId);

@@ -16,6 +16,7 @@ import type { Database, SqlDialect } from './schema.ts';
 import * as scheduler from './scheduler.ts';
 import { HotStatements } from './hot-statements.ts';
 import { RegistryCache } from './registry-cache.ts';
+import { ContendedClusters } from './contended-clusters.ts';
 import * as tokens from './tokens.ts';
 
 export const DEFAULT_ACTIVE_MS = 30_000;
@@ -27,7 +28,7 @@ export class SqlClusterStore implements ClusterStore {
   /** `hot`: the same object the PostgreSQL pool under `db` names statements by (postgresKysely). */
   constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS, hot = new HotStatements()) {
     this.kind = dialect;
-    this.#ctx = { db, dialect, activeMs, hot, registry: new RegistryCache() };
+    this.#ctx = { db, dialect, activeMs, hot, registry: new RegistryCache(), contended: new ContendedClusters() };
   }
 
   createCluster(input: CreateClusterInput): Promise<Cluster> {
