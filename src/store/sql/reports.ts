@@ -151,8 +151,9 @@ export async function registerController(ctx: SqlContext, name: string, input: C
   return { name, providers: input.providers, required: input.required, registeredAt: iso(row.registered_at), lastHeartbeat: iso(row.last_heartbeat) };
 }
 
+/** Copies: the registry read may be the one every report shares (registry-cache.ts). */
 export async function listControllers(ctx: SqlContext): Promise<ControllerRegistration[]> {
-  return loadRegistry(ctx);
+  return (await loadRegistry(ctx)).map((r) => ({ ...r, providers: [...r.providers] }));
 }
 
 /** One cluster forgets a deregistered controller: its report and its finalizer, in one transaction. */

@@ -36,12 +36,26 @@ export interface HistoryDraft {
 
 const REGISTRATION_COLUMNS = ['name', 'providers', 'required', 'registered_at', 'last_heartbeat'] as const;
 
-/** Every create reads it: a hot statement (hot-statements.ts). */
-export async function loadRegistry(ctx: SqlContext, db: Executor = ctx.db): Promise<ControllerRegistration[]> {
-  const query = ctx.hot.shaped('loadRegistry', {}, () => db.selectFrom('controllers').select(REGISTRATION_COLUMNS).orderBy('name').compile());
+/**
+ * The controller registry; every create reads it, so a hot statement (hot-statements.ts). On
+ * PostgreSQL each row carries the registry's version, read in the same snapshot, and the registry
+ * is kept at that version for the reports that follow (registry-cache.ts). An empty registry has
+ * no row to carry it, and is not kept: no report is accepted then anyway.
+ */
+export async function loadRegistry(ctx: SqlContext, db: Executor = ctx.db): Promise<readonly ControllerRegistration[]> {
+  const query = ctx.hot.shaped('loadRegistry', {}, () =>
+    db.selectFrom('controllers').select(REGISTRATION_COLUMNS).select(registryVersion(ctx)).orderBy('name').compile(),
+  );
   const { rows } = await db.executeQuery(query);
-  return rows.map(registrationFromRow);
+  const registrations = rows.map(registrationFromRow);
+  const version = rows[0]?.registry_version;
+  if (version !== undefined && version !== null) ctx.registry.keep(num(version), registrations);
+  return registrations;
 }
+
+/** The registry's version as a column (migration 005); SQLite keeps none. */
+const registryVersion = (ctx: SqlContext) =>
+  (ctx.dialect === 'postgres' ? sql<string | number | null>`(SELECT version FROM registry_version)` : sql<null>`null`).as('registry_version');
 
 type RegistrationRow = { name: string; providers: unknown; required: boolean | number; registered_at: Date | string; last_heartbeat: Date | string };
 const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
@@ -78,7 +92,7 @@ export async function readWithRegistry(ctx: SqlContext, db: Executor, id: string
     db
       .selectFrom('clusters')
       .select(CLUSTER_COLUMNS)
-      .select((postgres ? sql<string | null>`(SELECT version FROM registry_version)` : sql<string | null>`null`).as('registry_version'))
+      .select(registryVersion(ctx))
       .where('id', '=', v.id)
       .$if(postgres && forUpdate, (q) => q.forUpdate())
       .compile(),
@@ -87,25 +101,7 @@ export async function readWithRegistry(ctx: SqlContext, db: Executor, id: string
   if (!row) return null;
   const cluster = clusterFromRow(row);
   if (!postgres) return { cluster, registry: await loadRegistry(ctx, db) };
-  const version = num(row.registry_version!);
-  return { cluster, registry: ctx.registry.at(version) ?? (await loadVersionedRegistry(ctx, db)) };
-}
-
-/**
- * The registry and the version it is at, in one statement, kept for the reads that follow. Its
- * times are as toISOString() writes them (as the row's own are read, postgres/timestamps.ts).
- */
-async function loadVersionedRegistry(ctx: SqlContext, db: Executor): Promise<readonly ControllerRegistration[]> {
-  const isoTime = (column: string) => sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  const registration = sql`jsonb_build_object('name', r.name, 'providers', r.providers, 'required', r.required, 'registered_at', ${isoTime('r.registered_at')}, 'last_heartbeat', ${isoTime('r.last_heartbeat')})`;
-  const query = ctx.hot.shaped('loadVersionedRegistry', {}, () =>
-    sql<{ version: string | number; registry: unknown }>`SELECT (SELECT version FROM registry_version) AS version,
-      (SELECT coalesce(jsonb_agg(${registration} ORDER BY r.name), '[]'::jsonb) FROM controllers r) AS registry`.compile(db),
-  );
-  const [row] = (await db.executeQuery(query)).rows;
-  const registrations = fromJson<RegistrationRow[]>(row!.registry).map(registrationFromRow);
-  ctx.registry.keep(num(row!.version), registrations);
-  return registrations;
+  return { cluster, registry: ctx.registry.at(num(row.registry_version!)) ?? (await loadRegistry(ctx, db)) };
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
