@@ -1,8 +1,9 @@
 // Server and controller settings (DESIGN §10): flags win over environment, environment over
 // defaults. Parsed once at start-up so a bad value fails fast with one clear line.
-import { envCount, envSeconds, type Env } from '../domain/env.ts';
+import { envCount, envInterval, envSeconds, type Env } from '../domain/env.ts';
 import { validationFailed } from '../domain/index.ts';
 import { defaultDataDir } from '../util/data-dir.ts';
+import { DEFAULT_TICK_MS } from '../reconcile/scheduler.ts';
 import { logFormat, type LogFormat } from './logger.ts';
 
 export interface ServeFlags {
@@ -108,9 +109,9 @@ export function serveSettings(flags: ServeFlags, env: Env = process.env, isTermi
     controllers,
     resetAdminToken: flags.resetAdminToken ?? false,
     reconcile: {
-      activeIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_ACTIVE_SECONDS', 30) * 1000,
-      stableIntervalMs: envSeconds(env, 'GOMAN_RECONCILE_STABLE_SECONDS', 300) * 1000,
-      tickMs: envSeconds(env, 'GOMAN_SCHEDULER_TICK_SECONDS', 1) * 1000,
+      activeIntervalMs: envInterval(env, 'GOMAN_RECONCILE_ACTIVE_SECONDS', 30) * 1000,
+      stableIntervalMs: envInterval(env, 'GOMAN_RECONCILE_STABLE_SECONDS', 300) * 1000,
+      tickMs: envInterval(env, 'GOMAN_SCHEDULER_TICK_SECONDS', DEFAULT_TICK_MS / 1000) * 1000,
     },
     shutdownDeadlineMs: envSeconds(env, 'GOMAN_SHUTDOWN_SECONDS', 10) * 1000,
     controllerExpiryMs: envSeconds(env, 'GOMAN_CONTROLLER_EXPIRY_SECONDS', 3600) * 1000,

@@ -13,6 +13,13 @@ export function envSeconds(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+/** A number of seconds above 0 (an interval: 0 would spin), or `fallback` when unset or empty. */
+export function envInterval(env: Env, name: string, fallback: number): number {
+  const n = envSeconds(env, name, fallback);
+  if (n === 0) throw validationFailed(`${name} must be a number of seconds above 0 (got "${env[name]}")`);
+  return n;
+}
+
 /** A whole number of at least 1, or undefined when unset or empty. */
 export function envCount(env: Env, name: string): number | undefined {
   const raw = env[name];

@@ -110,6 +110,15 @@ test('rate limits come from GOMAN_RATE_LIMIT and GOMAN_CONTROLLER_RATE_LIMIT; a 
   }
 });
 
+test('the scheduler ticks every 200 ms unless GOMAN_SCHEDULER_TICK_SECONDS says otherwise; an interval of 0 or a bad value names the variable', () => {
+  assert.deepEqual(serveSettings({}, {}, false).reconcile, { activeIntervalMs: 30_000, stableIntervalMs: 300_000, tickMs: 200 });
+  assert.equal(serveSettings({}, { GOMAN_SCHEDULER_TICK_SECONDS: '0.5' }, false).reconcile.tickMs, 500);
+  for (const name of ['GOMAN_SCHEDULER_TICK_SECONDS', 'GOMAN_RECONCILE_ACTIVE_SECONDS', 'GOMAN_RECONCILE_STABLE_SECONDS']) {
+    assert.throws(() => serveSettings({}, { [name]: '0' }, false), { message: `${name} must be a number of seconds above 0 (got "0")` });
+    assert.throws(() => serveSettings({}, { [name]: 'soon' }, false), { message: `${name} must be a number of seconds (got "soon")` });
+  }
+});
+
 test('a bus worker reconciles GOMAN_CONTROLLER_CONCURRENCY clusters at once; a bad value names the variable', () => {
   const shared = { GOMAN_DATABASE_URL: 'postgres://db/goman', GOMAN_BUS_URL: 'nats://bus:4222' };
   const of = (env: Record<string, string>): number | undefined => {
