@@ -1,5 +1,5 @@
 // The service store: PostgreSQL through a pg Pool, through the shared kysely layer.
-import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresQueryResult } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../sql/schema.ts';
 import type { HotStatements } from '../sql/hot-statements.ts';
@@ -20,22 +20,37 @@ export function postgresKysely(connectionString: string, poolSize = POOL_SIZE, h
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: hot === undefined ? pool : naming(pool, hot) }) });
 }
 
-/** The pool as kysely sees it, its clients sending each marked text under its name. */
+/**
+ * The pool as kysely sees it, its clients sending each marked text under its name. Each pg
+ * client keeps one wrapper: kysely keeps its connection object per client it is handed (a
+ * WeakMap), so a new wrapper per checkout would cost a new connection object and a new WeakMap
+ * entry on every query.
+ */
 function naming(pool: pg.Pool, hot: HotStatements): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   return {
     connect: async () => {
       const client = await pool.connect();
-      function query<R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>>;
-      function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
-      function query(statement: string | PostgresCursor<unknown>, values?: readonly unknown[]): unknown {
-        // kysely passes a cursor only to stream through one, which goman's dialect configures none for.
-        if (typeof statement !== 'string') throw new Error('postgres: no cursor is configured to stream through');
-        const name = hot.nameOf(statement);
-        const config: pg.QueryConfig = { text: statement, values: [...(values ?? [])] };
-        return client.query(name === undefined ? config : { ...config, name });
+      let wrapper = wrappers.get(client);
+      if (wrapper === undefined) {
+        wrapper = namingClient(client, hot);
+        wrappers.set(client, wrapper);
       }
-      return { query, release: () => client.release() };
+      return wrapper;
     },
     end: () => pool.end(),
   };
+}
+
+function namingClient(client: pg.PoolClient, hot: HotStatements): PostgresPoolClient {
+  function query<R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+  function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  function query(statement: string | PostgresCursor<unknown>, values?: readonly unknown[]): unknown {
+    // kysely passes a cursor only to stream through one, which goman's dialect configures none for.
+    if (typeof statement !== 'string') throw new Error('postgres: no cursor is configured to stream through');
+    const name = hot.nameOf(statement);
+    const config: pg.QueryConfig = { text: statement, values: [...(values ?? [])] };
+    return client.query(name === undefined ? config : { ...config, name });
+  }
+  return { query, release: () => client.release() };
 }
