@@ -32,7 +32,7 @@ export interface SchedulerOptions {
    * Time between ticks (default 200 ms). Clusters come due continuously (at 10 000 that need
    * attention, ~333 a second), and a tick sends the events of all that came due since the last
    * at once; each waits behind those before it in the relay, the bus and every consumer. Short
-   * ticks keep those bursts small, and a tick with nothing due is two index probes.
+   * ticks keep those bursts small; a tick with nothing due is a fence check and one index probe.
    */
   tickMs?: number;
   /** Reconcile interval of clusters that need attention (default 30 s; GOMAN_RECONCILE_ACTIVE_SECONDS). */
