@@ -14,9 +14,9 @@ export class RegistryCache {
     return version === this.#version ? this.#registrations : undefined;
   }
 
-  /** Hold a registry read at `version`, unless a newer one is held already (reads race). */
+  /** Hold a registry read at `version`, unless it or a newer one is held already (reads race; every create reads it). */
   keep(version: number, registrations: readonly ControllerRegistration[]): void {
-    if (version < this.#version) return;
+    if (version <= this.#version) return;
     this.#version = version;
     // Every report until the next change shares these objects.
     this.#registrations = Object.freeze(registrations.map((r) => Object.freeze(r)));

@@ -40,7 +40,7 @@ const REGISTRATION_COLUMNS = ['name', 'providers', 'required', 'registered_at', 
  * The controller registry; every create reads it, so a hot statement (hot-statements.ts). On
  * PostgreSQL each row carries the registry's version, read in the same snapshot, and the registry
  * is kept at that version for the reports that follow (registry-cache.ts). An empty registry has
- * no row to carry it, and is not kept: no report is accepted then anyway.
+ * no row to carry it and is not kept: each report then reads it again, an empty read.
  */
 export async function loadRegistry(ctx: SqlContext, db: Executor = ctx.db): Promise<readonly ControllerRegistration[]> {
   const query = ctx.hot.shaped('loadRegistry', {}, () =>
@@ -99,9 +99,10 @@ export async function readWithRegistry(ctx: SqlContext, db: Executor, id: string
   );
   const [row] = (await db.executeQuery(query)).rows;
   if (!row) return null;
-  const cluster = clusterFromRow(row);
-  if (!postgres) return { cluster, registry: await loadRegistry(ctx, db) };
-  return { cluster, registry: ctx.registry.at(num(row.registry_version!)) ?? (await loadRegistry(ctx, db)) };
+  // SQLite's read carries no version, and SQLite keeps no registry.
+  const version = row.registry_version;
+  const held = version === null ? undefined : ctx.registry.at(num(version));
+  return { cluster: clusterFromRow(row), registry: held ?? (await loadRegistry(ctx, db)) };
 }
 
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
