@@ -74,6 +74,36 @@ export function migrationContract(label: string, target: MigrationTarget): void 
       }
     });
 
+    test('migration 6: a report records only who reported; on PostgreSQL a previous version still writes its copy', async () => {
+      const t = await target();
+      try {
+        const store = await openStore(t.options);
+        const spec = clusterSpecSchema.parse({ provider: 'sim' });
+        await store.registerController('who-ctl', { providers: ['sim'], required: true });
+        const c = await store.createCluster({ name: 'who', labels: {}, spec, createdBy: 'a' });
+        for (const message of ['one', 'two']) {
+          await store.reportStatus(c.id, 'who-ctl', { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'Wait', message }] });
+        }
+        await store.close();
+        const db = t.kysely();
+        try {
+          const rows = { rows: (await sql<Record<string, unknown>>`SELECT * FROM controller_statuses`.execute(db)).rows.map((r) => ({ ...r })) };
+          if (store.kind === 'sqlite') {
+            assert.deepEqual(rows.rows, [{ cluster_id: c.id, controller: 'who-ctl' }]);
+          } else {
+            assert.deepEqual(rows.rows, [{ cluster_id: c.id, controller: 'who-ctl', status: null, updated_at: null }]);
+            // The write of a replica still on the previous version, during a rolling upgrade.
+            await sql`INSERT INTO controller_statuses (cluster_id, controller, status, updated_at) VALUES (${c.id}, 'who-ctl', '{}', now())
+              ON CONFLICT (cluster_id, controller) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`.execute(db);
+          }
+        } finally {
+          await db.destroy();
+        }
+      } finally {
+        await t.cleanup();
+      }
+    });
+
     test('a failing migration is rolled back, not recorded, and surfaced', async () => {
       const t = await target();
       try {

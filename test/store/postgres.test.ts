@@ -97,12 +97,21 @@ if (available) {
       // It sets what a report changes, not the spec or labels it left alone.
       assert.match(texts.at(-1)!, /"status" = /);
       assert.doesNotMatch(texts.at(-1)!, /"spec" = |"labels" = |"name" = /);
+      // The first report records who reports on the cluster, for its deregistration.
+      assert.match(texts.at(-1)!, /"controller_statuses"/);
 
       // A report that changes nothing writes nothing.
       statements.length = 0;
       const again = await store.reportStatus(created.id, 'sim', report);
       assert.equal(again.cluster.resourceVersion, first.cluster.resourceVersion);
       assert.deepEqual(statements, ['select']);
+
+      // A later report's record is saved in the row alone: no second copy of it anywhere.
+      statements.length = 0;
+      const moved = await store.reportStatus(created.id, 'sim', { ...report, conditions: [{ ...report.conditions[0]!, message: 'moved' }] });
+      assert.notEqual(moved.cluster.resourceVersion, first.cluster.resourceVersion);
+      assert.deepEqual(statements, ['select', 'with']);
+      assert.doesNotMatch(texts.at(-1)!, /controller_statuses/);
 
       // A reconciler's fenced save of its provider state is one statement too.
       const lease = await store.acquireLease(leaseName(created.id), 'sim-0', 60_000);
@@ -117,10 +126,12 @@ if (available) {
         [
           ['cluster.created', created.resourceVersion],
           ['cluster.status', first.cluster.resourceVersion],
+          ['cluster.status', moved.cluster.resourceVersion],
         ],
       );
       const read = await store.getCluster(created.id);
-      assert.equal(read?.resourceVersion, first.cluster.resourceVersion);
+      assert.equal(read?.resourceVersion, moved.cluster.resourceVersion);
+      assert.equal(read?.status.controllers[0]?.conditions[0]?.message, 'moved');
       assert.deepEqual((await store.listHistory(created.id, 10)).items.map((h) => h.kind).sort(), ['created', 'finalizer', 'phase']);
     } finally {
       await store.close();

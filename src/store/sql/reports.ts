@@ -56,7 +56,6 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
   if (outcome.kind === 'stale') return { kind: 'answer', result: { cluster: before, ignored: 'stale' } };
 
   const record = outcome.status;
-  const reportRow = { cluster_id: before.id, controller, status: toJson(record), updated_at: at };
 
   const history: HistoryDraft[] = [];
   const finalizers = [...before.finalizers];
@@ -77,7 +76,8 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
   const changed = finalizers.length !== before.finalizers.length || statusChanged(before.status, next.status);
   // A report that changes nothing but its own time writes nothing: the row keeps the record it has.
   if (!changed && history.length === 0) return { kind: 'answer', result: { cluster: before } };
-  return { kind: 'save', write: { before, next, events: ['cluster.status'], history, now, report: reportRow } };
+  const newReporter = previous ? undefined : { cluster_id: before.id, controller };
+  return { kind: 'save', write: { before, next, events: ['cluster.status'], history, now, newReporter } };
 }
 
 /**

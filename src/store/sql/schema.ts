@@ -32,11 +32,10 @@ export interface ClustersTable {
   finalizers: Json;
 }
 
+/** Which controllers have reported on which cluster (migration 006); the records are in `clusters.status`. */
 export interface ControllerStatusesTable {
   cluster_id: string;
   controller: string;
-  status: Json;
-  updated_at: Time;
 }
 
 export interface ControllersTable {

@@ -195,19 +195,12 @@ function historyInserts(db: Executor, rows: ReturnType<typeof historyRows>, gate
   return gated ? rows.map((row) => insertThroughGate(db, 'history', row)) : [db.insertInto('history').values(rows)];
 }
 
-/** A controller's report, as controller_statuses stores it. */
-type ReportRow = {
-  cluster_id: string;
-  controller: string;
-  status: string;
-  updated_at: string;
-};
+/** A controller that reports on a cluster for the first time: controller_statuses' row (migration 006). */
+type ReporterRow = { cluster_id: string; controller: string };
 
-function reportUpsert(db: Executor, row: ReportRow, gated: boolean) {
+function reporterInsert(db: Executor, row: ReporterRow, gated: boolean) {
   return (gated ? insertThroughGate(db, 'controller_statuses', { ...row }) : db.insertInto('controller_statuses').values(row)).onConflict((oc) =>
-    // The row it would have inserted, not its values again: PostgreSQL would parse the record's
-    // JSON twice.
-    oc.columns(['cluster_id', 'controller']).doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), updated_at: eb.ref('excluded.updated_at') })),
+    oc.columns(['cluster_id', 'controller']).doNothing(),
   );
 }
 
@@ -302,7 +295,8 @@ function rowAndSchedule(db: Executor, values: RowAndScheduleValues, resourceVers
 
 /**
  * Finish a write: the outbox rows, the row stamped with the new resourceVersion, its schedule,
- * history (with a 'phase' entry when the phase moved) and, for a report, the controller's row.
+ * history (with a 'phase' entry when the phase moved) and, for a controller's first report on
+ * the cluster, its controller_statuses row.
  * `before` null means insert.
  *
  * On PostgreSQL this is one statement, whatever it holds: each part is a data-modifying CTE and
@@ -324,7 +318,8 @@ export interface Write {
   events: readonly EventType[];
   history: readonly HistoryDraft[];
   now: Date;
-  report?: ReportRow | undefined;
+  /** A controller's first report on the cluster. */
+  newReporter?: ReporterRow | undefined;
 }
 
 /**
@@ -340,7 +335,7 @@ export function saveClusterIfUnchanged(ctx: SqlContext, db: Executor, write: Wri
   return save(ctx, db, write, write.before.resourceVersion);
 }
 
-async function save(ctx: SqlContext, db: Executor, { before, next, events, history, now, report }: Write, unlessChangedSince?: string): Promise<Cluster | null> {
+async function save(ctx: SqlContext, db: Executor, { before, next, events, history, now, newReporter }: Write, unlessChangedSince?: string): Promise<Cluster | null> {
   const at = now.toISOString();
   const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
   const stamped: Cluster = { ...next, updatedAt: at };
@@ -355,13 +350,13 @@ async function save(ctx: SqlContext, db: Executor, { before, next, events, histo
     // Every write's statement is a hot one (hot-statements.ts): its text depends on no more than
     // this key, and the builder below takes every value from its argument.
     const row = values.row;
-    const shape = ['save', gated, 'update' in row ? `${Object.keys(row.update).join()}+${row.schedules.length}` : 'insert', events.length, drafts.length, report !== undefined].join('|');
-    const bound = { ...values, gate: { id: stamped.id, version: unlessChangedSince ?? '' }, reports: report ? [report] : [] };
+    const shape = ['save', gated, 'update' in row ? `${Object.keys(row.update).join()}+${row.schedules.length}` : 'insert', events.length, drafts.length, newReporter !== undefined].join('|');
+    const bound = { ...values, gate: { id: stamped.id, version: unlessChangedSince ?? '' }, reporters: newReporter ? [newReporter] : [] };
     const query = ctx.hot.shaped(shape, bound, (v) => {
       const parts = [
         ...rowAndSchedule(db, v.row, sql<number>`(SELECT seq FROM v)`, gated),
         ...historyInserts(db, v.history, gated),
-        ...v.reports.map((r) => reportUpsert(db, r, gated)),
+        ...v.reporters.map((r) => reporterInsert(db, r, gated)),
       ];
       const gate = gated ? sql`${sql.ref(GATE)} AS (SELECT id FROM clusters WHERE id = ${v.gate.id} AND resource_version = ${v.gate.version} FOR UPDATE), ` : sql``;
       return sql<{ seq: string | number | null }>`
@@ -372,7 +367,7 @@ async function save(ctx: SqlContext, db: Executor, { before, next, events, histo
     const seq = (await db.executeQuery(query)).rows[0]?.seq;
     return seq === undefined || seq === null ? null : saved(num(seq));
   }
-  if (report) await reportUpsert(db, report, false).execute();
+  if (newReporter) await reporterInsert(db, newReporter, false).execute();
   const seqs = await outboxInsert(db, values.outbox, false).execute();
   const seq = Math.max(...seqs.map((r) => num(r.seq)));
   for (const part of rowAndSchedule(db, values.row, seq, false)) await part.execute();
