@@ -248,9 +248,10 @@ if (available) {
       const texts = once.map((s) => s.statement);
       assert.ok(texts.some((t) => /^select .* from "clusters" where "id" = \$1$/.test(t)), 'the read by id');
       assert.ok(texts.some((t) => /^select .* from "clusters" where "name" = \$1 and "created_by" = \$2$/.test(t)), "a user's read by name");
-      assert.ok(texts.some((t) => /"registry_version" from "clusters" where "id" = \$1$/.test(t)), 'the report read');
+      assert.ok(texts.some((t) => /"registry_version" from "clusters" where id = any\(\$1::text\[\]\)$/.test(t)), 'the reports\' read');
       assert.ok(texts.some((t) => /"registry_version" from "controllers" order by "name"$/.test(t)), 'the registry read, with its version');
-      assert.ok(texts.some((t) => /^\s*WITH "gate" AS/.test(t)), 'the report save');
+      assert.ok(texts.some((t) => /^\s*WITH "gate" AS/.test(t)), 'the first report\'s save');
+      assert.ok(texts.some((t) => /^\s*WITH i AS \(\s*SELECT id, version/.test(t)), 'the save of reports that change the status alone');
       assert.ok(texts.every((t) => !/select \*/.test(t)), 'no named statement reads *');
       // The second report ran the statements the first prepared; a third adds none either.
       await store.reportStatus(created.id, 'sim', report('third'));

@@ -7,6 +7,9 @@ import type { Database, SqlDialect } from './schema.ts';
 import type { HotStatements } from './hot-statements.ts';
 import type { RegistryCache } from './registry-cache.ts';
 import type { ContendedClusters } from './contended-clusters.ts';
+import type { ReportBatches } from './report-batches.ts';
+import type { QueuedReport } from './reports.ts';
+import type { ReportResult } from '../port.ts';
 
 export interface SqlContext {
   readonly db: Kysely<Database>;
@@ -19,6 +22,8 @@ export interface SqlContext {
   readonly registry: RegistryCache;
   /** Clusters whose reports take the row lock at once for a while (PostgreSQL reports: contended-clusters.ts). */
   readonly contended: ContendedClusters;
+  /** Reports waiting to be read and saved together (PostgreSQL: report-batches.ts). */
+  readonly reports: ReportBatches<QueuedReport, ReportResult>;
 }
 
 export type Tx = Transaction<Database>;
@@ -26,7 +31,7 @@ export type Executor = Kysely<Database> | Tx;
 
 /** A transaction in a span named after the store operation, so a trace shows the store's share of a request. */
 export function transaction<T>(ctx: SqlContext, operation: string, body: (trx: Tx) => Promise<T>): Promise<T> {
-  return inStoreSpan(ctx, operation, () => ctx.db.transaction().execute(body));
+  return storeSpan(ctx, operation, () => ctx.db.transaction().execute(body));
 }
 
 /**
@@ -39,10 +44,10 @@ export function transaction<T>(ctx: SqlContext, operation: string, body: (trx: T
  */
 export function singleStatementWrite<T>(ctx: SqlContext, operation: string, body: (db: Executor) => Promise<T>): Promise<T> {
   if (ctx.dialect !== 'postgres') return transaction(ctx, operation, body);
-  return inStoreSpan(ctx, operation, () => ctx.db.connection().execute(body));
+  return storeSpan(ctx, operation, () => ctx.db.connection().execute(body));
 }
 
-function inStoreSpan<T>(ctx: SqlContext, operation: string, body: () => Promise<T>): Promise<T> {
+export function storeSpan<T>(ctx: SqlContext, operation: string, body: () => Promise<T>): Promise<T> {
   const attributes = { 'db.system.name': ctx.dialect === 'postgres' ? 'postgresql' : 'sqlite', 'db.operation.name': operation };
   return inSpan(`store ${operation}`, { attributes }, body);
 }

@@ -56,6 +56,7 @@ interface Shape {
 export class HotStatements {
   readonly #names = new Map<string, string>();
   readonly #shapes = new Map<string, Shape>();
+  readonly #fixed = new Map<string, CompiledQuery<unknown>>();
 
   /** The name a hot statement's text is sent under; undefined for any other text. */
   nameOf(text: string): string | undefined {
@@ -81,6 +82,21 @@ export class HotStatements {
     }
     const bound = leaves(values);
     return { ...(shape.query as CompiledQuery<R>), parameters: shape.order.map((i) => bound[i]) };
+  }
+
+  /**
+   * A statement whose text depends on `key` alone, with `parameters` bound in the order its text
+   * uses them; an array is one parameter (a PostgreSQL array), where shaped() would bind each
+   * element. `build` compiles it once, with any values of the same kinds.
+   */
+  fixed<R>(key: string, parameters: readonly unknown[], build: () => CompiledQuery<R>): CompiledQuery<R> {
+    let query = this.#fixed.get(key) as CompiledQuery<R> | undefined;
+    if (query === undefined) {
+      query = build();
+      if (query.parameters.length !== parameters.length) throw new Error(`hot statement ${key}: ${query.parameters.length} parameters, ${parameters.length} given`);
+      if (this.#remember(query)) this.#fixed.set(key, query);
+    }
+    return { ...query, parameters };
   }
 
   #remember(query: CompiledQuery<unknown>): boolean {

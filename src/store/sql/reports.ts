@@ -15,17 +15,22 @@ import {
   type ControllerReport,
 } from '../../domain/index.ts';
 import type { ReportOptions, ReportResult } from '../port.ts';
-import { singleStatementWrite, transaction, type SqlContext } from './context.ts';
+import { storeSpan, transaction, type SqlContext } from './context.ts';
+import type { Queued } from './report-batches.ts';
 import { iso, toJson } from './rows.ts';
 import {
+  changesStatusAlone,
   loadRegistry,
   lockWithRegistry,
-  readWithRegistry,
+  prepareSave,
+  readManyWithRegistry,
   recompute,
   removeCluster,
   saveCluster,
   saveClusterIfUnchanged,
+  saveStatusesIfUnchanged,
   type Fetched,
+  type PreparedSave,
   type HistoryDraft,
   type Write,
 } from './writes.ts';
@@ -80,13 +85,21 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
   return { kind: 'save', write: { before, next, events: ['cluster.status'], history, now, newReporter } };
 }
 
+/** A report as it waits for its batch (report-batches.ts). */
+export interface QueuedReport {
+  controller: string;
+  report: ControllerReport;
+  opts: ReportOptions;
+}
+
 /**
  * On PostgreSQL a report first reads the row without a lock and saves only if it is still that
  * version, in one statement with no transaction around it (Kubernetes' optimistic concurrency):
- * two round trips, and the write commits as its statement ends, where a locking transaction
- * waits for the API process to send COMMIT, with the row locked and the event's time already
- * taken. Only when another write landed in between does it take the row lock and decide again,
- * and the cluster's reports take the lock at once for a while (contended-clusters.ts).
+ * the write commits as its statement ends, where a locking transaction waits for the API process
+ * to send COMMIT, with the row locked and the event's time already taken. Reports that arrive
+ * together share those two round trips (reportBatch). Only when another write landed in between
+ * does a report take the row lock and decide again, and the cluster's reports take the lock at
+ * once for a while (contended-clusters.ts).
  */
 export async function reportStatus(
   ctx: SqlContext,
@@ -98,17 +111,12 @@ export async function reportStatus(
   const problem = reportFieldProblem(report);
   if (problem) throw validationFailed('invalid status report', [problem]);
   if (ctx.dialect === 'postgres' && !ctx.contended.has(clusterId)) {
-    const unlocked = await singleStatementWrite(ctx, 'reportStatus', async (db) => {
-      const read = await readWithRegistry(ctx, db, clusterId);
-      if (!read) throw notFound(`cluster ${clusterId}`);
-      const decision = decideReport(read, controller, report, opts);
-      if (decision.kind === 'answer') return decision.result;
-      const saved = await saveClusterIfUnchanged(ctx, db, decision.write);
-      return saved === null ? null : { cluster: saved };
-    });
-    if (unlocked !== null) return unlocked;
-    ctx.contended.mark(clusterId);
+    return storeSpan(ctx, 'reportStatus', () => ctx.reports.submit(clusterId, { controller, report, opts }));
   }
+  return lockedReport(ctx, clusterId, controller, report, opts);
+}
+
+function lockedReport(ctx: SqlContext, clusterId: string, controller: string, report: ControllerReport, opts: ReportOptions): Promise<ReportResult> {
   return transaction(ctx, 'reportStatus', async (trx) => {
     const locked = await lockWithRegistry(ctx, trx, clusterId);
     if (!locked) throw notFound(`cluster ${clusterId}`);
@@ -116,6 +124,63 @@ export async function reportStatus(
     if (decision.kind === 'answer') return decision.result;
     return { cluster: await saveCluster(ctx, trx, decision.write) };
   });
+}
+
+/**
+ * A batch of reports on different clusters (PostgreSQL, report-batches.ts): one statement reads
+ * every row; each report is decided on its own row; the saves that change the status alone go
+ * in one statement, any other save in one of its own. A report whose row changed after the read
+ * writes nothing there and goes the locking way, as a lone report does. Settles every report.
+ */
+export async function reportBatch(ctx: SqlContext, batch: readonly Queued<QueuedReport, ReportResult>[]): Promise<void> {
+  let rows: Map<string, Fetched>;
+  try {
+    rows = await readManyWithRegistry(ctx, batch.map((q) => q.clusterId));
+  } catch (err) {
+    for (const q of batch) q.reject(err);
+    return;
+  }
+  const settle = (q: Queued<QueuedReport, ReportResult>, work: () => Promise<ReportResult>): Promise<void> =>
+    q.inContext(() => work().then(q.resolve, q.reject));
+  const lost = (q: Queued<QueuedReport, ReportResult>): Promise<void> => {
+    ctx.contended.mark(q.clusterId);
+    return settle(q, () => lockedReport(ctx, q.clusterId, q.item.controller, q.item.report, q.item.opts));
+  };
+  const together: { q: Queued<QueuedReport, ReportResult>; save: PreparedSave & { before: Cluster } }[] = [];
+  const alone: Promise<void>[] = [];
+  for (const q of batch) {
+    q.inContext(() => {
+      try {
+        const read = rows.get(q.clusterId);
+        if (!read) throw notFound(`cluster ${q.clusterId}`);
+        const decision = decideReport(read, q.item.controller, q.item.report, q.item.opts);
+        if (decision.kind === 'answer') return q.resolve(decision.result);
+        const save = prepareSave(ctx, decision.write);
+        if (changesStatusAlone(save)) return together.push({ q, save });
+        const own = { ...save, before: decision.write.before };
+        alone.push(
+          saveClusterIfUnchanged(ctx, ctx.db, own).then(
+            (saved) => (saved === null ? lost(q) : q.resolve({ cluster: saved })),
+            (err: unknown) => q.reject(err),
+          ),
+        );
+      } catch (err) {
+        q.reject(err);
+      }
+    });
+  }
+  if (together.length > 0) {
+    try {
+      const saved = await saveStatusesIfUnchanged(ctx, together.map((t) => t.save));
+      for (const { q } of together) {
+        const cluster = saved.get(q.clusterId);
+        alone.push(cluster === undefined ? lost(q) : Promise.resolve(q.resolve({ cluster })));
+      }
+    } catch (err) {
+      for (const { q } of together) q.reject(err);
+    }
+  }
+  await Promise.all(alone);
 }
 
 export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {

@@ -17,6 +17,7 @@ import * as scheduler from './scheduler.ts';
 import { HotStatements } from './hot-statements.ts';
 import { RegistryCache } from './registry-cache.ts';
 import { ContendedClusters } from './contended-clusters.ts';
+import { ReportBatches } from './report-batches.ts';
 import * as tokens from './tokens.ts';
 
 export const DEFAULT_ACTIVE_MS = 30_000;
@@ -28,7 +29,16 @@ export class SqlClusterStore implements ClusterStore {
   /** `hot`: the same object the PostgreSQL pool under `db` names statements by (postgresKysely). */
   constructor(db: Kysely<Database>, dialect: SqlDialect, activeMs = DEFAULT_ACTIVE_MS, hot = new HotStatements()) {
     this.kind = dialect;
-    this.#ctx = { db, dialect, activeMs, hot, registry: new RegistryCache(), contended: new ContendedClusters() };
+    const ctx: SqlContext = {
+      db,
+      dialect,
+      activeMs,
+      hot,
+      registry: new RegistryCache(),
+      contended: new ContendedClusters(),
+      reports: new ReportBatches((batch) => reports.reportBatch(ctx, batch)),
+    };
+    this.#ctx = ctx;
   }
 
   createCluster(input: CreateClusterInput): Promise<Cluster> {

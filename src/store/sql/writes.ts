@@ -105,6 +105,26 @@ export async function readWithRegistry(ctx: SqlContext, db: Executor, id: string
   return { cluster: clusterFromRow(row), registry: held ?? (await loadRegistry(ctx, db)) };
 }
 
+/**
+ * readWithRegistry for many rows in one statement (PostgreSQL: a batch of reports,
+ * report-batches.ts). Every row carries the same registry version, read in the same snapshot.
+ */
+export async function readManyWithRegistry(ctx: SqlContext, ids: readonly string[]): Promise<Map<string, Fetched>> {
+  const query = ctx.hot.fixed('readManyWithRegistry', [ids], () =>
+    ctx.db
+      .selectFrom('clusters')
+      .select(CLUSTER_COLUMNS)
+      .select(registryVersion(ctx))
+      .where(sql<boolean>`id = any(${['']}::text[])`)
+      .compile(),
+  );
+  const { rows } = await ctx.db.executeQuery(query);
+  const version = rows[0]?.registry_version;
+  const held = version === undefined || version === null ? undefined : ctx.registry.at(num(version));
+  const registry = rows.length === 0 ? [] : (held ?? (await loadRegistry(ctx)));
+  return new Map(rows.map((row) => [row.id, { cluster: clusterFromRow(row), registry }]));
+}
+
 export function checkIfMatch(cluster: Cluster, ifMatch: string | undefined): void {
   if (ifMatch === undefined) return;
   const wanted = etagValue(ifMatch);
@@ -306,7 +326,7 @@ function rowAndSchedule(db: Executor, values: RowAndScheduleValues, resourceVers
  * and neither does a report unless its row is contended (saveClusterIfUnchanged).
  */
 export async function saveCluster(ctx: SqlContext, db: Executor, write: Write): Promise<Cluster> {
-  const saved = await save(ctx, db, write);
+  const saved = await save(ctx, db, prepareSave(ctx, write));
   if (saved === null) throw new Error('saveCluster: the outbox insert returned no seq');
   return saved;
 }
@@ -330,27 +350,112 @@ export interface Write {
  * write commits as the statement ends, with no round trip between its save and its COMMIT. It
  * appends exactly one event.
  */
-export function saveClusterIfUnchanged(ctx: SqlContext, db: Executor, write: Write & { before: Cluster }): Promise<Cluster | null> {
+export function saveClusterIfUnchanged(ctx: SqlContext, db: Executor, prepared: PreparedSave & { before: Cluster }): Promise<Cluster | null> {
   if (ctx.dialect !== 'postgres') throw new Error('saveClusterIfUnchanged: PostgreSQL only (SQLite writes under its transaction lock)');
-  return save(ctx, db, write, write.before.resourceVersion);
+  return save(ctx, db, prepared, prepared.before.resourceVersion);
 }
 
-async function save(ctx: SqlContext, db: Executor, { before, next, events, history, now, newReporter }: Write, unlessChangedSince?: string): Promise<Cluster | null> {
+/** The columns a report's save sets when it changes the status alone (changedValues). */
+const STATUS_COLUMNS = 'status,phase,observed_generation,updated_at';
+
+/**
+ * A save that changes the row's status and nothing else, with one cluster.status event: no
+ * history, no schedule move, no finalizer, not a first report. saveStatusesIfUnchanged takes
+ * many of these in one statement.
+ */
+export function changesStatusAlone(prepared: PreparedSave): prepared is PreparedSave & { before: Cluster } {
+  const { row, outbox, history } = prepared.values;
+  return (
+    prepared.before !== null &&
+    'update' in row &&
+    row.schedules.length === 0 &&
+    Object.keys(row.update).join() === STATUS_COLUMNS &&
+    history.length === 0 &&
+    outbox.length === 1 &&
+    outbox[0]!.type === 'cluster.status' &&
+    prepared.newReporter === undefined
+  );
+}
+
+/**
+ * saveClusterIfUnchanged for many status-alone saves of different clusters, in one statement
+ * (PostgreSQL): the rows still at the version each save was decided on are locked in id order
+ * (so two batches cannot deadlock), each gets its event and its status. Returns the saved
+ * clusters by id; a cluster missing from it wrote nothing.
+ */
+export async function saveStatusesIfUnchanged(ctx: SqlContext, saves: readonly (PreparedSave & { before: Cluster })[]): Promise<Map<string, Cluster>> {
+  const column = <T>(of: (save: PreparedSave & { before: Cluster }, update: ReturnType<typeof changedValues>, event: ReturnType<typeof outboxRows>[number]) => T): T[] =>
+    saves.map((save) => {
+      const row = save.values.row as Extract<RowAndScheduleValues, { update: unknown }>;
+      return of(save, row.update, save.values.outbox[0]!);
+    });
+  const parameters = [
+    column((save) => save.stamped.id),
+    column((save) => save.before.resourceVersion),
+    column((_, update) => update.status),
+    column((_, update) => update.phase),
+    column((_, update) => update.observed_generation),
+    column((_, update) => update.updated_at),
+    column((_, __, event) => event.event_id),
+    column((_, __, event) => event.traceparent),
+  ];
+  const query = ctx.hot.fixed('saveStatusesIfUnchanged', parameters, () => {
+    const [ids, versions, statuses, phases, observed, ats, eventIds, traceparents] = parameters.map(() => ['']);
+    return sql<{ cluster_id: string; seq: string | number }>`
+      WITH i AS (
+        SELECT id, version, status, phase, observed_generation, at, event_id, traceparent
+        FROM unnest(${ids}::text[], ${versions}::bigint[], ${statuses}::jsonb[], ${phases}::text[], ${observed}::integer[],
+          ${ats}::timestamptz[], ${eventIds}::text[], ${traceparents}::text[])
+          AS u (id, version, status, phase, observed_generation, at, event_id, traceparent)
+      ), gate AS (
+        SELECT c.id, c.name, c.provider, c.generation FROM clusters AS c JOIN i ON c.id = i.id AND c.resource_version = i.version
+        ORDER BY c.id FOR UPDATE OF c
+      ), o AS (
+        INSERT INTO outbox (event_id, type, cluster_id, name, provider, generation, at, traceparent)
+        SELECT i.event_id, 'cluster.status', g.id, g.name, g.provider, g.generation, i.at, i.traceparent FROM gate AS g JOIN i ON i.id = g.id
+        ORDER BY g.id
+        RETURNING seq, cluster_id
+      ), u AS (
+        UPDATE clusters AS c SET status = i.status, phase = i.phase, observed_generation = i.observed_generation, updated_at = i.at, resource_version = o.seq
+        FROM o JOIN i ON i.id = o.cluster_id WHERE c.id = o.cluster_id
+      )
+      SELECT cluster_id, seq FROM o`.compile(ctx.db);
+  });
+  const { rows } = await ctx.db.executeQuery(query);
+  const byId = new Map(saves.map((save) => [save.stamped.id, save]));
+  return new Map(rows.map((row) => [row.cluster_id, { ...byId.get(row.cluster_id)!.stamped, resourceVersion: String(num(row.seq)) }]));
+}
+
+/** What a write saves, computed apart from the statement that saves it. */
+export interface PreparedSave {
+  readonly before: Cluster | null;
+  readonly stamped: Cluster;
+  readonly values: { outbox: ReturnType<typeof outboxRows>; row: RowAndScheduleValues; history: ReturnType<typeof historyRows> };
+  readonly newReporter: ReporterRow | undefined;
+}
+
+/** Its event's id and trace are taken here: call it in the context of the request that writes. */
+export function prepareSave(ctx: SqlContext, { before, next, events, history, now, newReporter }: Write): PreparedSave {
   const at = now.toISOString();
   const drafts = before ? [...history, ...phaseChange(before.status, next.status), ...day2History(before.status, next.status)] : history;
   const stamped: Cluster = { ...next, updatedAt: at };
-  const saved = (seq: number): Cluster => ({ ...stamped, resourceVersion: String(seq) });
   const values = {
     outbox: outboxRows(stamped, events, at),
     row: rowAndScheduleValues(ctx, before, stamped, now),
     history: historyRows(stamped, drafts, at),
   };
+  return { before, stamped, values, newReporter };
+}
+
+async function save(ctx: SqlContext, db: Executor, prepared: PreparedSave, unlessChangedSince?: string): Promise<Cluster | null> {
+  const { stamped, values, newReporter } = prepared;
+  const saved = (seq: number): Cluster => ({ ...stamped, resourceVersion: String(seq) });
   if (ctx.dialect === 'postgres') {
     const gated = unlessChangedSince !== undefined;
     // Every write's statement is a hot one (hot-statements.ts): its text depends on no more than
     // this key, and the builder below takes every value from its argument.
     const row = values.row;
-    const shape = ['save', gated, 'update' in row ? `${Object.keys(row.update).join()}+${row.schedules.length}` : 'insert', events.length, drafts.length, newReporter !== undefined].join('|');
+    const shape = ['save', gated, 'update' in row ? `${Object.keys(row.update).join()}+${row.schedules.length}` : 'insert', values.outbox.length, values.history.length, newReporter !== undefined].join('|');
     const bound = { ...values, gate: { id: stamped.id, version: unlessChangedSince ?? '' }, reporters: newReporter ? [newReporter] : [] };
     const query = ctx.hot.shaped(shape, bound, (v) => {
       const parts = [

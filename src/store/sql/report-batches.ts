@@ -1,0 +1,68 @@
+// Status reports that arrive together are read and saved together (PostgreSQL, reports.ts): one
+// statement reads every row of a batch and one saves them, where each report alone would take two
+// round trips of its own. A batch leaves as soon as the event loop has taken in what arrived with
+// it (setImmediate), so a lone report waits for nothing; while `parallel` batches are out, the
+// next one fills. A batch holds a cluster once: a second report on it waits for the next batch,
+// so the reports on one cluster are applied in the order they came.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** One report waiting for its batch; `inContext` runs code in the context it was submitted from (its trace). */
+export interface Queued<I, R> {
+  readonly item: I;
+  readonly clusterId: string;
+  readonly inContext: <T>(fn: () => T) => T;
+  readonly resolve: (result: R) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export const MAX_BATCH = 64;
+const PARALLEL = 2;
+
+export class ReportBatches<I, R> {
+  readonly #run: (batch: readonly Queued<I, R>[]) => Promise<void>;
+  #queue: Queued<I, R>[] = [];
+  #out = 0;
+  #scheduled = false;
+
+  /** `run` settles every report it is handed, and does not throw. */
+  constructor(run: (batch: readonly Queued<I, R>[]) => Promise<void>) {
+    this.#run = run;
+  }
+
+  submit(clusterId: string, item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ item, clusterId, inContext: AsyncLocalStorage.snapshot(), resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#out >= PARALLEL || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#send();
+    });
+  }
+
+  #send(): void {
+    const batch: Queued<I, R>[] = [];
+    const later: Queued<I, R>[] = [];
+    const taken = new Set<string>();
+    for (const queued of this.#queue) {
+      if (batch.length < MAX_BATCH && !taken.has(queued.clusterId)) {
+        taken.add(queued.clusterId);
+        batch.push(queued);
+      } else {
+        later.push(queued);
+      }
+    }
+    this.#queue = later;
+    this.#out++;
+    void this.#run(batch).finally(() => {
+      this.#out--;
+      this.#schedule();
+    });
+    this.#schedule();
+  }
+}
