@@ -1,10 +1,13 @@
 // bench:api — HTTP throughput and latency of the API on PostgreSQL against the physical limit:
 // in the same run, in a process of its own, a bare fastify app with a pg pool of the same size
 // does the same PostgreSQL work with nothing else, its statements named as goman's hot ones are
-// (planned once per connection) — a primary-key select for GET, and for PUT
-// the minimal report transaction (upsert the report, append the outbox, update the row;
-// goman itself now keeps the report in the row alone, migration 006), sent as goman sends it: a read, then one statement that writes only if the row has not changed, and
-// the locking transaction when it has. An empty route shows the HTTP floor. Each server runs in a child process so
+// (planned once per connection): a primary-key select for GET, and for PUT the minimal
+// report transaction (upsert the report, append the outbox, update the row; goman itself keeps
+// the report in the row alone since migration 006), sent as goman sends one report: a read, then
+// one statement that writes only if the row has not changed, and the locking transaction when
+// it has. The limit does one report per request; goman shares that read and that statement
+// among the reports that arrive together (docs/store.md), so on spread rows it can pass the
+// limit. An empty route shows the HTTP floor. Each server runs in a child process so
 // autocannon (here) and the servers share no event loop. The status PUT runs twice: on 4 hot
 // rows (row-lock contention) and spread over 1 000 clusters.
 //

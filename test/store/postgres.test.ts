@@ -8,10 +8,10 @@ import { SqlClusterStore } from '../../src/store/sql/store.ts';
 import { HotStatements } from '../../src/store/sql/hot-statements.ts';
 import { leaseName } from '../../src/lease/port.ts';
 import { clusterSpecSchema } from '../../src/domain/index.ts';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../../src/store/sql/schema.ts';
 import { freshPgDatabase, PG_ADMIN_URL, reachable } from '../helpers/peers.ts';
+import { migratedDatabase, recordingStore } from '../helpers/pg-store.ts';
 import { storeContract } from './contract.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { migrationContract } from './migrations.ts';
@@ -19,32 +19,6 @@ import { migrationContract } from './migrations.ts';
 // needPeer wants a TestContext; the suites below open their database in before() hooks, so
 // decide once here, with the same rule: outside CI a missing PostgreSQL skips, in CI it fails.
 const available = (await reachable(PG_ADMIN_URL)) || Boolean(process.env.CI);
-
-/** A fresh database with goman's schema. */
-async function migratedDatabase() {
-  const db = await freshPgDatabase();
-  const migrated = await openStore({ databaseUrl: db.url, dataDir: '/nonexistent' });
-  await migrated.close();
-  return db;
-}
-
-/**
- * A store on a fresh, migrated database that records each statement it sends: its first word
- * (`statements`) and its whole text (`texts`).
- */
-async function recordingStore() {
-  const db = await migratedDatabase();
-  const statements: string[] = [];
-  const texts: string[] = [];
-  const kysely = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 2 }) }),
-    log: (event) => {
-      statements.push(event.query.sql.trim().split(/\s+/)[0]!.toLowerCase());
-      texts.push(event.query.sql);
-    },
-  });
-  return { db, store: new SqlClusterStore(kysely, 'postgres'), statements, texts };
-}
 
 if (available) {
   storeContract('postgres', async () => {

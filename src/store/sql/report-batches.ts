@@ -2,8 +2,9 @@
 // statement reads every row of a batch and one saves them, where each report alone would take two
 // round trips of its own. A batch leaves as soon as the event loop has taken in what arrived with
 // it (setImmediate), so a lone report waits for nothing; while `parallel` batches are out, the
-// next one fills. A batch holds a cluster once: a second report on it waits for the next batch,
-// so the reports on one cluster are applied in the order they came.
+// next one fills. A cluster is in one batch at a time, once: a second report on it waits until
+// that batch is done, so the reports on one cluster are applied in the order they came, and two
+// batches of this process never race for a row (which would send one of them the locking way).
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** One report waiting for its batch; `inContext` runs code in the context it was submitted from (its trace). */
@@ -21,6 +22,8 @@ const PARALLEL = 2;
 export class ReportBatches<I, R> {
   readonly #run: (batch: readonly Queued<I, R>[]) => Promise<void>;
   #queue: Queued<I, R>[] = [];
+  /** Clusters in a batch that is out. */
+  readonly #busy = new Set<string>();
   #out = 0;
   #scheduled = false;
 
@@ -48,18 +51,19 @@ export class ReportBatches<I, R> {
   #send(): void {
     const batch: Queued<I, R>[] = [];
     const later: Queued<I, R>[] = [];
-    const taken = new Set<string>();
     for (const queued of this.#queue) {
-      if (batch.length < MAX_BATCH && !taken.has(queued.clusterId)) {
-        taken.add(queued.clusterId);
+      if (batch.length < MAX_BATCH && !this.#busy.has(queued.clusterId)) {
+        this.#busy.add(queued.clusterId);
         batch.push(queued);
       } else {
         later.push(queued);
       }
     }
     this.#queue = later;
+    if (batch.length === 0) return;
     this.#out++;
     void this.#run(batch).finally(() => {
+      for (const queued of batch) this.#busy.delete(queued.clusterId);
       this.#out--;
       this.#schedule();
     });

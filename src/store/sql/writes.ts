@@ -74,40 +74,36 @@ const registrationFromRow = (r: RegistrationRow): ControllerRegistration => ({
  * has. The registry is not guarded by the row lock, so reading it with the locking statement is
  * as current as reading it after.
  */
-export function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<Fetched | null> {
-  return readWithRegistry(ctx, trx, id, true);
-}
-
-/**
- * The same read without the lock, for a write that saves only if the row is still this version
- * (saveCluster's `unlessChangedSince`), on PostgreSQL. There the read carries the registry's
- * version, and the registry comes from memory while that version holds (registry-cache.ts): one
- * round trip, as when the read aggregated the registry itself, and a second only after the
- * registry changed. SQLite: the transaction already holds the write lock, and reading the
- * registry after is no round trip (in-process).
- */
-export async function readWithRegistry(ctx: SqlContext, db: Executor, id: string, forUpdate = false): Promise<Fetched | null> {
+export async function lockWithRegistry(ctx: SqlContext, trx: Tx, id: string): Promise<Fetched | null> {
   const postgres = ctx.dialect === 'postgres';
-  const query = ctx.hot.shaped(forUpdate ? 'lockWithRegistry' : 'readWithRegistry', { id }, (v) =>
-    db
+  const query = ctx.hot.shaped('lockWithRegistry', { id }, (v) =>
+    trx
       .selectFrom('clusters')
       .select(CLUSTER_COLUMNS)
       .select(registryVersion(ctx))
       .where('id', '=', v.id)
-      .$if(postgres && forUpdate, (q) => q.forUpdate())
+      .$if(postgres, (q) => q.forUpdate())
       .compile(),
   );
-  const [row] = (await db.executeQuery(query)).rows;
+  const [row] = (await trx.executeQuery(query)).rows;
   if (!row) return null;
-  // SQLite's read carries no version, and SQLite keeps no registry.
-  const version = row.registry_version;
-  const held = version === null ? undefined : ctx.registry.at(num(version));
-  return { cluster: clusterFromRow(row), registry: held ?? (await loadRegistry(ctx, db)) };
+  return { cluster: clusterFromRow(row), registry: await registryAt(ctx, trx, row.registry_version) };
 }
 
 /**
- * readWithRegistry for many rows in one statement (PostgreSQL: a batch of reports,
- * report-batches.ts). Every row carries the same registry version, read in the same snapshot.
+ * The registry for rows read with its version: on PostgreSQL from memory while that version
+ * holds (registry-cache.ts), so a read needs a second round trip only after the registry
+ * changed. SQLite's rows carry no version and SQLite keeps no registry: its read is in-process.
+ */
+async function registryAt(ctx: SqlContext, db: Executor, version: string | number | null | undefined): Promise<readonly ControllerRegistration[]> {
+  const held = version === undefined || version === null ? undefined : ctx.registry.at(num(version));
+  return held ?? loadRegistry(ctx, db);
+}
+
+/**
+ * Many rows, unlocked, each with the registry, in one statement: a batch of reports decides on
+ * these and saves only the rows still at the version read (PostgreSQL, report-batches.ts). Every
+ * row carries the same registry version, read in the same snapshot.
  */
 export async function readManyWithRegistry(ctx: SqlContext, ids: readonly string[]): Promise<Map<string, Fetched>> {
   const query = ctx.hot.fixed('readManyWithRegistry', [ids], () =>
@@ -119,9 +115,7 @@ export async function readManyWithRegistry(ctx: SqlContext, ids: readonly string
       .compile(),
   );
   const { rows } = await ctx.db.executeQuery(query);
-  const version = rows[0]?.registry_version;
-  const held = version === undefined || version === null ? undefined : ctx.registry.at(num(version));
-  const registry = rows.length === 0 ? [] : (held ?? (await loadRegistry(ctx)));
+  const registry = rows.length === 0 ? [] : await registryAt(ctx, ctx.db, rows[0]!.registry_version);
   return new Map(rows.map((row) => [row.id, { cluster: clusterFromRow(row), registry }]));
 }
 
