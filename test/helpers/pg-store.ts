@@ -33,3 +33,13 @@ export async function recordingStore() {
   return { db, store: new SqlClusterStore(kysely, 'postgres'), statements, texts };
 }
 
+
+/**
+ * How many sessions of the client's database wait for a lock. The client may be inside a
+ * transaction, where PostgreSQL would keep showing the activity as it first read it.
+ */
+export async function lockWaiters(client: pg.Client): Promise<number> {
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+  return Number(rows[0]?.n);
+}

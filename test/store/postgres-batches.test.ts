@@ -10,7 +10,7 @@ import type { ClusterStore } from '../../src/store/port.ts';
 import { inSpan, setTracingEnabled } from '../../src/util/trace.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { needPeer, PG_ADMIN_URL } from '../helpers/peers.ts';
-import { recordingStore } from '../helpers/pg-store.ts';
+import { lockWaiters, recordingStore } from '../helpers/pg-store.ts';
 
 const spec = clusterSpecSchema.parse({ provider: 'sim', nodePools: [{ name: 'w', count: 1 }] });
 const report = (message: string, observedGeneration = 1) => ({ observedGeneration, conditions: [{ type: 'Ready', status: 'False' as const, reason: 'Wait', message }] });
@@ -93,10 +93,7 @@ test('postgres: in a batch, the report whose row changed after the read goes the
     await other.query(`UPDATE clusters SET labels = '{"moved":"yes"}', resource_version = resource_version + 1000 WHERE id = $1`, [moved]);
     statements.length = 0;
     const reporting = Promise.all([store.reportStatus(moved!, 'sim', report('second')), store.reportStatus(kept!, 'sim', report('second'))]);
-    await eventually('the batch waits for the row lock', async () => {
-      const { rows } = await other.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-      return rows[0]?.n === '1';
-    });
+    await eventually('the batch waits for the row lock', async () => (await lockWaiters(other)) === 1);
     await other.query('COMMIT');
     const [onMoved, onKept] = await reporting;
     assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit']);

@@ -11,7 +11,7 @@ import { clusterSpecSchema } from '../../src/domain/index.ts';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { freshPgDatabase, PG_ADMIN_URL, reachable } from '../helpers/peers.ts';
-import { migratedDatabase, recordingStore } from '../helpers/pg-store.ts';
+import { lockWaiters, migratedDatabase, recordingStore } from '../helpers/pg-store.ts';
 import { storeContract } from './contract.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { migrationContract } from './migrations.ts';
@@ -173,10 +173,7 @@ if (available) {
       statements.length = 0;
       const report = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Up', message: '' }] };
       const reporting = store.reportStatus(created.id, 'sim', report);
-      await eventually('the report waits for the row lock', async () => {
-        const { rows } = await other.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        return rows[0]?.n === '1';
-      });
+      await eventually('the report waits for the row lock', async () => (await lockWaiters(other)) === 1);
       await other.query('COMMIT');
       const result = await reporting;
       // The row (the registry as the create read it), the gated save, then the locking path.

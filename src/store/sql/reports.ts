@@ -15,7 +15,7 @@ import {
   type ControllerReport,
 } from '../../domain/index.ts';
 import type { ReportOptions, ReportResult } from '../port.ts';
-import { storeSpan, transaction, type SqlContext } from './context.ts';
+import { singleStatementWrite, storeSpan, transaction, type SqlContext } from './context.ts';
 import type { Queued } from './report-batches.ts';
 import { iso, toJson } from './rows.ts';
 import {
@@ -126,61 +126,66 @@ function lockedReport(ctx: SqlContext, clusterId: string, controller: string, re
   });
 }
 
+type QueuedOne = Queued<QueuedReport, ReportResult>;
+
 /**
- * A batch of reports on different clusters (PostgreSQL, report-batches.ts): one statement reads
- * every row; each report is decided on its own row; the saves that change the status alone go
- * in one statement, any other save in one of its own. A report whose row changed after the read
- * writes nothing there and goes the locking way, as a lone report does. Settles every report.
+ * A batch of reports on different clusters (PostgreSQL, report-batches.ts): on one connection,
+ * one statement reads every row, each report is decided on its own row, and the saves that
+ * change the status alone go in one statement. Any other save is decided again on a connection
+ * of its own and saved there, so that no event's time is taken before its save holds a
+ * connection (it would age in the pool's queue). A report whose row changed after the read
+ * writes nothing and goes the locking way, as a lone report does. Settles every report.
  */
-export async function reportBatch(ctx: SqlContext, batch: readonly Queued<QueuedReport, ReportResult>[]): Promise<void> {
-  let rows: Map<string, Fetched>;
-  try {
-    rows = await readManyWithRegistry(ctx, batch.map((q) => q.clusterId));
-  } catch (err) {
-    for (const q of batch) q.reject(err);
-    return;
-  }
-  const settle = (q: Queued<QueuedReport, ReportResult>, work: () => Promise<ReportResult>): Promise<void> =>
-    q.inContext(() => work().then(q.resolve, q.reject));
-  const lost = (q: Queued<QueuedReport, ReportResult>): Promise<void> => {
+export async function reportBatch(ctx: SqlContext, batch: readonly QueuedOne[]): Promise<void> {
+  const settle = (q: QueuedOne, work: () => Promise<ReportResult | null>): Promise<void> =>
+    q.inContext(() => work().then((result) => (result === null ? lost(q) : q.resolve(result)), q.reject));
+  const lost = (q: QueuedOne): Promise<void> => {
     ctx.contended.mark(q.clusterId);
     return settle(q, () => lockedReport(ctx, q.clusterId, q.item.controller, q.item.report, q.item.opts));
   };
-  const together: { q: Queued<QueuedReport, ReportResult>; save: PreparedSave & { before: Cluster } }[] = [];
   const alone: Promise<void>[] = [];
-  for (const q of batch) {
-    q.inContext(() => {
-      try {
-        const read = rows.get(q.clusterId);
-        if (!read) throw notFound(`cluster ${q.clusterId}`);
-        const decision = decideReport(read, q.item.controller, q.item.report, q.item.opts);
-        if (decision.kind === 'answer') return q.resolve(decision.result);
-        const save = prepareSave(ctx, decision.write);
-        if (changesStatusAlone(save)) return together.push({ q, save });
-        const own = { ...save, before: decision.write.before };
-        alone.push(
-          saveClusterIfUnchanged(ctx, ctx.db, own).then(
-            (saved) => (saved === null ? lost(q) : q.resolve({ cluster: saved })),
-            (err: unknown) => q.reject(err),
-          ),
-        );
-      } catch (err) {
-        q.reject(err);
+  const together: { q: QueuedOne; save: PreparedSave & { before: Cluster } }[] = [];
+  try {
+    await ctx.db.connection().execute(async (db) => {
+      const rows = await readManyWithRegistry(ctx, db, batch.map((q) => q.clusterId));
+      for (const q of batch) {
+        q.inContext(() => {
+          try {
+            const read = rows.get(q.clusterId);
+            if (!read) throw notFound(`cluster ${q.clusterId}`);
+            const decision = decideReport(read, q.item.controller, q.item.report, q.item.opts);
+            if (decision.kind === 'answer') return q.resolve(decision.result);
+            const save = prepareSave(ctx, decision.write);
+            if (changesStatusAlone(save)) return together.push({ q, save });
+            alone.push(settle(q, () => reportAlone(ctx, read, q.item)));
+          } catch (err) {
+            q.reject(err);
+          }
+        });
       }
-    });
-  }
-  if (together.length > 0) {
-    try {
-      const saved = await saveStatusesIfUnchanged(ctx, together.map((t) => t.save));
-      for (const { q } of together) {
+      if (together.length === 0) return;
+      const saved = await saveStatusesIfUnchanged(ctx, db, together.map((t) => t.save));
+      for (const { q } of together.splice(0)) {
         const cluster = saved.get(q.clusterId);
         alone.push(cluster === undefined ? lost(q) : Promise.resolve(q.resolve({ cluster })));
       }
-    } catch (err) {
-      for (const { q } of together) q.reject(err);
-    }
+    });
+  } catch (err) {
+    // The read failed (no report was decided), or the shared save did (it wrote nothing).
+    const undecided = together.length > 0 ? together.map((t) => t.q) : batch;
+    for (const q of undecided) q.reject(err);
   }
   await Promise.all(alone);
+}
+
+/** One report of a batch whose save is not the shared one: decided on the batch's read, saved alone. */
+function reportAlone(ctx: SqlContext, read: Fetched, { controller, report, opts }: QueuedReport): Promise<ReportResult | null> {
+  return singleStatementWrite(ctx, 'reportStatus', async (db) => {
+    const decision = decideReport(read, controller, report, opts);
+    if (decision.kind === 'answer') return decision.result;
+    const saved = await saveClusterIfUnchanged(ctx, db, { ...prepareSave(ctx, decision.write), before: decision.write.before });
+    return saved === null ? null : { cluster: saved };
+  });
 }
 
 export async function removeFinalizer(ctx: SqlContext, clusterId: string, controller: string): Promise<Cluster | null> {

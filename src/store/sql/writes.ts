@@ -105,17 +105,17 @@ async function registryAt(ctx: SqlContext, db: Executor, version: string | numbe
  * these and saves only the rows still at the version read (PostgreSQL, report-batches.ts). Every
  * row carries the same registry version, read in the same snapshot.
  */
-export async function readManyWithRegistry(ctx: SqlContext, ids: readonly string[]): Promise<Map<string, Fetched>> {
+export async function readManyWithRegistry(ctx: SqlContext, db: Executor, ids: readonly string[]): Promise<Map<string, Fetched>> {
   const query = ctx.hot.fixed('readManyWithRegistry', [ids], () =>
-    ctx.db
+    db
       .selectFrom('clusters')
       .select(CLUSTER_COLUMNS)
       .select(registryVersion(ctx))
       .where(sql<boolean>`id = any(${['']}::text[])`)
       .compile(),
   );
-  const { rows } = await ctx.db.executeQuery(query);
-  const registry = rows.length === 0 ? [] : await registryAt(ctx, ctx.db, rows[0]!.registry_version);
+  const { rows } = await db.executeQuery(query);
+  const registry = rows.length === 0 ? [] : await registryAt(ctx, db, rows[0]!.registry_version);
   return new Map(rows.map((row) => [row.id, { cluster: clusterFromRow(row), registry }]));
 }
 
@@ -377,7 +377,7 @@ export function changesStatusAlone(prepared: PreparedSave): prepared is Prepared
  * (so two batches cannot deadlock), each gets its event and its status. Returns the saved
  * clusters by id; a cluster missing from it wrote nothing.
  */
-export async function saveStatusesIfUnchanged(ctx: SqlContext, saves: readonly (PreparedSave & { before: Cluster })[]): Promise<Map<string, Cluster>> {
+export async function saveStatusesIfUnchanged(ctx: SqlContext, db: Executor, saves: readonly (PreparedSave & { before: Cluster })[]): Promise<Map<string, Cluster>> {
   const column = <T>(of: (save: PreparedSave & { before: Cluster }, update: ReturnType<typeof changedValues>, event: ReturnType<typeof outboxRows>[number]) => T): T[] =>
     saves.map((save) => {
       const row = save.values.row as Extract<RowAndScheduleValues, { update: unknown }>;
@@ -413,9 +413,9 @@ export async function saveStatusesIfUnchanged(ctx: SqlContext, saves: readonly (
         UPDATE clusters AS c SET status = i.status, phase = i.phase, observed_generation = i.observed_generation, updated_at = i.at, resource_version = o.seq
         FROM o JOIN i ON i.id = o.cluster_id WHERE c.id = o.cluster_id
       )
-      SELECT cluster_id, seq FROM o`.compile(ctx.db);
+      SELECT cluster_id, seq FROM o`.compile(db);
   });
-  const { rows } = await ctx.db.executeQuery(query);
+  const { rows } = await db.executeQuery(query);
   const byId = new Map(saves.map((save) => [save.stamped.id, save]));
   return new Map(rows.map((row) => [row.cluster_id, { ...byId.get(row.cluster_id)!.stamped, resourceVersion: String(num(row.seq)) }]));
 }
