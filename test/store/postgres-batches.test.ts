@@ -92,13 +92,20 @@ test('postgres: in a batch, the report whose row changed after the read goes the
     await other.query('BEGIN');
     await other.query(`UPDATE clusters SET labels = '{"moved":"yes"}', resource_version = resource_version + 1000 WHERE id = $1`, [moved]);
     statements.length = 0;
-    const reporting = Promise.all([store.reportStatus(moved!, 'sim', report('second')), store.reportStatus(kept!, 'sim', report('second'))]);
+    const reporting = Promise.all([
+      store.reportStatus(moved!, 'sim', report('second')),
+      store.reportStatus(kept!, 'sim', report('second')),
+      store.reportStatus(moved!, 'sim', report('third')),
+    ]);
     await eventually('the batch waits for the row lock', async () => (await lockWaiters(other)) === 1);
     await other.query('COMMIT');
-    const [onMoved, onKept] = await reporting;
-    assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit']);
+    const [onMoved, onKept, thenMoved] = await reporting;
+    // The moved row's two reports go the locking way, one after the other, in order.
+    assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit', 'begin', 'select', 'with', 'commit']);
     assert.deepEqual(onMoved.cluster.labels, { moved: 'yes' }, 'decided again on the row as the other writer left it');
     assert.equal(onMoved.cluster.status.controllers[0]?.conditions[0]?.message, 'second');
+    assert.equal(thenMoved.cluster.status.controllers[0]?.conditions[0]?.message, 'third');
+    assert.equal((await store.getCluster(moved!))?.resourceVersion, thenMoved.cluster.resourceVersion);
     assert.equal((await store.getCluster(kept!))?.resourceVersion, onKept.cluster.resourceVersion);
     const events = await store.readOutboxSince(Number(onKept.cluster.resourceVersion) - 1, 10);
     assert.deepEqual(
@@ -106,11 +113,68 @@ test('postgres: in a batch, the report whose row changed after the read goes the
       [
         [kept, onKept.cluster.resourceVersion],
         [moved, onMoved.cluster.resourceVersion],
+        [moved, thenMoved.cluster.resourceVersion],
       ],
       'one event each: the batch appended none for the row that moved',
     );
   } finally {
     await other.end();
+    await store.close();
+    await db.drop();
+  }
+});
+
+test('postgres: reports on one cluster in a batch are decided in order, each on the one before, and saved by the one statement with an event each, in order', async (t) => {
+  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
+  const { db, store, statements } = await recordingStore();
+  try {
+    const [id] = await reported(store, 1);
+    const before = (await store.readOutboxSince(0, 100)).length;
+    statements.length = 0;
+    const [x, y, same, z] = await Promise.all(['x', 'y', 'y', 'z'].map((m) => store.reportStatus(id!, 'sim', report(m))));
+    assert.deepEqual(statements, ['select', 'with']);
+    assert.deepEqual([x, y, z].map((r) => r!.cluster.status.controllers[0]?.conditions[0]?.message), ['x', 'y', 'z']);
+    assert.equal(same!.cluster.resourceVersion, y!.cluster.resourceVersion, 'a report that changed nothing answers with the state before it');
+    const events = (await store.readOutboxSince(0, 100)).slice(before);
+    assert.deepEqual(
+      events.map((e) => [e.type, String(e.seq)]),
+      [x, y, z].map((r) => ['cluster.status', r!.cluster.resourceVersion]),
+    );
+    const stored = await store.getCluster(id!);
+    assert.equal(stored?.resourceVersion, z!.cluster.resourceVersion);
+    assert.deepEqual(stored?.status, z!.cluster.status);
+  } finally {
+    await store.close();
+    await db.drop();
+  }
+});
+
+test('postgres: in a batch, a report that is not a status-alone save, and those behind it on its cluster, follow the shared save in order', async (t) => {
+  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
+  const { db, store, statements } = await recordingStore();
+  try {
+    const [id] = await reported(store, 1);
+    await store.registerController('other', { providers: ['sim'], required: true });
+    await store.listControllers(); // the registry at its new version, held: the batch reads no registry
+    statements.length = 0;
+    const [x, hello, w] = await Promise.all([
+      store.reportStatus(id!, 'sim', report('x')),
+      store.reportStatus(id!, 'other', report('hello')),
+      store.reportStatus(id!, 'sim', report('w')),
+    ]);
+    assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit', 'begin', 'select', 'with', 'commit']);
+    assert.ok(Number(x.cluster.resourceVersion) < Number(hello.cluster.resourceVersion));
+    assert.ok(Number(hello.cluster.resourceVersion) < Number(w.cluster.resourceVersion));
+    const stored = await store.getCluster(id!);
+    assert.deepEqual(stored?.finalizers, ['sim', 'other']);
+    assert.deepEqual(
+      stored?.status.controllers.map((c) => [c.name, c.conditions[0]?.message]).sort(),
+      [
+        ['other', 'hello'],
+        ['sim', 'w'],
+      ],
+    );
+  } finally {
     await store.close();
     await db.drop();
   }

@@ -2,9 +2,10 @@
 // statement reads every row of a batch and one saves them, where each report alone would take two
 // round trips of its own. A batch leaves as soon as the event loop has taken in what arrived with
 // it (setImmediate), so a lone report waits for nothing; while `parallel` batches are out, the
-// next one fills. A cluster is in one batch at a time, once: a second report on it waits until
-// that batch is done, so the reports on one cluster are applied in the order they came, and two
-// batches of this process never race for a row (which would send one of them the locking way).
+// next one fills. A batch takes every waiting report on a cluster, in the order they came, and a
+// cluster is in one batch at a time: a report that arrives while its cluster's batch is out waits
+// for the next. So one process applies the reports on a cluster in order, and its batches never
+// race each other for a row (which would send one of them the locking way).
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** One report waiting for its batch; `inContext` runs code in the context it was submitted from (its trace). */
@@ -51,8 +52,11 @@ export class ReportBatches<I, R> {
   #send(): void {
     const batch: Queued<I, R>[] = [];
     const later: Queued<I, R>[] = [];
+    const taken = new Set<string>();
     for (const queued of this.#queue) {
-      if (batch.length < MAX_BATCH && !this.#busy.has(queued.clusterId)) {
+      const free = taken.has(queued.clusterId) || !this.#busy.has(queued.clusterId);
+      if (batch.length < MAX_BATCH && free) {
+        taken.add(queued.clusterId);
         this.#busy.add(queued.clusterId);
         batch.push(queued);
       } else {

@@ -129,53 +129,142 @@ function lockedReport(ctx: SqlContext, clusterId: string, controller: string, re
 type QueuedOne = Queued<QueuedReport, ReportResult>;
 
 /**
- * A batch of reports on different clusters (PostgreSQL, report-batches.ts): on one connection,
- * one statement reads every row, each report is decided on its own row, and the saves that
- * change the status alone go in one statement. Any other save is decided again on a connection
- * of its own and saved there, so that no event's time is taken before its save holds a
- * connection (it would age in the pool's queue). A report whose row changed after the read
- * writes nothing and goes the locking way, as a lone report does. Settles every report.
+ * What a batch does with one cluster's reports, decided in order, each on the state the one
+ * before left: a run of saves that change the status alone (for the shared statement), with the
+ * reports that changed nothing after one of them (answered once it is written); or a first save
+ * of another kind (`alone`). The reports after a save of another kind are left for after it.
  */
-export async function reportBatch(ctx: SqlContext, batch: readonly QueuedOne[]): Promise<void> {
-  const settle = (q: QueuedOne, work: () => Promise<ReportResult | null>): Promise<void> =>
-    q.inContext(() => work().then((result) => (result === null ? lost(q) : q.resolve(result)), q.reject));
-  const lost = (q: QueuedOne): Promise<void> => {
-    ctx.contended.mark(q.clusterId);
-    return settle(q, () => lockedReport(ctx, q.clusterId, q.item.controller, q.item.report, q.item.opts));
-  };
-  const alone: Promise<void>[] = [];
-  const together: { q: QueuedOne; save: PreparedSave & { before: Cluster } }[] = [];
-  try {
-    await ctx.db.connection().execute(async (db) => {
-      const rows = await readManyWithRegistry(ctx, db, batch.map((q) => q.clusterId));
-      for (const q of batch) {
-        q.inContext(() => {
-          try {
-            const read = rows.get(q.clusterId);
-            if (!read) throw notFound(`cluster ${q.clusterId}`);
-            const decision = decideReport(read, q.item.controller, q.item.report, q.item.opts);
-            if (decision.kind === 'answer') return q.resolve(decision.result);
-            const save = prepareSave(ctx, decision.write);
-            if (changesStatusAlone(save)) return together.push({ q, save });
-            alone.push(settle(q, () => reportAlone(ctx, read, q.item)));
-          } catch (err) {
-            q.reject(err);
-          }
-        });
-      }
-      if (together.length === 0) return;
-      const saved = await saveStatusesIfUnchanged(ctx, db, together.map((t) => t.save));
-      for (const { q } of together.splice(0)) {
-        const cluster = saved.get(q.clusterId);
-        alone.push(cluster === undefined ? lost(q) : Promise.resolve(q.resolve({ cluster })));
+interface ClusterPlan {
+  clusterId: string;
+  version: string;
+  saves: { q: QueuedOne; save: PreparedSave }[];
+  /** A report that changed nothing, answered with the cluster as the save at `after` leaves it. */
+  unchanged: { q: QueuedOne; result: ReportResult; after: number }[];
+  /** Every report of `saves` and `unchanged`, in order. */
+  open: QueuedOne[];
+  alone?: { q: QueuedOne; read: Fetched };
+  rest: QueuedOne[];
+}
+
+function planCluster(ctx: SqlContext, read: Fetched, items: readonly QueuedOne[]): ClusterPlan {
+  const plan: ClusterPlan = { clusterId: read.cluster.id, version: read.cluster.resourceVersion, saves: [], unchanged: [], open: [], rest: [] };
+  let cluster = read.cluster;
+  for (const q of items) {
+    if (plan.alone || plan.rest.length > 0) {
+      plan.rest.push(q);
+      continue;
+    }
+    q.inContext(() => {
+      try {
+        const decision = decideReport({ cluster, registry: read.registry }, q.item.controller, q.item.report, q.item.opts);
+        if (decision.kind === 'answer') {
+          if (plan.saves.length === 0) return q.resolve(decision.result);
+          plan.unchanged.push({ q, result: decision.result, after: plan.saves.length - 1 });
+          return plan.open.push(q);
+        }
+        const save = prepareSave(ctx, decision.write);
+        if (changesStatusAlone(save)) {
+          plan.saves.push({ q, save });
+          plan.open.push(q);
+          cluster = save.stamped;
+        } else if (plan.saves.length === 0) {
+          plan.alone = { q, read: { cluster, registry: read.registry } };
+        } else {
+          plan.rest.push(q);
+        }
+      } catch (err) {
+        q.reject(err);
       }
     });
-  } catch (err) {
-    // The read failed (no report was decided), or the shared save did (it wrote nothing).
-    const undecided = together.length > 0 ? together.map((t) => t.q) : batch;
-    for (const q of undecided) q.reject(err);
   }
-  await Promise.all(alone);
+  return plan;
+}
+
+/**
+ * A batch of reports (PostgreSQL, report-batches.ts): on one connection, one statement reads the
+ * rows of every cluster in it, each cluster's reports are decided in order (planCluster), and
+ * every save that changes the status alone goes in one statement. A save of another kind is
+ * decided again on a connection of its own and saved there, so that no event's time is taken
+ * before its save holds a connection (it would age in the pool's queue); the reports behind it
+ * on its cluster follow it, one by one. A cluster whose row changed after the read wrote nothing,
+ * and its reports go the locking way, as a lone report does. Settles every report.
+ */
+export async function reportBatch(ctx: SqlContext, batch: readonly QueuedOne[]): Promise<void> {
+  const byCluster = new Map<string, QueuedOne[]>();
+  for (const q of batch) {
+    const items = byCluster.get(q.clusterId);
+    if (items) items.push(q);
+    else byCluster.set(q.clusterId, [q]);
+  }
+  const locked = (q: QueuedOne): Promise<void> => settle(q, () => lockedReport(ctx, q.clusterId, q.item.controller, q.item.report, q.item.opts));
+  const inOrder = async (items: readonly QueuedOne[], first?: Promise<void>): Promise<void> => {
+    await first;
+    for (const q of items) await locked(q);
+  };
+  const work: Promise<void>[] = [];
+  let plans: ClusterPlan[] = [];
+  try {
+    await ctx.db.connection().execute(async (db) => {
+      const rows = await readManyWithRegistry(ctx, db, [...byCluster.keys()]);
+      for (const [clusterId, items] of byCluster) {
+        const read = rows.get(clusterId);
+        if (!read) {
+          for (const q of items) q.reject(notFound(`cluster ${clusterId}`));
+          continue;
+        }
+        const plan = planCluster(ctx, read, items);
+        if (plan.alone) {
+          const { q, read: on } = plan.alone;
+          const alone = settle(q, async () => {
+            const result = await reportAlone(ctx, on, q.item);
+            if (result !== null) return result;
+            ctx.contended.mark(clusterId);
+            return lockedReport(ctx, clusterId, q.item.controller, q.item.report, q.item.opts);
+          });
+          work.push(inOrder(plan.rest, alone));
+        } else if (plan.saves.length > 0) {
+          plans.push(plan);
+        } else {
+          work.push(inOrder(plan.rest));
+        }
+      }
+      if (plans.length === 0) return;
+      const seqs = await saveStatusesIfUnchanged(ctx, db, plans.flatMap((p) => p.saves.map((s) => s.save)), new Map(plans.map((p) => [p.clusterId, p.version])));
+      for (const plan of plans) work.push(finish(ctx, plan, seqs, inOrder));
+      plans = [];
+    });
+  } catch (err) {
+    // The read failed (nothing was decided), or the shared save did (it wrote nothing).
+    if (plans.length === 0) for (const q of batch) q.reject(err);
+    for (const plan of plans) {
+      for (const q of plan.open) q.reject(err);
+      work.push(inOrder(plan.rest));
+    }
+  }
+  await Promise.all(work);
+}
+
+/** Answers a cluster's reports once the shared statement ran; or, if its row had moved, sends them the locking way in order. */
+function finish(
+  ctx: SqlContext,
+  plan: ClusterPlan,
+  seqs: ReadonlyMap<string, number>,
+  inOrder: (items: readonly QueuedOne[]) => Promise<void>,
+): Promise<void> {
+  const seqOf = (i: number): number | undefined => seqs.get(plan.saves[i]!.save.values.outbox[0]!.event_id);
+  if (seqOf(0) === undefined) {
+    ctx.contended.mark(plan.clusterId);
+    return inOrder([...plan.open, ...plan.rest]);
+  }
+  const saved = (i: number): Cluster => ({ ...plan.saves[i]!.save.stamped, resourceVersion: String(seqOf(i)) });
+  plan.saves.forEach(({ q }, i) => q.resolve({ cluster: saved(i) }));
+  for (const { q, result, after } of plan.unchanged) q.resolve({ ...result, cluster: saved(after) });
+  return inOrder(plan.rest);
+}
+
+/** Runs `work` in the report's context and settles the report with its outcome. */
+function settle(q: QueuedOne, work: () => Promise<ReportResult>): Promise<void> {
+  return q.inContext(() => work().then(q.resolve, q.reject));
 }
 
 /** One report of a batch whose save is not the shared one: decided on the batch's read, saved alone. */

@@ -372,20 +372,28 @@ export function changesStatusAlone(prepared: PreparedSave): prepared is Prepared
 }
 
 /**
- * saveClusterIfUnchanged for many status-alone saves of different clusters, in one statement
- * (PostgreSQL): the rows still at the version each save was decided on are locked in id order
- * (so two batches cannot deadlock), each gets its event and its status. Returns the saved
- * clusters by id; a cluster missing from it wrote nothing.
+ * saveClusterIfUnchanged for many status-alone saves, in one statement (PostgreSQL). A cluster
+ * may have several, in the order they were decided, each on the one before: they are written
+ * only if the row is still at `gate[id]`, the version they were decided from. The rows are
+ * locked in id order (so two batches cannot deadlock); each save gets its own event, in order,
+ * and the row takes the last one's status and seq. Returns each written save's seq by its
+ * event's id; a cluster whose row moved wrote nothing.
  */
-export async function saveStatusesIfUnchanged(ctx: SqlContext, db: Executor, saves: readonly (PreparedSave & { before: Cluster })[]): Promise<Map<string, Cluster>> {
-  const column = <T>(of: (save: PreparedSave & { before: Cluster }, update: ReturnType<typeof changedValues>, event: ReturnType<typeof outboxRows>[number]) => T): T[] =>
+export async function saveStatusesIfUnchanged(
+  ctx: SqlContext,
+  db: Executor,
+  saves: readonly PreparedSave[],
+  gate: ReadonlyMap<string, string>,
+): Promise<Map<string, number>> {
+  const column = <T>(of: (save: PreparedSave, update: ReturnType<typeof changedValues>, event: ReturnType<typeof outboxRows>[number]) => T): T[] =>
     saves.map((save) => {
       const row = save.values.row as Extract<RowAndScheduleValues, { update: unknown }>;
       return of(save, row.update, save.values.outbox[0]!);
     });
   const parameters = [
     column((save) => save.stamped.id),
-    column((save) => save.before.resourceVersion),
+    column((save) => gate.get(save.stamped.id) ?? ''),
+    saves.map((_, i) => i),
     column((_, update) => update.status),
     column((_, update) => update.phase),
     column((_, update) => update.observed_generation),
@@ -394,30 +402,32 @@ export async function saveStatusesIfUnchanged(ctx: SqlContext, db: Executor, sav
     column((_, __, event) => event.traceparent),
   ];
   const query = ctx.hot.fixed('saveStatusesIfUnchanged', parameters, () => {
-    const [ids, versions, statuses, phases, observed, ats, eventIds, traceparents] = parameters.map(() => ['']);
-    return sql<{ cluster_id: string; seq: string | number }>`
+    const [ids, versions, order, statuses, phases, observed, ats, eventIds, traceparents] = parameters.map(() => ['']);
+    return sql<{ event_id: string; seq: string | number }>`
       WITH i AS (
-        SELECT id, version, status, phase, observed_generation, at, event_id, traceparent
-        FROM unnest(${ids}::text[], ${versions}::bigint[], ${statuses}::jsonb[], ${phases}::text[], ${observed}::integer[],
-          ${ats}::timestamptz[], ${eventIds}::text[], ${traceparents}::text[])
-          AS u (id, version, status, phase, observed_generation, at, event_id, traceparent)
+        SELECT id, version, ord, status, phase, observed_generation, at, event_id, traceparent
+        FROM unnest(${ids}::text[], ${versions}::bigint[], ${order}::integer[], ${statuses}::jsonb[], ${phases}::text[],
+          ${observed}::integer[], ${ats}::timestamptz[], ${eventIds}::text[], ${traceparents}::text[])
+          AS u (id, version, ord, status, phase, observed_generation, at, event_id, traceparent)
       ), gate AS (
-        SELECT c.id, c.name, c.provider, c.generation FROM clusters AS c JOIN i ON c.id = i.id AND c.resource_version = i.version
+        SELECT c.id, c.name, c.provider, c.generation FROM clusters AS c JOIN (SELECT DISTINCT id, version FROM i) AS k ON c.id = k.id AND c.resource_version = k.version
         ORDER BY c.id FOR UPDATE OF c
       ), o AS (
         INSERT INTO outbox (event_id, type, cluster_id, name, provider, generation, at, traceparent)
         SELECT i.event_id, 'cluster.status', g.id, g.name, g.provider, g.generation, i.at, i.traceparent FROM gate AS g JOIN i ON i.id = g.id
-        ORDER BY g.id
-        RETURNING seq, cluster_id
+        ORDER BY i.ord
+        RETURNING seq, event_id
+      ), l AS (
+        SELECT DISTINCT ON (i.id) i.id, i.status, i.phase, i.observed_generation, i.at, o.seq FROM i JOIN o ON o.event_id = i.event_id
+        ORDER BY i.id, i.ord DESC
       ), u AS (
-        UPDATE clusters AS c SET status = i.status, phase = i.phase, observed_generation = i.observed_generation, updated_at = i.at, resource_version = o.seq
-        FROM o JOIN i ON i.id = o.cluster_id WHERE c.id = o.cluster_id
+        UPDATE clusters AS c SET status = l.status, phase = l.phase, observed_generation = l.observed_generation, updated_at = l.at, resource_version = l.seq
+        FROM l WHERE c.id = l.id
       )
-      SELECT cluster_id, seq FROM o`.compile(db);
+      SELECT event_id, seq FROM o`.compile(db);
   });
   const { rows } = await db.executeQuery(query);
-  const byId = new Map(saves.map((save) => [save.stamped.id, save]));
-  return new Map(rows.map((row) => [row.cluster_id, { ...byId.get(row.cluster_id)!.stamped, resourceVersion: String(num(row.seq)) }]));
+  return new Map(rows.map((row) => [row.event_id, num(row.seq)]));
 }
 
 /** What a write saves, computed apart from the statement that saves it. */
