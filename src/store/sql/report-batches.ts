@@ -1,8 +1,8 @@
 // Status reports that arrive together are read and saved together (PostgreSQL, reports.ts): one
 // statement reads every row of a batch and one saves them, where each report alone would take two
 // round trips of its own. A batch leaves as soon as the event loop has taken in what arrived with
-// it (setImmediate), so a lone report waits for nothing; while `parallel` batches are out, the
-// next one fills. A batch takes every waiting report on a cluster, in the order they came, and a
+// it (setImmediate), so a lone report waits for nothing; while two batches are out, the next one
+// fills. A batch takes every waiting report on a cluster, in the order they came, and a
 // cluster is in one batch at a time: a report that arrives while its cluster's batch is out waits
 // for the next. So one process applies the reports on a cluster in order, and its batches never
 // race each other for a row (which would send one of them the locking way).
@@ -17,7 +17,9 @@ export interface Queued<I, R> {
   readonly reject: (err: unknown) => void;
 }
 
+/** Bounds one statement's size and how many rows it holds locked at once. */
 export const MAX_BATCH = 64;
+/** One batch in PostgreSQL while the next is decided; the pool (10) keeps room for every other request. */
 const PARALLEL = 2;
 
 export class ReportBatches<I, R> {
