@@ -27,64 +27,64 @@ async function reported(store: ClusterStore, n: number): Promise<string[]> {
   return ids;
 }
 
+type Recording = Awaited<ReturnType<typeof recordingStore>>;
+
+/** A test on a recording store of its own (skipped, or failed in CI, without PostgreSQL). */
+function pgTest(name: string, body: (recording: Recording) => Promise<void>): void {
+  test(name, async (t) => {
+    if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
+    const recording = await recordingStore();
+    try {
+      await body(recording);
+    } finally {
+      await recording.store.close();
+      await recording.db.drop();
+    }
+  });
+}
+
 const code = (r: PromiseSettledResult<unknown>): string => (r.status === 'rejected' && r.reason instanceof GomanError ? r.reason.code : r.status);
 
-test('postgres: reports on different clusters that arrive together are read by one statement and saved by one, each with its own event', async (t) => {
-  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
-  const { db, store, statements } = await recordingStore();
-  try {
-    const ids = await reported(store, 5);
-    const before = (await store.readOutboxSince(0, 100)).length;
-    statements.length = 0;
-    const results = await Promise.all(ids.map((id, i) => store.reportStatus(id, 'sim', report(`second ${i}`))));
-    assert.deepEqual(statements, ['select', 'with']);
-    const events = (await store.readOutboxSince(0, 100)).slice(before);
-    assert.deepEqual(events.map((e) => e.type), Array(5).fill('cluster.status'));
-    for (const [i, result] of results.entries()) {
-      const event = events.find((e) => e.clusterId === ids[i]);
-      assert.equal(result.cluster.resourceVersion, String(event?.seq), 'the answer carries its own event');
-      const stored = await store.getCluster(ids[i]!);
-      assert.equal(stored?.resourceVersion, result.cluster.resourceVersion);
-      assert.equal(stored?.status.controllers[0]?.conditions[0]?.message, `second ${i}`);
-      assert.deepEqual(stored?.status, result.cluster.status);
-    }
-  } finally {
-    await store.close();
-    await db.drop();
+pgTest('postgres: reports on different clusters that arrive together are read by one statement and saved by one, each with its own event', async ({ store, statements }) => {
+  const ids = await reported(store, 5);
+  const before = (await store.readOutboxSince(0, 100)).length;
+  statements.length = 0;
+  const results = await Promise.all(ids.map((id, i) => store.reportStatus(id, 'sim', report(`second ${i}`))));
+  assert.deepEqual(statements, ['select', 'with']);
+  const events = (await store.readOutboxSince(0, 100)).slice(before);
+  assert.deepEqual(events.map((e) => e.type), Array(5).fill('cluster.status'));
+  for (const [i, result] of results.entries()) {
+    const event = events.find((e) => e.clusterId === ids[i]);
+    assert.equal(result.cluster.resourceVersion, String(event?.seq), 'the answer carries its own event');
+    const stored = await store.getCluster(ids[i]!);
+    assert.equal(stored?.resourceVersion, result.cluster.resourceVersion);
+    assert.equal(stored?.status.controllers[0]?.conditions[0]?.message, `second ${i}`);
+    assert.deepEqual(stored?.status, result.cluster.status);
   }
 });
 
-test('postgres: in a batch, a first report is saved by a statement of its own, and a missing cluster or a report from the future fails alone', async (t) => {
-  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
-  const { db, store, statements } = await recordingStore();
-  try {
-    const [a, b, c] = await reported(store, 3);
-    await store.registerController('other', { providers: ['sim'], required: true });
-    await store.listControllers(); // the registry at its new version, held: the batch reads no registry
-    statements.length = 0;
-    const settled = await Promise.allSettled([
-      store.reportStatus(a!, 'sim', report('second')),
-      store.reportStatus(b!, 'other', report('hello')),
-      store.reportStatus('00000000-0000-4000-8000-000000000000', 'sim', report('nobody')),
-      store.reportStatus(c!, 'sim', report('ahead', 7)),
-    ]);
-    assert.deepEqual(settled.map(code), ['fulfilled', 'fulfilled', 'NOT_FOUND', 'CONFLICT']);
-    // One read; the batch's save and the first report's own, in either order.
-    assert.deepEqual([...statements].sort(), ['select', 'with', 'with']);
-    const other = await store.getCluster(b!);
-    assert.deepEqual(other?.finalizers, ['sim', 'other']);
-    assert.equal(other?.status.controllers.find((r) => r.name === 'other')?.conditions[0]?.message, 'hello');
-    assert.equal((await store.getCluster(a!))?.status.controllers[0]?.conditions[0]?.message, 'second');
-    assert.equal((await store.getCluster(c!))?.status.controllers[0]?.conditions[0]?.message, 'first', 'the refused report wrote nothing');
-  } finally {
-    await store.close();
-    await db.drop();
-  }
+pgTest('postgres: in a batch, a first report is saved by a statement of its own, and a missing cluster or a report from the future fails alone', async ({ store, statements }) => {
+  const [a, b, c] = await reported(store, 3);
+  await store.registerController('other', { providers: ['sim'], required: true });
+  await store.listControllers(); // the registry at its new version, held: the batch reads no registry
+  statements.length = 0;
+  const settled = await Promise.allSettled([
+    store.reportStatus(a!, 'sim', report('second')),
+    store.reportStatus(b!, 'other', report('hello')),
+    store.reportStatus('00000000-0000-4000-8000-000000000000', 'sim', report('nobody')),
+    store.reportStatus(c!, 'sim', report('ahead', 7)),
+  ]);
+  assert.deepEqual(settled.map(code), ['fulfilled', 'fulfilled', 'NOT_FOUND', 'CONFLICT']);
+  // One read; the batch's save and the first report's own, in either order.
+  assert.deepEqual([...statements].sort(), ['select', 'with', 'with']);
+  const other = await store.getCluster(b!);
+  assert.deepEqual(other?.finalizers, ['sim', 'other']);
+  assert.equal(other?.status.controllers.find((r) => r.name === 'other')?.conditions[0]?.message, 'hello');
+  assert.equal((await store.getCluster(a!))?.status.controllers[0]?.conditions[0]?.message, 'second');
+  assert.equal((await store.getCluster(c!))?.status.controllers[0]?.conditions[0]?.message, 'first', 'the refused report wrote nothing');
 });
 
-test('postgres: in a batch, the report whose row changed after the read goes the locking way; the others are saved', async (t) => {
-  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
-  const { db, store, statements } = await recordingStore();
+pgTest('postgres: in a batch, the report whose row changed after the read goes the locking way; the others are saved', async ({ db, store, statements }) => {
   const other = new pg.Client({ connectionString: db.url });
   await other.connect();
   try {
@@ -119,74 +119,56 @@ test('postgres: in a batch, the report whose row changed after the read goes the
     );
   } finally {
     await other.end();
-    await store.close();
-    await db.drop();
   }
 });
 
-test('postgres: reports on one cluster in a batch are decided in order, each on the one before, and saved by the one statement with an event each, in order', async (t) => {
-  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
-  const { db, store, statements } = await recordingStore();
-  try {
-    const [id] = await reported(store, 1);
-    const before = (await store.readOutboxSince(0, 100)).length;
-    statements.length = 0;
-    const [x, y, same, z] = await Promise.all(['x', 'y', 'y', 'z'].map((m) => store.reportStatus(id!, 'sim', report(m))));
-    assert.deepEqual(statements, ['select', 'with']);
-    assert.deepEqual([x, y, z].map((r) => r!.cluster.status.controllers[0]?.conditions[0]?.message), ['x', 'y', 'z']);
-    assert.equal(same!.cluster.resourceVersion, y!.cluster.resourceVersion, 'a report that changed nothing answers with the state before it');
-    const events = (await store.readOutboxSince(0, 100)).slice(before);
-    assert.deepEqual(
-      events.map((e) => [e.type, String(e.seq)]),
-      [x, y, z].map((r) => ['cluster.status', r!.cluster.resourceVersion]),
-    );
-    const stored = await store.getCluster(id!);
-    assert.equal(stored?.resourceVersion, z!.cluster.resourceVersion);
-    assert.deepEqual(stored?.status, z!.cluster.status);
-  } finally {
-    await store.close();
-    await db.drop();
-  }
+pgTest('postgres: reports on one cluster in a batch are decided in order, each on the one before, and saved by the one statement with an event each, in order', async ({ store, statements }) => {
+  const [id] = await reported(store, 1);
+  const before = (await store.readOutboxSince(0, 100)).length;
+  statements.length = 0;
+  const [x, y, same, z] = await Promise.all(['x', 'y', 'y', 'z'].map((m) => store.reportStatus(id!, 'sim', report(m))));
+  assert.deepEqual(statements, ['select', 'with']);
+  assert.deepEqual([x, y, z].map((r) => r!.cluster.status.controllers[0]?.conditions[0]?.message), ['x', 'y', 'z']);
+  assert.equal(same!.cluster.resourceVersion, y!.cluster.resourceVersion, 'a report that changed nothing answers with the state before it');
+  const events = (await store.readOutboxSince(0, 100)).slice(before);
+  assert.deepEqual(
+    events.map((e) => [e.type, String(e.seq)]),
+    [x, y, z].map((r) => ['cluster.status', r!.cluster.resourceVersion]),
+  );
+  const stored = await store.getCluster(id!);
+  assert.equal(stored?.resourceVersion, z!.cluster.resourceVersion);
+  assert.deepEqual(stored?.status, z!.cluster.status);
 });
 
-test('postgres: in a batch, a report that is not a status-alone save, and those behind it on its cluster, follow the shared save in order', async (t) => {
-  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
-  const { db, store, statements } = await recordingStore();
-  try {
-    const [id] = await reported(store, 1);
-    await store.registerController('other', { providers: ['sim'], required: true });
-    await store.listControllers(); // the registry at its new version, held: the batch reads no registry
-    statements.length = 0;
-    const [x, hello, w] = await Promise.all([
-      store.reportStatus(id!, 'sim', report('x')),
-      store.reportStatus(id!, 'other', report('hello')),
-      store.reportStatus(id!, 'sim', report('w')),
-    ]);
-    assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit', 'begin', 'select', 'with', 'commit']);
-    assert.ok(Number(x.cluster.resourceVersion) < Number(hello.cluster.resourceVersion));
-    assert.ok(Number(hello.cluster.resourceVersion) < Number(w.cluster.resourceVersion));
-    const stored = await store.getCluster(id!);
-    assert.deepEqual(stored?.finalizers, ['sim', 'other']);
-    assert.deepEqual(
-      stored?.status.controllers.map((c) => [c.name, c.conditions[0]?.message]).sort(),
-      [
-        ['other', 'hello'],
-        ['sim', 'w'],
-      ],
-    );
-  } finally {
-    await store.close();
-    await db.drop();
-  }
+pgTest('postgres: in a batch, a report that is not a status-alone save, and those behind it on its cluster, follow the shared save in order', async ({ store, statements }) => {
+  const [id] = await reported(store, 1);
+  await store.registerController('other', { providers: ['sim'], required: true });
+  await store.listControllers(); // the registry at its new version, held: the batch reads no registry
+  statements.length = 0;
+  const [x, hello, w] = await Promise.all([
+    store.reportStatus(id!, 'sim', report('x')),
+    store.reportStatus(id!, 'other', report('hello')),
+    store.reportStatus(id!, 'sim', report('w')),
+  ]);
+  assert.deepEqual(statements, ['select', 'with', 'begin', 'select', 'with', 'commit', 'begin', 'select', 'with', 'commit']);
+  assert.ok(Number(x.cluster.resourceVersion) < Number(hello.cluster.resourceVersion));
+  assert.ok(Number(hello.cluster.resourceVersion) < Number(w.cluster.resourceVersion));
+  const stored = await store.getCluster(id!);
+  assert.deepEqual(stored?.finalizers, ['sim', 'other']);
+  assert.deepEqual(
+    stored?.status.controllers.map((c) => [c.name, c.conditions[0]?.message]).sort(),
+    [
+      ['other', 'hello'],
+      ['sim', 'w'],
+    ],
+  );
 });
 
-test("postgres: each report's event in a batch carries its own request's trace", async (t) => {
-  if (!(await needPeer(t, 'PostgreSQL', PG_ADMIN_URL))) return;
+pgTest("postgres: each report's event in a batch carries its own request's trace", async ({ store, statements }) => {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   provider.register();
   setTracingEnabled(true);
-  const { db, store, statements } = await recordingStore();
   try {
     const ids = await reported(store, 2);
     statements.length = 0;
@@ -209,7 +191,5 @@ test("postgres: each report's event in a batch carries its own request's trace",
   } finally {
     setTracingEnabled(false);
     await provider.shutdown();
-    await store.close();
-    await db.drop();
   }
 });
