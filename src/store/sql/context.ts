@@ -7,9 +7,7 @@ import type { Database, SqlDialect } from './schema.ts';
 import type { HotStatements } from './hot-statements.ts';
 import type { RegistryCache } from './registry-cache.ts';
 import type { ContendedClusters } from './contended-clusters.ts';
-import type { ReportBatches } from './report-batches.ts';
-import type { QueuedReport } from './reports.ts';
-import type { ReportResult } from '../port.ts';
+import type { ReportQueue } from './report-batches.ts';
 
 export interface SqlContext {
   readonly db: Kysely<Database>;
@@ -23,7 +21,7 @@ export interface SqlContext {
   /** Clusters whose reports take the row lock at once for a while (PostgreSQL reports: contended-clusters.ts). */
   readonly contended: ContendedClusters;
   /** Reports waiting to be read and saved together (PostgreSQL: report-batches.ts). */
-  readonly reports: ReportBatches<QueuedReport, ReportResult>;
+  readonly reports: ReportQueue;
 }
 
 export type Tx = Transaction<Database>;

@@ -7,6 +7,18 @@
 // for the next. So one process applies the reports on a cluster in order, and its batches never
 // race each other for a row (which would send one of them the locking way).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ControllerReport } from '../../domain/index.ts';
+import type { ReportOptions, ReportResult } from '../port.ts';
+
+/** A status report as it waits for its batch. */
+export interface QueuedReport {
+  controller: string;
+  report: ControllerReport;
+  opts: ReportOptions;
+}
+
+/** The store's queue of reports (reports.ts settles them). */
+export type ReportQueue = ReportBatches<QueuedReport, ReportResult>;
 
 /** One report waiting for its batch; `inContext` runs code in the context it was submitted from (its trace). */
 export interface Queued<I, R> {

@@ -16,7 +16,7 @@ import {
 } from '../../domain/index.ts';
 import type { ReportOptions, ReportResult } from '../port.ts';
 import { singleStatementWrite, storeSpan, transaction, type SqlContext } from './context.ts';
-import type { Queued } from './report-batches.ts';
+import type { Queued, QueuedReport } from './report-batches.ts';
 import { iso, toJson } from './rows.ts';
 import {
   changesStatusAlone,
@@ -83,13 +83,6 @@ function decideReport({ cluster: before, registry }: Fetched, controller: string
   if (!changed && history.length === 0) return { kind: 'answer', result: { cluster: before } };
   const newReporter = previous ? undefined : { cluster_id: before.id, controller };
   return { kind: 'save', write: { before, next, events: ['cluster.status'], history, now, newReporter } };
-}
-
-/** A report as it waits for its batch (report-batches.ts). */
-export interface QueuedReport {
-  controller: string;
-  report: ControllerReport;
-  opts: ReportOptions;
 }
 
 /**
