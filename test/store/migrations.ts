@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { MIGRATIONS, migrate, type Migration } from '../../src/store/migrations/index.ts';
 import { scheduleCopies } from '../../src/store/migrations/004-schedule-copies.ts';
-import { clusterSpecSchema } from '../../src/domain/index.ts';
+import { clusterSpecSchema, type Cluster } from '../../src/domain/index.ts';
+import type { ClusterStore } from '../../src/store/port.ts';
 import { appliedVersions } from '../../src/store/migrations/runner.ts';
 import { openStore, type OpenStoreOptions } from '../../src/store/open.ts';
 import type { Database } from '../../src/store/sql/schema.ts';
@@ -19,6 +20,14 @@ const broken: Migration = {
     sqlite: ['CREATE TABLE half_done (x integer)', 'THIS IS NOT SQL'],
   },
 };
+
+const spec = clusterSpecSchema.parse({ provider: 'sim' });
+
+/** A cluster, with a registered controller required for its provider. */
+async function clusterWithController(store: ClusterStore, name: string, controller: string): Promise<Cluster> {
+  await store.registerController(controller, { providers: ['sim'], required: true });
+  return store.createCluster({ name, labels: {}, spec, createdBy: 'a' });
+}
 
 export function migrationContract(label: string, target: MigrationTarget): void {
   describe(`store migrations: ${label}`, () => {
@@ -47,9 +56,7 @@ export function migrationContract(label: string, target: MigrationTarget): void 
       const t = await target();
       try {
         const store = await openStore(t.options);
-        const spec = clusterSpecSchema.parse({ provider: 'sim' });
-        await store.registerController('copy-ctl', { providers: ['sim'], required: true });
-        const ready = await store.createCluster({ name: 'copy-ready', labels: {}, spec, createdBy: 'a' });
+        const ready = await clusterWithController(store, 'copy-ready', 'copy-ctl');
         await store.reportStatus(ready.id, 'copy-ctl', { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Up', message: '' }] });
         const pending = await store.createCluster({ name: 'copy-pending', labels: {}, spec, createdBy: 'a' });
         await store.close();
@@ -78,9 +85,7 @@ export function migrationContract(label: string, target: MigrationTarget): void 
       const t = await target();
       try {
         const store = await openStore(t.options);
-        const spec = clusterSpecSchema.parse({ provider: 'sim' });
-        await store.registerController('who-ctl', { providers: ['sim'], required: true });
-        const c = await store.createCluster({ name: 'who', labels: {}, spec, createdBy: 'a' });
+        const c = await clusterWithController(store, 'who', 'who-ctl');
         for (const message of ['one', 'two']) {
           await store.reportStatus(c.id, 'who-ctl', { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'False', reason: 'Wait', message }] });
         }
