@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
+import { eventually } from './eventually.ts';
 
 export const PG_ADMIN_URL = process.env.GOMAN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.GOMAN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -45,6 +46,14 @@ export async function freshPgDatabase(): Promise<{ url: string; drop: () => Prom
     drop: async () => {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
+      // A pool's end() resolves once its clients are let go, before their sessions have closed:
+      // FORCE would terminate such a session, and its client reports that as an error into
+      // whatever test runs next. So wait for them to leave; FORCE only ends what a failed test
+      // left open.
+      await eventually(`the sessions on ${name} close`, async () => {
+        const { rows } = await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        return rows[0]?.n === '0';
+      }, { timeoutMs: 5_000 }).catch(() => undefined);
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
